@@ -1,0 +1,25 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include "xgrad/var.hpp"
+
+namespace xgrad {
+
+/// @brief How a loss folds its per-sample terms into one number.
+enum class reduction { mean, sum };
+
+/// @brief Binary cross-entropy on probabilities, -[y log p + (1 - y) log(1 - p)], built from
+/// log, mul, sub and mean nodes. When p is a sigmoid node the logs are computed stably.
+Var binary_cross_entropy(const Var& probabilities, const Var& targets,
+                         reduction how = reduction::mean);
+
+/// @brief Binary cross-entropy on logits z, fused: max(z,0) - z y + log(1 + e^-|z|). Finite for
+/// any z; its gradient is exactly (sigmoid(z) - y) / m for the mean.
+Var bce_with_logits(const Var& logits, const Var& targets, reduction how = reduction::mean);
+
+/// @brief Squared error (prediction - target)^2, averaged or summed.
+Var mse(const Var& predictions, const Var& targets, reduction how = reduction::mean);
+
+}  // namespace xgrad

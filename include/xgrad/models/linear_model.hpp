@@ -1,0 +1,50 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include <vector>
+
+#include "xgrad/models/training.hpp"
+#include "xgrad/var.hpp"
+
+namespace xgrad::models {
+
+/// @brief z = X w + b trained by gradient descent on a replayed graph; the subclass picks the
+/// loss on z. Shared by LogisticRegression and LinearRegression.
+class LinearModel {
+public:
+    /// @brief Fits from zero weights. X is (rows, features), y is (rows,).
+    void fit(const array& X, const array& y, const TrainOptions& options = {});
+    /// @brief The linear score X w + b for each row.
+    array decision_function(const array& X) const;
+
+    /// @brief The mean training loss of each epoch (averaged over its steps, before each update).
+    const std::vector<double>& loss_history() const { return loss_history_; }
+    const Var& weights() const { return weights_; }
+    const Var& bias() const { return bias_; }
+    bool fit_intercept() const { return fit_intercept_; }
+
+protected:
+    explicit LinearModel(bool fit_intercept) : fit_intercept_(fit_intercept) {}
+    virtual ~LinearModel() = default;
+    LinearModel(const LinearModel&) = default;
+    LinearModel& operator=(const LinearModel&) = default;
+
+    /// @brief The loss node of a batch, from its scores z and targets y.
+    virtual Var loss(const Var& z, const Var& y) const = 0;
+    /// @brief Throws if the targets do not suit the model.
+    virtual void check_targets(const array& y) const = 0;
+    /// @brief The class name, for error messages.
+    virtual const char* name() const = 0;
+
+private:
+    void check_fitted(const array& X) const;
+
+    bool fit_intercept_;
+    Var weights_;
+    Var bias_;
+    std::vector<double> loss_history_;
+};
+
+}  // namespace xgrad::models

@@ -1,0 +1,57 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include "xgrad/var.hpp"
+
+namespace xgrad {
+
+// Elementwise arithmetic, with numpy broadcasting between node operands.
+Var operator+(const Var& a, const Var& b);
+Var operator-(const Var& a, const Var& b);
+Var operator*(const Var& a, const Var& b);
+Var operator/(const Var& a, const Var& b);
+Var operator+(const Var& a, double b);
+Var operator-(const Var& a, double b);
+Var operator*(const Var& a, double b);
+Var operator/(const Var& a, double b);
+Var operator+(double a, const Var& b);
+Var operator-(double a, const Var& b);
+Var operator*(double a, const Var& b);
+Var operator/(double a, const Var& b);
+Var operator-(const Var& x);
+
+/// @brief x raised to a constant power, elementwise.
+Var pow(const Var& x, double exponent);
+Var exp(const Var& x);
+/// @brief Natural logarithm. log(sigmoid(z)) and log(1 - sigmoid(z)) are recognised and
+/// computed as log_sigmoid(z) and log_sigmoid(-z), which stay finite for any z.
+Var log(const Var& x);
+Var tanh(const Var& x);
+/// @brief 1 / (1 + e^-x), computed without overflow for any x.
+Var sigmoid(const Var& x);
+/// @brief max(x, 0); its derivative at 0 is taken as 0.
+Var relu(const Var& x);
+/// @brief log(1 + e^x), computed without overflow for any x.
+Var softplus(const Var& x);
+/// @brief log(sigmoid(x)) = -softplus(-x), computed without overflow for any x.
+Var log_sigmoid(const Var& x);
+
+/// @brief Matrix product with numpy's rules for 1-D operands: (m,k)(k,n), (m,k)(k,), (k,)(k,n),
+/// (k,)(k,). Runs on BLAS (gemm, gemv, dot); a transposed operand is passed as a flag, never copied.
+Var matmul(const Var& a, const Var& b);
+/// @brief Swaps the axes of a matrix (1-D and 0-D values are returned unchanged). The copy is made
+/// only if something other than matmul reads it.
+Var transpose(const Var& x);
+
+/// @brief Sum of all elements (a scalar).
+Var sum(const Var& x);
+/// @brief Sum along one axis (negative counts from the end); the axis is removed.
+Var sum(const Var& x, int axis);
+/// @brief Mean of all elements (a scalar).
+Var mean(const Var& x);
+/// @brief Mean along one axis (negative counts from the end); the axis is removed.
+Var mean(const Var& x, int axis);
+
+}  // namespace xgrad

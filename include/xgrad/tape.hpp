@@ -1,0 +1,42 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "xgrad/var.hpp"
+
+namespace xgrad {
+
+/// @brief The nodes an output depends on, in the order they were created (a topological order).
+/// A tape replays its graph: forward() recomputes every op from the leaves' current values,
+/// backward() propagates gradients, both into buffers reused from the previous run.
+class Tape {
+public:
+    explicit Tape(Var output);
+
+    /// @brief Recomputes every op node, in creation order, from the current leaf values.
+    void forward();
+    /// @brief Backpropagates from the (scalar) output: interior gradients are overwritten,
+    /// parameter gradients accumulate until zero_grad().
+    void backward();
+    /// @brief Backpropagates with an explicit seed gradient of the output's shape.
+    void backward(const array& seed);
+
+    const Var& output() const { return output_; }
+    /// @brief Number of nodes on the tape, leaves included.
+    std::size_t size() const { return order_.size(); }
+    /// @brief The leaves whose gradient is tracked, in creation order.
+    std::vector<Var> parameters() const;
+
+private:
+    void run_backward(const array* seed);
+
+    Var output_;
+    std::vector<detail::Node*> order_;       // every node, creation order
+    std::vector<detail::Node*> grad_order_;  // the nodes that need a gradient, creation order
+};
+
+}  // namespace xgrad

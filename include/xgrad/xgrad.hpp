@@ -1,0 +1,11 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include "xgrad/blas.hpp"
+#include "xgrad/errors.hpp"
+#include "xgrad/losses.hpp"
+#include "xgrad/ops.hpp"
+#include "xgrad/tape.hpp"
+#include "xgrad/var.hpp"

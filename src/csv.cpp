@@ -1,0 +1,121 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#include "xgrad/data/csv.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+namespace xgrad::data {
+
+namespace {
+
+std::vector<std::string> split_fields(const std::string& line) {
+    std::vector<std::string> fields;
+    std::string field;
+    for (char c : line) {
+        if (c == ',') {
+            fields.push_back(field);
+            field.clear();
+        } else {
+            field += c;
+        }
+    }
+    fields.push_back(field);
+    return fields;
+}
+
+std::string trim(const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r\"");
+    if (first == std::string::npos) return "";
+    const auto last = s.find_last_not_of(" \t\r\"");
+    return s.substr(first, last - first + 1);
+}
+
+[[noreturn]] void fail(const std::string& path, std::size_t line, std::size_t column,
+                       const std::string& what) {
+    std::string where = path + ":" + std::to_string(line);
+    if (column > 0) where += ":" + std::to_string(column);
+    throw csv_error(where + ": " + what);
+}
+
+std::size_t column_index(const std::vector<std::string>& header, const std::string& name,
+                         const std::string& path) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+        std::string known;
+        for (const auto& h : header) known += (known.empty() ? "" : ", ") + h;
+        fail(path, 1, 0, "no column named '" + name + "' (columns: " + known + ")");
+    }
+    return static_cast<std::size_t>(it - header.begin());
+}
+
+}  // namespace
+
+Dataset read_csv(const std::string& path, const std::string& label_column,
+                 const std::vector<std::string>& feature_columns) {
+    std::ifstream in(path);
+    if (!in) throw csv_error(path + ": cannot open file");
+    std::string line;
+    if (!std::getline(in, line) || trim(line).empty()) fail(path, 1, 0, "empty file, expected a header row");
+    std::vector<std::string> header = split_fields(line);
+    for (auto& h : header) h = trim(h);
+    if (header.size() < 2) fail(path, 1, 0, "need at least one feature column and a label column");
+
+    Dataset out;
+    const std::size_t label = label_column.empty() ? header.size() - 1
+                                                   : column_index(header, label_column, path);
+    out.label_name = header[label];
+    std::vector<std::size_t> features;
+    if (feature_columns.empty()) {
+        for (std::size_t c = 0; c < header.size(); ++c) {
+            if (c != label) features.push_back(c);
+        }
+    } else {
+        for (const auto& name : feature_columns) features.push_back(column_index(header, name, path));
+    }
+    for (std::size_t c : features) out.feature_names.push_back(header[c]);
+
+    std::vector<double> feature_values;
+    std::vector<double> label_values;
+    std::vector<double> row(header.size());
+    std::size_t line_number = 1;
+    while (std::getline(in, line)) {
+        ++line_number;
+        if (trim(line).empty()) continue;  // blank lines (e.g. a trailing newline) carry no row
+        const std::vector<std::string> fields = split_fields(line);
+        if (fields.size() != header.size()) {
+            fail(path, line_number, 0,
+                 "ragged row: " + std::to_string(fields.size()) + " fields, the header has " +
+                     std::to_string(header.size()));
+        }
+        for (std::size_t c = 0; c < fields.size(); ++c) {
+            const std::string cell = trim(fields[c]);
+            const std::string column = "column '" + header[c] + "'";
+            if (cell.empty()) fail(path, line_number, c + 1, "empty cell in " + column);
+            char* end = nullptr;
+            const double v = std::strtod(cell.c_str(), &end);
+            if (end != cell.c_str() + cell.size()) {
+                fail(path, line_number, c + 1, "'" + cell + "' in " + column + " is not a number");
+            }
+            if (!std::isfinite(v)) {
+                fail(path, line_number, c + 1, "'" + cell + "' in " + column + " is not a finite number");
+            }
+            row[c] = v;
+        }
+        for (std::size_t c : features) feature_values.push_back(row[c]);
+        label_values.push_back(row[label]);
+    }
+    if (label_values.empty()) fail(path, line_number, 0, "no data rows after the header");
+
+    const std::size_t rows = label_values.size();
+    out.features = array::from_shape({rows, features.size()});
+    std::copy(feature_values.begin(), feature_values.end(), out.features.begin());
+    out.labels = array::from_shape({rows});
+    std::copy(label_values.begin(), label_values.end(), out.labels.begin());
+    return out;
+}
+
+}  // namespace xgrad::data

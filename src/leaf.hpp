@@ -1,0 +1,19 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include "node.hpp"
+
+namespace xgrad::detail {
+
+/// @brief A parameter (gradient tracked) or a constant (data): a value and nothing to compute.
+class LeafNode final : public Node {
+public:
+    LeafNode(array value, bool is_parameter)
+        : Node(is_parameter ? "parameter" : "constant", is_parameter) {
+        value_ = std::move(value);
+    }
+};
+
+}  // namespace xgrad::detail

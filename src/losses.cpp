@@ -1,0 +1,94 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#include "xgrad/losses.hpp"
+
+#include "node.hpp"
+#include "stable_math.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xgrad {
+
+namespace {
+
+void require_same_shape(const char* op, const char* what_a, const Var& a, const char* what_b,
+                        const Var& b) {
+    // Broadcasting (m,) against (m,1) would silently build an (m,m) loss: refuse it.
+    if (a.shape() != b.shape()) {
+        throw shape_error(std::string(op) + ": " + what_a + " " + format_shape(a.shape()) +
+                          " and " + what_b + " " + format_shape(b.shape()) + " differ in shape");
+    }
+}
+
+Var reduce(const Var& terms, reduction how) { return how == reduction::mean ? mean(terms) : sum(terms); }
+
+/// @brief L = scale · Σ [max(z,0) - z y + log(1 + e^-|z|)], fused and stable for any z.
+class BceWithLogitsNode final : public detail::Node {
+public:
+    BceWithLogitsNode(const Var& z, const Var& y, reduction how)
+        : Node("bce_with_logits", detail::any_requires_grad({&z, &y})), how_(how) {
+        add_input(z.node_ptr());
+        add_input(y.node_ptr());
+    }
+
+    void forward() override {
+        const array& z = input(0).value();
+        const array& y = input(1).value();
+        if (z.shape() != y.shape()) {
+            throw shape_error("bce_with_logits: logits " + format_shape(z.shape()) +
+                              " and targets " + format_shape(y.shape()) + " differ in shape");
+        }
+        const std::size_t n = z.size();
+        if (how_ == reduction::mean && n == 0) {
+            throw shape_error("bce_with_logits: cannot average over no samples");
+        }
+        scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
+        probability_.resize(z.shape());
+        const double* zp = z.data();
+        const double* yp = y.data();
+        double* p = probability_.data();
+        double total = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            // One exponential serves both the loss and σ(z), kept for backward.
+            const double e = std::exp(-std::abs(zp[i]));
+            total += std::max(zp[i], 0.0) - zp[i] * yp[i] + std::log1p(e);
+            p[i] = zp[i] >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        }
+        value_.resize(shape_type{});
+        value_.data()[0] = scale_ * total;
+    }
+
+    // dL/dz = scale (σ(z) - y),  dL/dy = -scale z
+    void backward() override {
+        const double g = scale_ * grad().data()[0];
+        if (input(0).requires_grad()) {
+            detail::accumulate_grad(input(0), g * (probability_ - input(1).value()));
+        }
+        if (input(1).requires_grad()) detail::accumulate_grad(input(1), -g * input(0).value());
+    }
+
+private:
+    reduction how_;
+    double scale_ = 1.0;
+    array probability_;  // σ(z) from the forward pass
+};
+
+}  // namespace
+
+Var binary_cross_entropy(const Var& probabilities, const Var& targets, reduction how) {
+    require_same_shape("binary_cross_entropy", "probabilities", probabilities, "targets", targets);
+    const Var& p = probabilities;
+    const Var& y = targets;
+    return -reduce(y * log(p) + (1.0 - y) * log(1.0 - p), how);
+}
+
+Var bce_with_logits(const Var& logits, const Var& targets, reduction how) {
+    return detail::finish_op(std::make_shared<BceWithLogitsNode>(logits, targets, how));
+}
+
+Var mse(const Var& predictions, const Var& targets, reduction how) {
+    require_same_shape("mse", "predictions", predictions, "targets", targets);
+    return reduce(pow(predictions - targets, 2.0), how);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,298 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+// Elementwise ops. Each rule states its forward and, beside it, its local derivative: grad*
+// returns dL/d(input) as an expression of the output gradient g, the inputs and the output y.
+#include <cmath>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
+#include "node.hpp"
+#include "stable_math.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xgrad::detail {
+
+namespace rules {
+
+// ---- binary: forward(a, b) is the output expression ----------------------------------------
+
+struct add {
+    static constexpr const char* name = "add";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) { return a + b; }
+    // d(a+b)/da = 1, d(a+b)/db = 1
+    template <class G, class A, class B, class Y>
+    static const G& grad_a(const G& g, const A&, const B&, const Y&) { return g; }
+    template <class G, class A, class B, class Y>
+    static const G& grad_b(const G& g, const A&, const B&, const Y&) { return g; }
+};
+
+struct sub {
+    static constexpr const char* name = "sub";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) { return a - b; }
+    // d(a-b)/da = 1, d(a-b)/db = -1
+    template <class G, class A, class B, class Y>
+    static const G& grad_a(const G& g, const A&, const B&, const Y&) { return g; }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A&, const B&, const Y&) { return -g; }
+};
+
+struct mul {
+    static constexpr const char* name = "mul";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) { return a * b; }
+    // d(ab)/da = b, d(ab)/db = a
+    template <class G, class A, class B, class Y>
+    static auto grad_a(const G& g, const A&, const B& b, const Y&) { return g * b; }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A& a, const B&, const Y&) { return g * a; }
+};
+
+struct div {
+    static constexpr const char* name = "div";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) { return a / b; }
+    // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b (no b² to overflow for tiny b)
+    template <class G, class A, class B, class Y>
+    static auto grad_a(const G& g, const A&, const B& b, const Y&) { return g / b; }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A&, const B& b, const Y& y) { return -g * y / b; }
+};
+
+// ---- unary: forward(y, x) writes the output ------------------------------------------------
+
+struct neg {
+    static constexpr const char* name = "neg";
+    void forward(array& y, const array& x) const { xt::noalias(y) = -x; }
+    // d(-x)/dx = -1
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y&) const { return -g; }
+};
+
+struct square {
+    static constexpr const char* name = "square";
+    void forward(array& y, const array& x) const { xt::noalias(y) = x * x; }
+    // d(x²)/dx = 2x
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const { return 2.0 * g * x; }
+};
+
+struct power {
+    static constexpr const char* name = "pow";
+    double p;
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::pow(x, p); }
+    // d(x^p)/dx = p x^(p-1)
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const { return g * p * xt::pow(x, p - 1.0); }
+};
+
+struct exp {
+    static constexpr const char* name = "exp";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::exp(x); }
+    // d(e^x)/dx = e^x = y
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const { return g * y; }
+};
+
+struct log {
+    static constexpr const char* name = "log";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::log(x); }
+    // d(ln x)/dx = 1/x
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const { return g / x; }
+};
+
+struct tanh {
+    static constexpr const char* name = "tanh";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::tanh(x); }
+    // d(tanh x)/dx = 1 - y²
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const { return g * (1.0 - y * y); }
+};
+
+struct sigmoid {
+    static constexpr const char* name = "sigmoid";
+    void forward(array& y, const array& x) const { map_elementwise(y, x, stable_sigmoid); }
+    // dσ/dx = y(1 - y)
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const { return g * y * (1.0 - y); }
+};
+
+struct relu {
+    static constexpr const char* name = "relu";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::maximum(x, 0.0); }
+    // d max(x,0)/dx = 1 where x > 0, else 0
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const { return xt::where(x > 0.0, g, 0.0); }
+};
+
+struct softplus {
+    static constexpr const char* name = "softplus";
+    void forward(array& y, const array& x) const { map_elementwise(y, x, stable_softplus); }
+    // d log(1+e^x)/dx = σ(x) = 1 - e^-y, taken as -expm1(-y) to keep the small values exact
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const { return -g * xt::expm1(-y); }
+};
+
+struct log_sigmoid {
+    static constexpr const char* name = "log_sigmoid";
+    void forward(array& y, const array& x) const {
+        map_elementwise(y, x, [](double v) { return -stable_softplus(-v); });
+    }
+    // d log σ(x)/dx = 1 - σ(x) = 1 - e^y, taken as -expm1(y) to keep the small values exact
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const { return -g * xt::expm1(y); }
+};
+
+}  // namespace rules
+
+/// @brief A node applying a one-input rule.
+template <class Rule>
+class UnaryNode final : public Node {
+public:
+    UnaryNode(Rule rule, const Var& x) : Node(Rule::name, any_requires_grad({&x})), rule_(rule) {
+        add_input(x.node_ptr());
+    }
+    void forward() override { rule_.forward(value_, input(0).value()); }
+    void backward() override {
+        Node& x = input(0);
+        if (x.requires_grad()) accumulate_grad(x, rule_.grad(grad(), x.value(), value_));
+    }
+
+private:
+    Rule rule_;
+};
+
+/// @brief A node applying a two-input rule; either side may instead be a constant double.
+template <class Rule, bool LeftScalar, bool RightScalar>
+class BinaryNode final : public Node {
+    static_assert(!(LeftScalar && RightScalar), "one operand must be a node");
+
+public:
+    BinaryNode(std::initializer_list<const Var*> operands, double scalar)
+        : Node(Rule::name, any_requires_grad(operands)), scalar_(scalar) {
+        for (const Var* v : operands) add_input(v->node_ptr());
+    }
+
+    void forward() override {
+        if constexpr (!LeftScalar && !RightScalar) {
+            const shape_type& a = input(0).value().shape();
+            const shape_type& b = input(1).value().shape();
+            if (a != b) broadcast_shapes(Rule::name, a, b);  // throws if they do not fit
+        }
+        xt::noalias(value_) = Rule::forward(left(), right());
+    }
+
+    void backward() override {
+        const array& g = grad();
+        if constexpr (!LeftScalar) {
+            Node& a = input(0);
+            if (a.requires_grad()) {
+                accumulate_broadcast_grad(a, Rule::grad_a(g, left(), right(), value_), scratch_);
+            }
+        }
+        if constexpr (!RightScalar) {
+            Node& b = input(LeftScalar ? 0 : 1);
+            if (b.requires_grad()) {
+                accumulate_broadcast_grad(b, Rule::grad_b(g, left(), right(), value_), scratch_);
+            }
+        }
+    }
+
+    double scalar() const { return scalar_; }
+
+private:
+    decltype(auto) left() {
+        if constexpr (LeftScalar) {
+            return static_cast<const double&>(scalar_);
+        } else {
+            return static_cast<const array&>(input(0).value());
+        }
+    }
+    decltype(auto) right() {
+        if constexpr (RightScalar) {
+            return static_cast<const double&>(scalar_);
+        } else {
+            return static_cast<const array&>(input(LeftScalar ? 0 : 1).value());
+        }
+    }
+
+    double scalar_;  // the constant operand, if there is one
+    array scratch_;  // a lazy gradient evaluated before it is summed back to a broadcast input
+};
+
+namespace {
+
+template <class Rule>
+Var unary(const Var& x, Rule rule = {}) {
+    return finish_op(std::make_shared<UnaryNode<Rule>>(rule, x));
+}
+template <class Rule>
+Var binary(const Var& a, const Var& b) {
+    return finish_op(std::make_shared<BinaryNode<Rule, false, false>>(
+        std::initializer_list<const Var*>{&a, &b}, 0.0));
+}
+template <class Rule>
+Var binary(const Var& a, double b) {
+    return finish_op(
+        std::make_shared<BinaryNode<Rule, false, true>>(std::initializer_list<const Var*>{&a}, b));
+}
+template <class Rule>
+Var binary(double a, const Var& b) {
+    return finish_op(
+        std::make_shared<BinaryNode<Rule, true, false>>(std::initializer_list<const Var*>{&b}, a));
+}
+
+/// @brief The input z when x is sigmoid(z), else null.
+const std::shared_ptr<Node>* sigmoid_input(const Node& x) {
+    if (dynamic_cast<const UnaryNode<rules::sigmoid>*>(&x) == nullptr) return nullptr;
+    return &x.input_ptr(0);
+}
+
+}  // namespace
+
+}  // namespace xgrad::detail
+
+namespace xgrad {
+
+using namespace detail;
+
+Var operator+(const Var& a, const Var& b) { return binary<rules::add>(a, b); }
+Var operator-(const Var& a, const Var& b) { return binary<rules::sub>(a, b); }
+Var operator*(const Var& a, const Var& b) { return binary<rules::mul>(a, b); }
+Var operator/(const Var& a, const Var& b) { return binary<rules::div>(a, b); }
+Var operator+(const Var& a, double b) { return binary<rules::add>(a, b); }
+Var operator-(const Var& a, double b) { return binary<rules::sub>(a, b); }
+Var operator*(const Var& a, double b) { return binary<rules::mul>(a, b); }
+Var operator/(const Var& a, double b) { return binary<rules::div>(a, b); }
+Var operator+(double a, const Var& b) { return binary<rules::add>(a, b); }
+Var operator-(double a, const Var& b) { return binary<rules::sub>(a, b); }
+Var operator*(double a, const Var& b) { return binary<rules::mul>(a, b); }
+Var operator/(double a, const Var& b) { return binary<rules::div>(a, b); }
+Var operator-(const Var& x) { return unary<rules::neg>(x); }
+
+Var pow(const Var& x, double exponent) {
+    if (exponent == 2.0) return unary<rules::square>(x);  // no pow() call per element
+    return unary<rules::power>(x, rules::power{exponent});
+}
+Var exp(const Var& x) { return unary<rules::exp>(x); }
+Var tanh(const Var& x) { return unary<rules::tanh>(x); }
+Var sigmoid(const Var& x) { return unary<rules::sigmoid>(x); }
+Var relu(const Var& x) { return unary<rules::relu>(x); }
+Var softplus(const Var& x) { return unary<rules::softplus>(x); }
+Var log_sigmoid(const Var& x) { return unary<rules::log_sigmoid>(x); }
+
+Var log(const Var& x) {
+    // log(σ(z)) and log(1 - σ(z)) underflow to -inf once σ saturates; their stable forms do not.
+    if (const auto* z = sigmoid_input(x.node())) return log_sigmoid(Var(*z));
+    using one_minus = BinaryNode<rules::sub, true, false>;
+    if (const auto* d = dynamic_cast<const one_minus*>(&x.node()); d != nullptr && d->scalar() == 1.0) {
+        if (const auto* z = sigmoid_input(d->input(0))) return -softplus(Var(*z));
+    }
+    return unary<rules::log>(x);
+}
+
+}  // namespace xgrad

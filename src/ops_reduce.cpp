@@ -1,0 +1,119 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+// Sum and mean, over all elements or along one axis. A mean is a sum scaled by 1/count.
+#include <optional>
+
+#include "node.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xgrad::detail {
+
+namespace {
+
+/// @brief y = scale · Σ x, over everything or over one axis.
+class SumNode final : public Node {
+public:
+    SumNode(const Var& x, std::optional<int> axis, bool is_mean)
+        : Node(is_mean ? "mean" : "sum", any_requires_grad({&x})), is_mean_(is_mean) {
+        add_input(x.node_ptr());
+        if (axis) {
+            const auto rank = static_cast<int>(x.dimension());
+            const int resolved = *axis < 0 ? *axis + rank : *axis;
+            if (resolved < 0 || resolved >= rank) {
+                throw shape_error(std::string(op_name()) + ": axis " + std::to_string(*axis) +
+                                  " is out of range for shape " + format_shape(x.shape()));
+            }
+            axis_ = resolved;
+        }
+    }
+
+    void forward() override {
+        const array& x = input(0).value();
+        if (is_mean_ && x.size() == 0) {
+            throw shape_error(std::string(op_name()) + ": cannot average the empty shape " +
+                              format_shape(x.shape()));
+        }
+        const Layout l = layout(x);
+        if (axis_) {
+            shape_type out_shape = x.shape();
+            out_shape.erase(out_shape.begin() + *axis_);
+            value_.resize(out_shape);
+        } else {
+            value_.resize(shape_type{});
+        }
+        const double* in = x.data();
+        double* out = value_.data();
+        for (std::size_t o = 0; o < l.outer; ++o) {
+            for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] = 0.0;
+            for (std::size_t k = 0; k < l.length; ++k) {
+                const double* row = in + (o * l.length + k) * l.inner;
+                for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] += row[i];
+            }
+            for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] *= l.scale;
+        }
+    }
+
+    // dy/dx = scale for every element folded into y: the gradient is spread back unchanged.
+    void backward() override {
+        Node& x = input(0);
+        if (!x.requires_grad()) return;
+        const Layout l = layout(x.value());
+        bool overwrite = false;
+        array& gx = x.grad_for_accumulate(overwrite);
+        const double* g = grad().data();
+        double* out = gx.data();
+        for (std::size_t o = 0; o < l.outer; ++o) {
+            for (std::size_t k = 0; k < l.length; ++k) {
+                double* row = out + (o * l.length + k) * l.inner;
+                const double* g_row = g + o * l.inner;
+                for (std::size_t i = 0; i < l.inner; ++i) {
+                    row[i] = (overwrite ? 0.0 : row[i]) + l.scale * g_row[i];
+                }
+            }
+        }
+    }
+
+private:
+    /// @brief x seen as (outer, length, inner), summed over `length`.
+    struct Layout {
+        std::size_t outer = 1, length = 1, inner = 1;
+        double scale = 1.0;
+    };
+    Layout layout(const array& x) const {
+        Layout l;
+        if (!axis_) {
+            l.length = x.size();
+        } else {
+            const shape_type& s = x.shape();
+            for (std::size_t k = 0; k < s.size(); ++k) {
+                const auto ks = static_cast<int>(k);
+                if (ks < *axis_) l.outer *= s[k];
+                if (ks == *axis_) l.length = s[k];
+                if (ks > *axis_) l.inner *= s[k];
+            }
+        }
+        if (is_mean_ && l.length > 0) l.scale = 1.0 / static_cast<double>(l.length);
+        return l;
+    }
+
+    std::optional<int> axis_;
+    bool is_mean_;
+};
+
+Var reduce(const Var& x, std::optional<int> axis, bool is_mean) {
+    return finish_op(std::make_shared<SumNode>(x, axis, is_mean));
+}
+
+}  // namespace
+
+}  // namespace xgrad::detail
+
+namespace xgrad {
+
+Var sum(const Var& x) { return detail::reduce(x, std::nullopt, false); }
+Var sum(const Var& x, int axis) { return detail::reduce(x, axis, false); }
+Var mean(const Var& x) { return detail::reduce(x, std::nullopt, true); }
+Var mean(const Var& x, int axis) { return detail::reduce(x, axis, true); }
+
+}  // namespace xgrad

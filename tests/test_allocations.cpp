@@ -1,0 +1,131 @@
+/***************************************************************************
+ * xgrad: a replayed training step makes no heap allocation, and a dropped  *
+ * graph leaves nothing behind. Counts through a replaced operator new.     *
+ ***************************************************************************/
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+
+#include "support.hpp"
+
+namespace {
+std::atomic<long long> allocations{0};    // operator new calls since start
+std::atomic<long long> live_blocks{0};    // allocated and not yet freed
+
+void* counted_alloc(std::size_t size) {
+    void* p = std::malloc(size == 0 ? 1 : size);
+    if (p == nullptr) throw std::bad_alloc();
+    ++allocations;
+    ++live_blocks;
+    return p;
+}
+void counted_free(void* p) noexcept {
+    if (p == nullptr) return;
+    --live_blocks;
+    std::free(p);
+}
+}  // namespace
+
+void* operator new(std::size_t size) { return counted_alloc(size); }
+void* operator new[](std::size_t size) { return counted_alloc(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    try {
+        return counted_alloc(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+
+namespace xgrad {
+namespace {
+
+using testing::random_array;
+
+struct LogisticStep {
+    Var X, y, w, b;
+    Tape tape;
+};
+
+LogisticStep build(std::size_t m, std::size_t n, bool fused, std::mt19937_64& rng) {
+    Var X = constant(random_array(rng, {m, n}));
+    Var y = constant(xt::round(random_array(rng, {m}, 0.0, 1.0)));
+    Var w = parameter(xt::zeros<double>({n}));
+    Var b = parameter(0.0);
+    Var z = matmul(X, w) + b;
+    Var loss = fused ? bce_with_logits(z, y) : binary_cross_entropy(sigmoid(z), y);
+    return {X, y, w, b, Tape(loss)};
+}
+
+/// @brief forward, zero_grad, backward and an SGD update, on new data each time.
+void train_steps(LogisticStep& s, const array& batches, int steps) {
+    const std::size_t block = s.X.size();
+    for (int k = 0; k < steps; ++k) {
+        const double* src = batches.data() + (static_cast<std::size_t>(k) % 2) * block;
+        std::copy(src, src + block, s.X.mutable_value().data());
+        s.tape.forward();
+        s.w.zero_grad();
+        s.b.zero_grad();
+        s.tape.backward();
+        xt::noalias(s.w.mutable_value()) -= 0.1 * s.w.grad();
+        xt::noalias(s.b.mutable_value()) -= 0.1 * s.b.grad();
+    }
+}
+
+TEST(Allocations, ReplayedLogisticStepAllocatesNothing) {
+    std::mt19937_64 rng(61);
+    for (bool fused : {true, false}) {
+        for (auto [m, n] : {std::pair<std::size_t, std::size_t>{64, 10}, {1000, 20}, {1, 3}}) {
+            SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + (fused ? " fused" : " graph"));
+            LogisticStep step = build(m, n, fused, rng);
+            const array batches = random_array(rng, {2, m, n});
+            train_steps(step, batches, 2);  // first runs size the gradient buffers
+            const long long before = allocations.load();
+            train_steps(step, batches, 20);
+            EXPECT_EQ(allocations.load() - before, 0);
+            EXPECT_TRUE(std::isfinite(step.tape.output().item()));
+        }
+    }
+}
+
+TEST(Allocations, ReplayedMatrixProductsAndBroadcastsAllocateNothing) {
+    std::mt19937_64 rng(67);
+    Var X = constant(random_array(rng, {32, 8}));
+    Var W = parameter(random_array(rng, {8, 4}));
+    Var bias = parameter(random_array(rng, {4}));
+    Var hidden = tanh(matmul(X, W) + bias);
+    Var out = sum(mean(relu(matmul(transpose(hidden), hidden)), 0)) + sum(pow(W, 3.0));
+    Tape tape(out);
+    tape.forward();
+    tape.backward();
+    const long long before = allocations.load();
+    for (int k = 0; k < 5; ++k) {
+        tape.forward();
+        zero_grad(std::vector<Var>{});
+        W.zero_grad();
+        bias.zero_grad();
+        tape.backward();
+    }
+    EXPECT_EQ(allocations.load() - before, 0);
+}
+
+TEST(Allocations, DroppedMillionNodeGraphLeavesNothing) {
+    const long long baseline = live_blocks.load();
+    {
+        Var x = parameter({1.0, 2.0});
+        Var y = x;
+        for (int i = 0; i < 1000000; ++i) y = y * 1.0;
+        Var loss = sum(y);
+        loss.backward();
+        EXPECT_EQ(x.grad(), (array{1.0, 1.0}));
+        EXPECT_GT(live_blocks.load() - baseline, 1000000);
+    }
+    EXPECT_EQ(live_blocks.load(), baseline);
+}
+
+}  // namespace
+}  // namespace xgrad

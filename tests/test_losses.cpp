@@ -1,0 +1,119 @@
+/***************************************************************************
+ * xgrad: losses: values, gradients, and stability at saturated logits      *
+ ***************************************************************************/
+#include <cmath>
+#include <random>
+
+#include "support.hpp"
+
+namespace xgrad {
+namespace {
+
+using testing::random_array;
+
+TEST(Losses, SigmoidAtHugeLogitsIsFiniteAndExact) {
+    Var z = parameter({-1000.0, -40.0, 0.0, 40.0, 1000.0, 1e308});
+    Var p = sigmoid(z);
+    const array& v = p.value();
+    EXPECT_EQ(v(0), 0.0);
+    EXPECT_DOUBLE_EQ(v(1), std::exp(-40.0) / (1.0 + std::exp(-40.0)));
+    EXPECT_EQ(v(2), 0.5);
+    EXPECT_EQ(v(4), 1.0);
+    EXPECT_EQ(v(5), 1.0);
+    sum(p).backward();
+    for (double g : z.grad()) EXPECT_TRUE(std::isfinite(g));
+    EXPECT_EQ(z.grad()(0), 0.0);
+    EXPECT_EQ(z.grad()(4), 0.0);
+    EXPECT_EQ(z.grad()(2), 0.25);
+}
+
+TEST(Losses, BceWithLogitsAtHugeLogits) {
+    // Correct side: loss ≈ 0; wrong side: loss = |z|; both exactly representable here.
+    Var z = parameter({1000.0, -1000.0, 1000.0, -1000.0});
+    Var y = constant({1.0, 0.0, 0.0, 1.0});
+    Var loss = bce_with_logits(z, y);
+    EXPECT_DOUBLE_EQ(loss.item(), (0.0 + 0.0 + 1000.0 + 1000.0) / 4.0);
+    loss.backward();
+    // (σ(z) − y)/m exactly: 0, 0, 1/4, −1/4.
+    EXPECT_EQ(z.grad(), (array{0.0, 0.0, 0.25, -0.25}));
+}
+
+TEST(Losses, BceWithLogitsGradientIsSigmoidMinusTargetOverM) {
+    std::mt19937_64 rng(41);
+    const array z0 = random_array(rng, {50}, -30.0, 30.0);
+    const array y0 = xt::round(random_array(rng, {50}, 0.0, 1.0));
+    Var z = parameter(z0);
+    Var loss = bce_with_logits(z, constant(y0));
+    loss.backward();
+    double expected_loss = 0.0;
+    for (std::size_t i = 0; i < 50; ++i) {
+        const double p = 1.0 / (1.0 + std::exp(-z0(i)));
+        EXPECT_NEAR(z.grad()(i), (p - y0(i)) / 50.0, 1e-17) << i;
+        expected_loss += y0(i) == 1.0 ? std::log1p(std::exp(-z0(i))) : std::log1p(std::exp(z0(i)));
+    }
+    EXPECT_LE(testing::relative_error(loss.item(), expected_loss / 50.0), 1e-14);
+}
+
+TEST(Losses, BceWithLogitsCentralDifferences) {
+    std::mt19937_64 rng(43);
+    Var z = parameter(random_array(rng, {7}, -4.0, 4.0));
+    Var y = parameter(random_array(rng, {7}, 0.0, 1.0));  // soft targets, differentiable too
+    testing::expect_gradients_match(bce_with_logits(z, y));
+    testing::expect_gradients_match(bce_with_logits(z, y, reduction::sum));
+}
+
+TEST(Losses, GraphBceOnSigmoidIsStableAtHugeLogits) {
+    // log(σ(z)) and log(1 − σ(z)) are rewritten to their stable forms: no inf, no NaN.
+    Var z = parameter({1000.0, -1000.0, 1000.0, -1000.0, 2.0});
+    Var y = constant({1.0, 0.0, 0.0, 1.0, 1.0});
+    Var loss = binary_cross_entropy(sigmoid(z), y);
+    Var fused = bce_with_logits(z, y);
+    EXPECT_TRUE(std::isfinite(loss.item()));
+    EXPECT_LE(testing::relative_error(loss.item(), fused.item()), 1e-14);
+    loss.backward();
+    const array graph_grad = z.grad();
+    z.zero_grad();
+    fused.backward();
+    EXPECT_LE(testing::max_relative_error(graph_grad, z.grad(), 1e-300), 1e-14);
+}
+
+TEST(Losses, LogOfSigmoidIsRewritten) {
+    Var z = parameter({-800.0, 3.0});
+    EXPECT_STREQ(log(sigmoid(z)).op_name(), "log_sigmoid");
+    EXPECT_EQ(log(sigmoid(z)).value()(0), -800.0);
+    EXPECT_STREQ(log(1.0 - sigmoid(z)).op_name(), "neg");  // −softplus(z)
+    EXPECT_EQ(log(1.0 - sigmoid(-z)).value()(0), -800.0);
+    EXPECT_STREQ(log(2.0 - sigmoid(z)).op_name(), "log");  // not the pattern
+}
+
+TEST(Losses, BinaryCrossEntropyOnProbabilities) {
+    Var p = parameter({0.9, 0.2, 0.6});
+    Var y = constant({1.0, 0.0, 1.0});
+    Var loss = binary_cross_entropy(p, y);
+    EXPECT_DOUBLE_EQ(loss.item(), -(std::log(0.9) + std::log(0.8) + std::log(0.6)) / 3.0);
+    testing::expect_gradients_match(loss);
+}
+
+TEST(Losses, MeanSquaredError) {
+    Var pred = parameter({1.0, 2.0, 4.0});
+    Var target = constant({1.5, 2.0, 3.0});
+    Var loss = mse(pred, target);
+    EXPECT_DOUBLE_EQ(loss.item(), (0.25 + 0.0 + 1.0) / 3.0);
+    loss.backward();  // 2(ŷ − y)/m
+    EXPECT_LE(testing::max_relative_error(pred.grad(), array{-1.0 / 3.0, 0.0, 2.0 / 3.0}), 1e-15);
+    EXPECT_DOUBLE_EQ(mse(pred, target, reduction::sum).item(), 1.25);
+}
+
+TEST(Losses, ShapeMismatchIsRefusedNotBroadcast) {
+    Var z = parameter(xt::zeros<double>({4}));
+    Var y_column = constant(xt::zeros<double>({4, 1}));
+    XGRAD_EXPECT_THROW_WITH(bce_with_logits(z, y_column), shape_error,
+                            "bce_with_logits: logits (4,) and targets (4,1) differ in shape");
+    XGRAD_EXPECT_THROW_WITH(mse(z, y_column), shape_error,
+                            "mse: predictions (4,) and targets (4,1) differ in shape");
+    XGRAD_EXPECT_THROW_WITH(binary_cross_entropy(sigmoid(z), y_column), shape_error,
+                            "binary_cross_entropy: probabilities (4,) and targets (4,1)");
+}
+
+}  // namespace
+}  // namespace xgrad

@@ -1,0 +1,125 @@
+/***************************************************************************
+ * xgrad: logistic and linear regression trained on the engine              *
+ ***************************************************************************/
+#include <random>
+
+#include "support.hpp"
+#include "xgrad/data/csv.hpp"
+#include "xgrad/models/linear_regression.hpp"
+#include "xgrad/models/logistic_regression.hpp"
+
+namespace xgrad {
+namespace {
+
+using models::LinearRegression;
+using models::LogisticRegression;
+using models::TrainOptions;
+
+/// @brief Iris petal length and width, setosa (0) against versicolor (1).
+data::Dataset iris_petals() {
+    data::Dataset all = data::read_csv(XGRAD_DATA_DIR "/iris.csv", "species",
+                                       {"petal_length", "petal_width"});
+    std::vector<std::size_t> keep;
+    for (std::size_t i = 0; i < all.labels.size(); ++i) {
+        if (all.labels(i) <= 1.0) keep.push_back(i);
+    }
+    data::Dataset two = all;
+    two.features = xt::zeros<double>({keep.size(), std::size_t{2}});
+    two.labels = xt::zeros<double>({keep.size()});
+    for (std::size_t r = 0; r < keep.size(); ++r) {
+        two.features(r, 0) = all.features(keep[r], 0);
+        two.features(r, 1) = all.features(keep[r], 1);
+        two.labels(r) = all.labels(keep[r]);
+    }
+    return two;
+}
+
+double accuracy(const array& predicted, const array& labels) {
+    std::size_t right = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted(i) == labels(i) ? 1 : 0;
+    return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+TEST(LogisticRegressionModel, IrisPetalsBatchDescent) {
+    const data::Dataset iris = iris_petals();
+    ASSERT_EQ(iris.labels.size(), 100u);
+    LogisticRegression model;
+    TrainOptions options;
+    options.learning_rate = 0.1;
+    options.epochs = 1000;
+    model.fit(iris.features, iris.labels, options);
+    EXPECT_EQ(accuracy(model.predict(iris.features), iris.labels), 1.0);
+    const auto& history = model.loss_history();
+    ASSERT_EQ(history.size(), 1000u);
+    EXPECT_NEAR(history.front(), std::log(2.0), 1e-15);  // zero weights: p = 1/2 everywhere
+    for (std::size_t e = 1; e < history.size(); ++e) {
+        EXPECT_LT(history[e], history[e - 1]) << "epoch " << e;
+    }
+    EXPECT_LT(history.back(), history.front() / 10.0);
+}
+
+TEST(LogisticRegressionModel, MiniBatchAndStochasticDescent) {
+    const data::Dataset iris = iris_petals();
+    for (std::size_t batch : {std::size_t{1}, std::size_t{16}, std::size_t{32}}) {
+        SCOPED_TRACE(batch);
+        LogisticRegression model;
+        TrainOptions options;
+        options.learning_rate = 0.05;
+        options.epochs = 200;
+        options.batch_size = batch;
+        options.seed = 42;
+        model.fit(iris.features, iris.labels, options);
+        EXPECT_EQ(accuracy(model.predict(iris.features), iris.labels), 1.0);
+        EXPECT_LT(model.loss_history().back(), model.loss_history().front() / 4.0);
+
+        LogisticRegression again;  // same seed, same shuffles, same result
+        again.fit(iris.features, iris.labels, options);
+        EXPECT_EQ(again.weights().value(), model.weights().value());
+    }
+}
+
+TEST(LogisticRegressionModel, OneStepEqualsAnalyticUpdate) {
+    // With zero start, one full-batch step moves w by −η·(1/m)·Xᵀ(½ − y).
+    const array X = {{1.0, 2.0}, {3.0, -1.0}, {0.5, 0.5}};
+    const array y = {1.0, 0.0, 1.0};
+    LogisticRegression model;
+    model.fit(X, y, {0.5, 1, 0, 0});
+    for (std::size_t j = 0; j < 2; ++j) {
+        double g = 0.0;
+        for (std::size_t i = 0; i < 3; ++i) g += X(i, j) * (0.5 - y(i)) / 3.0;
+        EXPECT_DOUBLE_EQ(model.weights().value()(j), -0.5 * g);
+    }
+    EXPECT_DOUBLE_EQ(model.bias().value()(), -0.5 * (0.5 - 2.0 / 3.0));
+}
+
+TEST(LogisticRegressionModel, RejectsBadInput) {
+    LogisticRegression model;
+    const array X = testing::column({1.0, 2.0});
+    XGRAD_EXPECT_THROW_WITH(model.fit(X, array{0.0, 2.0}), std::invalid_argument,
+                            "labels must be 0 or 1; row 1 has 2");
+    XGRAD_EXPECT_THROW_WITH(model.fit(X, array{0.0, 1.0, 1.0}), shape_error,
+                            "LogisticRegression.fit: expects X of shape (rows, features)");
+    XGRAD_EXPECT_THROW_WITH(model.fit(testing::column({1.0, std::nan("")}), array{0.0, 1.0}),
+                            std::invalid_argument, "non-finite value at row 1, column 0");
+    XGRAD_EXPECT_THROW_WITH(model.predict(X), graph_error, "call fit() first");
+    model.fit(X, array{0.0, 1.0});
+    XGRAD_EXPECT_THROW_WITH(model.predict(array{{1.0, 2.0}}), shape_error,
+                            "expects X of shape (rows, 1), got (1,2)");
+}
+
+TEST(LinearRegressionModel, RecoversALine) {
+    std::mt19937_64 rng(53);
+    const array X = testing::random_array(rng, {200, 2}, -1.0, 1.0);
+    array y = array::from_shape({200});
+    for (std::size_t i = 0; i < 200; ++i) y(i) = 3.0 * X(i, 0) - 2.0 * X(i, 1) + 0.5;
+    LinearRegression model;
+    model.fit(X, y, {0.3, 2000, 0, 0});
+    EXPECT_NEAR(model.weights().value()(0), 3.0, 1e-9);
+    EXPECT_NEAR(model.weights().value()(1), -2.0, 1e-9);
+    EXPECT_NEAR(model.bias().value()(), 0.5, 1e-9);
+    EXPECT_LT(model.loss_history().back(), 1e-18);
+    EXPECT_NEAR(model.predict(array{{1.0, 1.0}})(0), 1.5, 1e-9);
+}
+
+}  // namespace
+}  // namespace xgrad

@@ -1,0 +1,236 @@
+/***************************************************************************
+ * xgrad: every op's forward value and its gradient against central         *
+ * differences, including each broadcasting case.                           *
+ ***************************************************************************/
+#include <functional>
+#include <random>
+
+#include "support.hpp"
+
+namespace xgrad {
+namespace {
+
+using testing::expect_gradients_match;
+using testing::random_array;
+
+/// @brief A scalar that weighs every element of y differently, so a wrong index shows up.
+Var weighted_sum(const Var& y, std::mt19937_64& rng) {
+    return sum(y * constant(random_array(rng, y.shape(), 0.5, 1.5)));
+}
+
+struct BinaryCase {
+    shape_type a;
+    shape_type b;
+};
+
+const BinaryCase broadcast_cases[] = {
+    {{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{4}, {3, 4}}, {{3, 4}, {1}}, {{3, 4}, {}},   {{}, {3, 4}},
+    {{3, 4}, {3, 1}}, {{3, 1}, {1, 4}}, {{1, 4}, {3, 1}}, {{5}, {}}, {{5}, {5}}, {{}, {}},
+    {{3, 4}, {1, 4}}, {{2, 3}, {1, 1}}};
+
+void check_binary(const std::function<Var(const Var&, const Var&)>& op, double low, double high) {
+    std::mt19937_64 rng(7);
+    for (const BinaryCase& c : broadcast_cases) {
+        SCOPED_TRACE(format_shape(c.a) + " with " + format_shape(c.b));
+        Var a = parameter(random_array(rng, c.a, low, high));
+        Var b = parameter(random_array(rng, c.b, low, high));
+        expect_gradients_match(weighted_sum(op(a, b), rng));
+    }
+}
+
+TEST(Ops, AddBroadcastGradients) { check_binary([](auto& a, auto& b) { return a + b; }, -2, 2); }
+TEST(Ops, SubBroadcastGradients) { check_binary([](auto& a, auto& b) { return a - b; }, -2, 2); }
+TEST(Ops, MulBroadcastGradients) { check_binary([](auto& a, auto& b) { return a * b; }, -2, 2); }
+TEST(Ops, DivBroadcastGradients) { check_binary([](auto& a, auto& b) { return a / b; }, 0.5, 2); }
+
+TEST(Ops, DivNearSmallDenominators) {
+    std::mt19937_64 rng(11);
+    array denominators = {1e-3, -1e-3, 2.5e-3, -4e-4, 7e-4};
+    Var a = parameter(random_array(rng, {5}, -1, 1));
+    Var b = parameter(denominators);
+    // h well below the denominators keeps the difference quotient's truncation error small.
+    expect_gradients_match(weighted_sum(a / b, rng), 1e-6, 1e-8, 1e-9);
+}
+
+TEST(Ops, BroadcastForwardValues) {
+    Var a = constant({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+    Var row = constant({10.0, 20.0, 30.0});
+    const array column_data = testing::column({100.0, 200.0});
+    Var column = constant(column_data);
+    EXPECT_EQ((a + row).value(), (array{{11.0, 22.0, 33.0}, {14.0, 25.0, 36.0}}));
+    EXPECT_EQ((a * column).value(), (array{{100.0, 200.0, 300.0}, {800.0, 1000.0, 1200.0}}));
+    EXPECT_EQ((row - column).shape(), (shape_type{2, 3}));
+    EXPECT_EQ((2.0 / a).value()(1, 1), 0.4);
+    EXPECT_EQ((a - 1.0).value()(0, 0), 0.0);
+    EXPECT_EQ((1.0 - a).value()(0, 2), -2.0);
+}
+
+TEST(Ops, BroadcastInputGradientHasInputShape) {
+    Var a = parameter(xt::ones<double>({3, 4}));
+    Var bias = parameter(xt::zeros<double>({4}));
+    Var scalar = parameter(0.0);
+    sum(a + bias + scalar).backward();
+    EXPECT_EQ(bias.grad(), (array{3.0, 3.0, 3.0, 3.0}));
+    EXPECT_EQ(scalar.grad().shape(), shape_type{});
+    EXPECT_EQ(scalar.grad()(), 12.0);
+}
+
+TEST(Ops, ScalarOperandGradients) {
+    std::mt19937_64 rng(3);
+    const std::function<Var(const Var&)> ops[] = {
+        [](const Var& x) { return x + 2.5; }, [](const Var& x) { return 2.5 + x; },
+        [](const Var& x) { return x - 2.5; }, [](const Var& x) { return 2.5 - x; },
+        [](const Var& x) { return x * 2.5; }, [](const Var& x) { return 2.5 * x; },
+        [](const Var& x) { return x / 2.5; }, [](const Var& x) { return 2.5 / x; },
+        [](const Var& x) { return -x; }};
+    for (const auto& op : ops) {
+        Var x = parameter(random_array(rng, {3, 2}, 0.5, 2.0));
+        expect_gradients_match(weighted_sum(op(x), rng));
+    }
+}
+
+struct UnaryCase {
+    const char* name;
+    std::function<Var(const Var&)> op;
+    array points;
+};
+
+TEST(Ops, UnaryGradientsAtSeveralPoints) {
+    const array mixed = {-3.0, -1.2, -0.3, 0.4, 1.1, 2.9};
+    const array positive = {0.05, 0.3, 0.9, 1.7, 4.0, 11.0};
+    const UnaryCase cases[] = {
+        {"exp", [](const Var& x) { return exp(x); }, mixed},
+        {"log", [](const Var& x) { return log(x); }, positive},
+        {"tanh", [](const Var& x) { return tanh(x); }, mixed},
+        {"sigmoid", [](const Var& x) { return sigmoid(x); }, array{-8.0, -2.0, -0.5, 0.0, 0.7, 3.0, 9.0}},
+        {"relu", [](const Var& x) { return relu(x); }, mixed},  // no point at 0
+        {"softplus", [](const Var& x) { return softplus(x); }, mixed},
+        {"log_sigmoid", [](const Var& x) { return log_sigmoid(x); }, mixed},
+        {"square", [](const Var& x) { return pow(x, 2.0); }, mixed},
+        {"cube", [](const Var& x) { return pow(x, 3.0); }, mixed},
+        {"sqrt", [](const Var& x) { return pow(x, 0.5); }, positive},
+        {"reciprocal", [](const Var& x) { return pow(x, -1.0); }, positive},
+    };
+    std::mt19937_64 rng(5);
+    for (const UnaryCase& c : cases) {
+        SCOPED_TRACE(c.name);
+        Var x = parameter(c.points);
+        expect_gradients_match(weighted_sum(c.op(x), rng));
+        Var m = parameter(xt::reshape_view(c.points, std::vector<std::size_t>{2, c.points.size() / 2}));
+        expect_gradients_match(weighted_sum(c.op(m), rng));
+    }
+}
+
+TEST(Ops, UnaryForwardValues) {
+    Var x = constant({-2.0, 0.0, 3.0});
+    EXPECT_EQ(relu(x).value(), (array{0.0, 0.0, 3.0}));
+    EXPECT_DOUBLE_EQ(sigmoid(x).value()(2), 1.0 / (1.0 + std::exp(-3.0)));
+    EXPECT_DOUBLE_EQ(softplus(x).value()(0), std::log1p(std::exp(-2.0)));
+    // log1p keeps the digits that log(1/(1+e^-3)) loses.
+    EXPECT_EQ(log_sigmoid(x).value()(2), -std::log1p(std::exp(-3.0)));
+    EXPECT_DOUBLE_EQ(pow(x, 3.0).value()(0), -8.0);
+    EXPECT_EQ(sigmoid(x).value()(1), 0.5);
+}
+
+/// @brief Naive triple loop, the reference for BLAS.
+array naive_matmul(const array& a, const array& b) {
+    const array A = a.dimension() == 1 ? xt::reshape_view(a, std::vector<std::size_t>{1, a.size()}) : a;
+    const array B = b.dimension() == 1 ? xt::reshape_view(b, std::vector<std::size_t>{b.size(), 1}) : b;
+    array C = xt::zeros<double>({A.shape()[0], B.shape()[1]});
+    for (std::size_t i = 0; i < A.shape()[0]; ++i)
+        for (std::size_t j = 0; j < B.shape()[1]; ++j)
+            for (std::size_t k = 0; k < A.shape()[1]; ++k) C(i, j) += A(i, k) * B(k, j);
+    if (a.dimension() == 1 && b.dimension() == 1) return array(C(0, 0));
+    if (a.dimension() == 1) return xt::reshape_view(C, std::vector<std::size_t>{C.shape()[1]});
+    if (b.dimension() == 1) return xt::reshape_view(C, std::vector<std::size_t>{C.shape()[0]});
+    return C;
+}
+
+struct MatmulCase {
+    shape_type a;
+    shape_type b;
+    bool transpose_a;
+    bool transpose_b;
+};
+
+TEST(Ops, MatmulValuesAndGradients) {
+    const MatmulCase cases[] = {
+        {{3, 4}, {4, 5}, false, false}, {{4, 3}, {4, 5}, true, false}, {{3, 4}, {5, 4}, false, true},
+        {{4, 3}, {5, 4}, true, true},   {{3, 4}, {4}, false, false},   {{4, 3}, {4}, true, false},
+        {{4}, {4, 5}, false, false},    {{4}, {5, 4}, false, true},    {{4}, {4}, false, false},
+        {{1, 1}, {1, 1}, false, false}, {{1, 6}, {6}, false, false},   {{6, 1}, {6, 1}, true, false}};
+    std::mt19937_64 rng(13);
+    for (const MatmulCase& c : cases) {
+        SCOPED_TRACE(format_shape(c.a) + (c.transpose_a ? "ᵀ" : "") + " · " + format_shape(c.b) +
+                     (c.transpose_b ? "ᵀ" : ""));
+        Var a = parameter(random_array(rng, c.a));
+        Var b = parameter(random_array(rng, c.b));
+        Var product = matmul(c.transpose_a ? transpose(a) : a, c.transpose_b ? transpose(b) : b);
+        const array ra = c.transpose_a ? array(xt::transpose(a.value())) : a.value();
+        const array rb = c.transpose_b ? array(xt::transpose(b.value())) : b.value();
+        EXPECT_LE(testing::max_relative_error(product.value(), naive_matmul(ra, rb), 1e-12), 1e-13);
+        expect_gradients_match(weighted_sum(product, rng));
+    }
+}
+
+TEST(Ops, MatmulWithConstantDataOnlyDifferentiatesTheParameter) {
+    std::mt19937_64 rng(17);
+    Var X = constant(random_array(rng, {6, 3}));
+    Var w = parameter(random_array(rng, {3}));
+    expect_gradients_match(weighted_sum(matmul(X, w), rng));
+    expect_gradients_match(weighted_sum(matmul(transpose(X), matmul(X, w)), rng));
+}
+
+TEST(Ops, TransposeMaterializedForElementwiseUse) {
+    std::mt19937_64 rng(19);
+    Var a = parameter(random_array(rng, {2, 3}));
+    Var t = transpose(a);
+    EXPECT_EQ(t.shape(), (shape_type{3, 2}));
+    EXPECT_EQ(t.value()(2, 1), a.value()(1, 2));
+    expect_gradients_match(weighted_sum(t * t, rng));
+    EXPECT_EQ(transpose(t).node_ptr(), a.node_ptr());  // double transpose is the input itself
+    Var v = parameter({1.0, 2.0});
+    EXPECT_EQ(transpose(v).node_ptr(), v.node_ptr());  // numpy: a vector's transpose is itself
+}
+
+TEST(Ops, SumAndMeanValues) {
+    Var a = constant({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+    EXPECT_EQ(sum(a).item(), 21.0);
+    EXPECT_EQ(mean(a).item(), 3.5);
+    EXPECT_EQ(sum(a, 0).value(), (array{5.0, 7.0, 9.0}));
+    EXPECT_EQ(sum(a, 1).value(), (array{6.0, 15.0}));
+    EXPECT_EQ(sum(a, -1).value(), (array{6.0, 15.0}));
+    EXPECT_EQ(mean(a, 0).value(), (array{2.5, 3.5, 4.5}));
+    EXPECT_EQ(mean(a, 1).value(), (array{2.0, 5.0}));
+    EXPECT_EQ(sum(constant({1.0, 2.0}), 0).shape(), shape_type{});
+}
+
+TEST(Ops, SumAndMeanGradients) {
+    std::mt19937_64 rng(23);
+    const std::function<Var(const Var&)> reductions[] = {
+        [](const Var& x) { return sum(x); },     [](const Var& x) { return mean(x); },
+        [](const Var& x) { return sum(x, 0); },  [](const Var& x) { return sum(x, 1); },
+        [](const Var& x) { return mean(x, 0); }, [](const Var& x) { return mean(x, -1); }};
+    for (const auto& reduce : reductions) {
+        Var x = parameter(random_array(rng, {3, 4}));
+        Var r = reduce(x);
+        expect_gradients_match(r.dimension() == 0 ? r * 1.5 : weighted_sum(r, rng));
+    }
+    Var v = parameter(random_array(rng, {5}));
+    expect_gradients_match(mean(v, 0) * 2.0);
+}
+
+TEST(Ops, ComposedExpressionGradient) {
+    // A small two-layer network touches most ops at once.
+    std::mt19937_64 rng(29);
+    Var X = constant(random_array(rng, {5, 3}));
+    Var W1 = parameter(random_array(rng, {3, 4}));
+    Var b1 = parameter(random_array(rng, {4}));
+    Var w2 = parameter(random_array(rng, {4}));
+    Var hidden = tanh(matmul(X, W1) + b1);
+    Var out = sigmoid(matmul(hidden, w2));
+    expect_gradients_match(mean(pow(out - 0.5, 2.0)) + 0.1 * sum(relu(W1)) / exp(mean(b1)));
+}
+
+}  // namespace
+}  // namespace xgrad
