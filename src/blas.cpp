@@ -43,8 +43,12 @@ bool set_blas_threads(int threads) {
 namespace xgrad::detail::blas {
 
 namespace {
-CBLAS_TRANSPOSE flag(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
-int as_int(std::size_t n) { return static_cast<int>(std::max<std::size_t>(n, 1)); }
+CBLAS_TRANSPOSE flag(bool trans) {
+    return trans ? CblasTrans : CblasNoTrans;
+}
+int as_int(std::size_t n) {
+    return static_cast<int>(std::max<std::size_t>(n, 1));
+}
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha,
@@ -53,13 +57,14 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     if (m == 0 || n == 0) return;
     if (k == 0) {  // an empty sum: BLAS would only scale c
         for (std::size_t i = 0; i < m; ++i) {
-            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0 ? 0.0 : beta * c[i * ldc + j];
+            for (std::size_t j = 0; j < n; ++j)
+                c[i * ldc + j] = beta == 0.0 ? 0.0 : beta * c[i * ldc + j];
         }
         return;
     }
     cblas_dgemm(CblasRowMajor, flag(trans_a), flag(trans_b), static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), alpha, a, as_int(lda), b,
-                as_int(ldb), beta, c, as_int(ldc));
+                static_cast<int>(n), static_cast<int>(k), alpha, a, as_int(lda), b, as_int(ldb),
+                beta, c, as_int(ldc));
 }
 
 void gemv(bool trans, std::size_t rows, std::size_t cols, double alpha, const double* a,
@@ -70,15 +75,15 @@ void gemv(bool trans, std::size_t rows, std::size_t cols, double alpha, const do
         for (std::size_t i = 0; i < out; ++i) y[i] = beta == 0.0 ? 0.0 : beta * y[i];
         return;
     }
-    cblas_dgemv(CblasRowMajor, flag(trans), static_cast<int>(rows), static_cast<int>(cols),
-                alpha, a, as_int(lda), x, 1, beta, y, 1);
+    cblas_dgemv(CblasRowMajor, flag(trans), static_cast<int>(rows), static_cast<int>(cols), alpha,
+                a, as_int(lda), x, 1, beta, y, 1);
 }
 
 void ger(std::size_t rows, std::size_t cols, double alpha, const double* x, const double* y,
          double* a, std::size_t lda) {
     if (rows == 0 || cols == 0) return;
-    cblas_dger(CblasRowMajor, static_cast<int>(rows), static_cast<int>(cols), alpha, x, 1,
-               y, 1, a, as_int(lda));
+    cblas_dger(CblasRowMajor, static_cast<int>(rows), static_cast<int>(cols), alpha, x, 1, y, 1, a,
+               as_int(lda));
 }
 
 double dot(std::size_t n, const double* x, const double* y) {

@@ -59,14 +59,15 @@ Dataset read_csv(const std::string& path, const std::string& label_column,
     std::ifstream in(path);
     if (!in) throw csv_error(path + ": cannot open file");
     std::string line;
-    if (!std::getline(in, line) || trim(line).empty()) fail(path, 1, 0, "empty file, expected a header row");
+    if (!std::getline(in, line) || trim(line).empty())
+        fail(path, 1, 0, "empty file, expected a header row");
     std::vector<std::string> header = split_fields(line);
     for (auto& h : header) h = trim(h);
     if (header.size() < 2) fail(path, 1, 0, "need at least one feature column and a label column");
 
     Dataset out;
-    const std::size_t label = label_column.empty() ? header.size() - 1
-                                                   : column_index(header, label_column, path);
+    const std::size_t label =
+        label_column.empty() ? header.size() - 1 : column_index(header, label_column, path);
     out.label_name = header[label];
     std::vector<std::size_t> features;
     if (feature_columns.empty()) {
@@ -74,7 +75,8 @@ Dataset read_csv(const std::string& path, const std::string& label_column,
             if (c != label) features.push_back(c);
         }
     } else {
-        for (const auto& name : feature_columns) features.push_back(column_index(header, name, path));
+        for (const auto& name : feature_columns)
+            features.push_back(column_index(header, name, path));
     }
     for (std::size_t c : features) out.feature_names.push_back(header[c]);
 
@@ -101,7 +103,8 @@ Dataset read_csv(const std::string& path, const std::string& label_column,
                 fail(path, line_number, c + 1, "'" + cell + "' in " + column + " is not a number");
             }
             if (!std::isfinite(v)) {
-                fail(path, line_number, c + 1, "'" + cell + "' in " + column + " is not a finite number");
+                fail(path, line_number, c + 1,
+                     "'" + cell + "' in " + column + " is not a finite number");
             }
             row[c] = v;
         }

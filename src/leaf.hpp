@@ -9,7 +9,7 @@ namespace xgrad::detail {
 
 /// @brief A parameter (gradient tracked) or a constant (data): a value and nothing to compute.
 class LeafNode final : public Node {
-public:
+  public:
     LeafNode(array value, bool is_parameter)
         : Node(is_parameter ? "parameter" : "constant", is_parameter) {
         value_ = std::move(value);

@@ -59,7 +59,8 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
         }
     }
     check_targets(y);
-    if (!(options.learning_rate > 0.0)) throw std::invalid_argument(who + "learning_rate must be > 0");
+    if (!(options.learning_rate > 0.0))
+        throw std::invalid_argument(who + "learning_rate must be > 0");
 
     weights_ = parameter(xt::zeros<double>({width}));
     bias_ = fit_intercept_ ? parameter(0.0) : Var();
@@ -135,11 +136,14 @@ array LogisticRegression::predict_proba(const array& X) const {
 array LogisticRegression::predict(const array& X, double threshold) const {
     const array p = predict_proba(X);
     array labels = xt::zeros<double>(p.shape());
-    for (std::size_t i = 0; i < p.size(); ++i) labels.data()[i] = p.data()[i] >= threshold ? 1.0 : 0.0;
+    for (std::size_t i = 0; i < p.size(); ++i)
+        labels.data()[i] = p.data()[i] >= threshold ? 1.0 : 0.0;
     return labels;
 }
 
-Var LogisticRegression::loss(const Var& z, const Var& y) const { return bce_with_logits(z, y); }
+Var LogisticRegression::loss(const Var& z, const Var& y) const {
+    return bce_with_logits(z, y);
+}
 
 void LogisticRegression::check_targets(const array& y) const {
     for (std::size_t i = 0; i < y.size(); ++i) {
@@ -153,7 +157,9 @@ void LogisticRegression::check_targets(const array& y) const {
 
 LinearRegression::LinearRegression(bool fit_intercept) : LinearModel(fit_intercept) {}
 
-Var LinearRegression::loss(const Var& z, const Var& y) const { return mse(z, y); }
+Var LinearRegression::loss(const Var& z, const Var& y) const {
+    return mse(z, y);
+}
 
 void LinearRegression::check_targets(const array& y) const {
     for (std::size_t i = 0; i < y.size(); ++i) {

@@ -20,11 +20,13 @@ void require_same_shape(const char* op, const char* what_a, const Var& a, const 
     }
 }
 
-Var reduce(const Var& terms, reduction how) { return how == reduction::mean ? mean(terms) : sum(terms); }
+Var reduce(const Var& terms, reduction how) {
+    return how == reduction::mean ? mean(terms) : sum(terms);
+}
 
 /// @brief L = scale · Σ [max(z,0) - z y + log(1 + e^-|z|)], fused and stable for any z.
 class BceWithLogitsNode final : public detail::Node {
-public:
+  public:
     BceWithLogitsNode(const Var& z, const Var& y, reduction how)
         : Node("bce_with_logits", detail::any_requires_grad({&z, &y})), how_(how) {
         add_input(z.node_ptr());
@@ -67,7 +69,7 @@ public:
         if (input(1).requires_grad()) detail::accumulate_grad(input(1), -g * input(0).value());
     }
 
-private:
+  private:
     reduction how_;
     double scale_ = 1.0;
     array probability_;  // σ(z) from the forward pass

@@ -82,8 +82,8 @@ shape_type broadcast_shapes(const char* op, const shape_type& a, const shape_typ
         const std::size_t ea = k + a.size() >= rank ? a[k + a.size() - rank] : 1;
         const std::size_t eb = k + b.size() >= rank ? b[k + b.size() - rank] : 1;
         if (ea != eb && ea != 1 && eb != 1) {
-            throw shape_error(std::string(op) + ": cannot broadcast " + format_shape(a) +
-                              " with " + format_shape(b));
+            throw shape_error(std::string(op) + ": cannot broadcast " + format_shape(a) + " with " +
+                              format_shape(b));
         }
         out[k] = ea == 1 ? eb : ea;
     }

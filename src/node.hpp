@@ -19,7 +19,7 @@ namespace xgrad::detail {
 /// Subclasses (one per primitive) recompute the value in forward() and push the gradient to the
 /// inputs in backward().
 class Node : public std::enable_shared_from_this<Node> {
-public:
+  public:
     static constexpr std::size_t max_inputs = 2;
 
     Node(const char* op_name, bool requires_grad);
@@ -29,7 +29,8 @@ public:
 
     /// @brief Recomputes value() from the inputs' current values (nothing for leaves).
     virtual void forward() {}
-    /// @brief Adds this node's gradient, times the local derivative, into each input that needs one.
+    /// @brief Adds this node's gradient, times the local derivative, into each input that needs
+    /// one.
     virtual void backward() {}
 
     /// @brief The value, computed first if the node is lazy (transpose).
@@ -60,7 +61,7 @@ public:
     // Graph traversal marks (see Tape): a node is visited when its mark equals the walk's.
     std::uint64_t visit_mark = 0;
 
-protected:
+  protected:
     void add_input(std::shared_ptr<Node> input);
     /// @brief Lazy nodes compute their value here on first read.
     virtual void materialize() { value_ready_ = true; }
@@ -68,7 +69,7 @@ protected:
     array value_;
     bool value_ready_ = true;
 
-private:
+  private:
     const char* op_name_;
     bool requires_grad_;
     bool grad_pending_zero_ = true;

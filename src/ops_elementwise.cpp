@@ -21,45 +21,69 @@ namespace rules {
 struct add {
     static constexpr const char* name = "add";
     template <class A, class B>
-    static auto forward(const A& a, const B& b) { return a + b; }
+    static auto forward(const A& a, const B& b) {
+        return a + b;
+    }
     // d(a+b)/da = 1, d(a+b)/db = 1
     template <class G, class A, class B, class Y>
-    static const G& grad_a(const G& g, const A&, const B&, const Y&) { return g; }
+    static const G& grad_a(const G& g, const A&, const B&, const Y&) {
+        return g;
+    }
     template <class G, class A, class B, class Y>
-    static const G& grad_b(const G& g, const A&, const B&, const Y&) { return g; }
+    static const G& grad_b(const G& g, const A&, const B&, const Y&) {
+        return g;
+    }
 };
 
 struct sub {
     static constexpr const char* name = "sub";
     template <class A, class B>
-    static auto forward(const A& a, const B& b) { return a - b; }
+    static auto forward(const A& a, const B& b) {
+        return a - b;
+    }
     // d(a-b)/da = 1, d(a-b)/db = -1
     template <class G, class A, class B, class Y>
-    static const G& grad_a(const G& g, const A&, const B&, const Y&) { return g; }
+    static const G& grad_a(const G& g, const A&, const B&, const Y&) {
+        return g;
+    }
     template <class G, class A, class B, class Y>
-    static auto grad_b(const G& g, const A&, const B&, const Y&) { return -g; }
+    static auto grad_b(const G& g, const A&, const B&, const Y&) {
+        return -g;
+    }
 };
 
 struct mul {
     static constexpr const char* name = "mul";
     template <class A, class B>
-    static auto forward(const A& a, const B& b) { return a * b; }
+    static auto forward(const A& a, const B& b) {
+        return a * b;
+    }
     // d(ab)/da = b, d(ab)/db = a
     template <class G, class A, class B, class Y>
-    static auto grad_a(const G& g, const A&, const B& b, const Y&) { return g * b; }
+    static auto grad_a(const G& g, const A&, const B& b, const Y&) {
+        return g * b;
+    }
     template <class G, class A, class B, class Y>
-    static auto grad_b(const G& g, const A& a, const B&, const Y&) { return g * a; }
+    static auto grad_b(const G& g, const A& a, const B&, const Y&) {
+        return g * a;
+    }
 };
 
 struct div {
     static constexpr const char* name = "div";
     template <class A, class B>
-    static auto forward(const A& a, const B& b) { return a / b; }
+    static auto forward(const A& a, const B& b) {
+        return a / b;
+    }
     // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b (no b² to overflow for tiny b)
     template <class G, class A, class B, class Y>
-    static auto grad_a(const G& g, const A&, const B& b, const Y&) { return g / b; }
+    static auto grad_a(const G& g, const A&, const B& b, const Y&) {
+        return g / b;
+    }
     template <class G, class A, class B, class Y>
-    static auto grad_b(const G& g, const A&, const B& b, const Y& y) { return -g * y / b; }
+    static auto grad_b(const G& g, const A&, const B& b, const Y& y) {
+        return -g * y / b;
+    }
 };
 
 // ---- unary: forward(y, x) writes the output ------------------------------------------------
@@ -69,7 +93,9 @@ struct neg {
     void forward(array& y, const array& x) const { xt::noalias(y) = -x; }
     // d(-x)/dx = -1
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y&) const { return -g; }
+    auto grad(const G& g, const X&, const Y&) const {
+        return -g;
+    }
 };
 
 struct square {
@@ -77,7 +103,9 @@ struct square {
     void forward(array& y, const array& x) const { xt::noalias(y) = x * x; }
     // d(x²)/dx = 2x
     template <class G, class X, class Y>
-    auto grad(const G& g, const X& x, const Y&) const { return 2.0 * g * x; }
+    auto grad(const G& g, const X& x, const Y&) const {
+        return 2.0 * g * x;
+    }
 };
 
 struct power {
@@ -86,7 +114,9 @@ struct power {
     void forward(array& y, const array& x) const { xt::noalias(y) = xt::pow(x, p); }
     // d(x^p)/dx = p x^(p-1)
     template <class G, class X, class Y>
-    auto grad(const G& g, const X& x, const Y&) const { return g * p * xt::pow(x, p - 1.0); }
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g * p * xt::pow(x, p - 1.0);
+    }
 };
 
 struct exp {
@@ -94,7 +124,9 @@ struct exp {
     void forward(array& y, const array& x) const { xt::noalias(y) = xt::exp(x); }
     // d(e^x)/dx = e^x = y
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const { return g * y; }
+    auto grad(const G& g, const X&, const Y& y) const {
+        return g * y;
+    }
 };
 
 struct log {
@@ -102,7 +134,9 @@ struct log {
     void forward(array& y, const array& x) const { xt::noalias(y) = xt::log(x); }
     // d(ln x)/dx = 1/x
     template <class G, class X, class Y>
-    auto grad(const G& g, const X& x, const Y&) const { return g / x; }
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g / x;
+    }
 };
 
 struct tanh {
@@ -110,7 +144,9 @@ struct tanh {
     void forward(array& y, const array& x) const { xt::noalias(y) = xt::tanh(x); }
     // d(tanh x)/dx = 1 - y²
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const { return g * (1.0 - y * y); }
+    auto grad(const G& g, const X&, const Y& y) const {
+        return g * (1.0 - y * y);
+    }
 };
 
 struct sigmoid {
@@ -118,7 +154,9 @@ struct sigmoid {
     void forward(array& y, const array& x) const { map_elementwise(y, x, stable_sigmoid); }
     // dσ/dx = y(1 - y)
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const { return g * y * (1.0 - y); }
+    auto grad(const G& g, const X&, const Y& y) const {
+        return g * y * (1.0 - y);
+    }
 };
 
 struct relu {
@@ -126,7 +164,9 @@ struct relu {
     void forward(array& y, const array& x) const { xt::noalias(y) = xt::maximum(x, 0.0); }
     // d max(x,0)/dx = 1 where x > 0, else 0
     template <class G, class X, class Y>
-    auto grad(const G& g, const X& x, const Y&) const { return xt::where(x > 0.0, g, 0.0); }
+    auto grad(const G& g, const X& x, const Y&) const {
+        return xt::where(x > 0.0, g, 0.0);
+    }
 };
 
 struct softplus {
@@ -134,7 +174,9 @@ struct softplus {
     void forward(array& y, const array& x) const { map_elementwise(y, x, stable_softplus); }
     // d log(1+e^x)/dx = σ(x) = 1 - e^-y, taken as -expm1(-y) to keep the small values exact
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const { return -g * xt::expm1(-y); }
+    auto grad(const G& g, const X&, const Y& y) const {
+        return -g * xt::expm1(-y);
+    }
 };
 
 struct log_sigmoid {
@@ -144,7 +186,9 @@ struct log_sigmoid {
     }
     // d log σ(x)/dx = 1 - σ(x) = 1 - e^y, taken as -expm1(y) to keep the small values exact
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const { return -g * xt::expm1(y); }
+    auto grad(const G& g, const X&, const Y& y) const {
+        return -g * xt::expm1(y);
+    }
 };
 
 }  // namespace rules
@@ -152,7 +196,7 @@ struct log_sigmoid {
 /// @brief A node applying a one-input rule.
 template <class Rule>
 class UnaryNode final : public Node {
-public:
+  public:
     UnaryNode(Rule rule, const Var& x) : Node(Rule::name, any_requires_grad({&x})), rule_(rule) {
         add_input(x.node_ptr());
     }
@@ -162,7 +206,7 @@ public:
         if (x.requires_grad()) accumulate_grad(x, rule_.grad(grad(), x.value(), value_));
     }
 
-private:
+  private:
     Rule rule_;
 };
 
@@ -171,7 +215,7 @@ template <class Rule, bool LeftScalar, bool RightScalar>
 class BinaryNode final : public Node {
     static_assert(!(LeftScalar && RightScalar), "one operand must be a node");
 
-public:
+  public:
     BinaryNode(std::initializer_list<const Var*> operands, double scalar)
         : Node(Rule::name, any_requires_grad(operands)), scalar_(scalar) {
         for (const Var* v : operands) add_input(v->node_ptr());
@@ -183,28 +227,44 @@ public:
             const shape_type& b = input(1).value().shape();
             if (a != b) broadcast_shapes(Rule::name, a, b);  // throws if they do not fit
         }
-        xt::noalias(value_) = Rule::forward(left(), right());
+        with_operands(
+            [this](const auto& a, const auto& b) { xt::noalias(value_) = Rule::forward(a, b); });
     }
 
     void backward() override {
-        const array& g = grad();
-        if constexpr (!LeftScalar) {
-            Node& a = input(0);
-            if (a.requires_grad()) {
-                accumulate_broadcast_grad(a, Rule::grad_a(g, left(), right(), value_), scratch_);
+        with_operands([this](const auto& left, const auto& right) {
+            const array& g = grad();
+            if constexpr (!LeftScalar) {
+                Node& a = input(0);
+                if (a.requires_grad()) {
+                    accumulate_broadcast_grad(a, Rule::grad_a(g, left, right, value_), scratch_);
+                }
             }
-        }
-        if constexpr (!RightScalar) {
-            Node& b = input(LeftScalar ? 0 : 1);
-            if (b.requires_grad()) {
-                accumulate_broadcast_grad(b, Rule::grad_b(g, left(), right(), value_), scratch_);
+            if constexpr (!RightScalar) {
+                Node& b = input(LeftScalar ? 0 : 1);
+                if (b.requires_grad()) {
+                    accumulate_broadcast_grad(b, Rule::grad_b(g, left, right, value_), scratch_);
+                }
             }
-        }
+        });
     }
 
     double scalar() const { return scalar_; }
 
-private:
+  private:
+    /// @brief Calls f(left, right). A one-element node operand broadcast against the other is
+    /// passed as a double, so xtensor runs its fast contiguous loop instead of a broadcast one.
+    template <class F>
+    void with_operands(F&& f) {
+        if constexpr (!LeftScalar && !RightScalar) {
+            const array& a = input(0).value();
+            const array& b = input(1).value();
+            if (b.size() == 1 && b.dimension() <= a.dimension()) return f(a, b.data()[0]);
+            if (a.size() == 1 && a.dimension() <= b.dimension()) return f(a.data()[0], b);
+        }
+        f(left(), right());
+    }
+
     decltype(auto) left() {
         if constexpr (LeftScalar) {
             return static_cast<const double&>(scalar_);
@@ -260,36 +320,75 @@ namespace xgrad {
 
 using namespace detail;
 
-Var operator+(const Var& a, const Var& b) { return binary<rules::add>(a, b); }
-Var operator-(const Var& a, const Var& b) { return binary<rules::sub>(a, b); }
-Var operator*(const Var& a, const Var& b) { return binary<rules::mul>(a, b); }
-Var operator/(const Var& a, const Var& b) { return binary<rules::div>(a, b); }
-Var operator+(const Var& a, double b) { return binary<rules::add>(a, b); }
-Var operator-(const Var& a, double b) { return binary<rules::sub>(a, b); }
-Var operator*(const Var& a, double b) { return binary<rules::mul>(a, b); }
-Var operator/(const Var& a, double b) { return binary<rules::div>(a, b); }
-Var operator+(double a, const Var& b) { return binary<rules::add>(a, b); }
-Var operator-(double a, const Var& b) { return binary<rules::sub>(a, b); }
-Var operator*(double a, const Var& b) { return binary<rules::mul>(a, b); }
-Var operator/(double a, const Var& b) { return binary<rules::div>(a, b); }
-Var operator-(const Var& x) { return unary<rules::neg>(x); }
+Var operator+(const Var& a, const Var& b) {
+    return binary<rules::add>(a, b);
+}
+Var operator-(const Var& a, const Var& b) {
+    return binary<rules::sub>(a, b);
+}
+Var operator*(const Var& a, const Var& b) {
+    return binary<rules::mul>(a, b);
+}
+Var operator/(const Var& a, const Var& b) {
+    return binary<rules::div>(a, b);
+}
+Var operator+(const Var& a, double b) {
+    return binary<rules::add>(a, b);
+}
+Var operator-(const Var& a, double b) {
+    return binary<rules::sub>(a, b);
+}
+Var operator*(const Var& a, double b) {
+    return binary<rules::mul>(a, b);
+}
+Var operator/(const Var& a, double b) {
+    return binary<rules::div>(a, b);
+}
+Var operator+(double a, const Var& b) {
+    return binary<rules::add>(a, b);
+}
+Var operator-(double a, const Var& b) {
+    return binary<rules::sub>(a, b);
+}
+Var operator*(double a, const Var& b) {
+    return binary<rules::mul>(a, b);
+}
+Var operator/(double a, const Var& b) {
+    return binary<rules::div>(a, b);
+}
+Var operator-(const Var& x) {
+    return unary<rules::neg>(x);
+}
 
 Var pow(const Var& x, double exponent) {
     if (exponent == 2.0) return unary<rules::square>(x);  // no pow() call per element
     return unary<rules::power>(x, rules::power{exponent});
 }
-Var exp(const Var& x) { return unary<rules::exp>(x); }
-Var tanh(const Var& x) { return unary<rules::tanh>(x); }
-Var sigmoid(const Var& x) { return unary<rules::sigmoid>(x); }
-Var relu(const Var& x) { return unary<rules::relu>(x); }
-Var softplus(const Var& x) { return unary<rules::softplus>(x); }
-Var log_sigmoid(const Var& x) { return unary<rules::log_sigmoid>(x); }
+Var exp(const Var& x) {
+    return unary<rules::exp>(x);
+}
+Var tanh(const Var& x) {
+    return unary<rules::tanh>(x);
+}
+Var sigmoid(const Var& x) {
+    return unary<rules::sigmoid>(x);
+}
+Var relu(const Var& x) {
+    return unary<rules::relu>(x);
+}
+Var softplus(const Var& x) {
+    return unary<rules::softplus>(x);
+}
+Var log_sigmoid(const Var& x) {
+    return unary<rules::log_sigmoid>(x);
+}
 
 Var log(const Var& x) {
     // log(σ(z)) and log(1 - σ(z)) underflow to -inf once σ saturates; their stable forms do not.
     if (const auto* z = sigmoid_input(x.node())) return log_sigmoid(Var(*z));
     using one_minus = BinaryNode<rules::sub, true, false>;
-    if (const auto* d = dynamic_cast<const one_minus*>(&x.node()); d != nullptr && d->scalar() == 1.0) {
+    if (const auto* d = dynamic_cast<const one_minus*>(&x.node());
+        d != nullptr && d->scalar() == 1.0) {
         if (const auto* z = sigmoid_input(d->input(0))) return -softplus(Var(*z));
     }
     return unary<rules::log>(x);

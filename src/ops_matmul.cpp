@@ -15,7 +15,7 @@ namespace {
 
 /// @brief y = xᵀ for a matrix, computed only when something reads it (matmul does not).
 class TransposeNode final : public Node {
-public:
+  public:
     explicit TransposeNode(const Var& x) : Node("transpose", any_requires_grad({&x})) {
         add_input(x.node_ptr());
         value_ready_ = false;
@@ -27,7 +27,7 @@ public:
         if (x.requires_grad()) accumulate_grad(x, xt::transpose(grad()));
     }
 
-private:
+  private:
     void materialize() override {
         xt::noalias(value_) = xt::transpose(input(0).value());
         value_ready_ = true;
@@ -50,7 +50,7 @@ Operand unwrap_transpose(const Var& v, Var& storage) {
 
 /// @brief y = op(a) · op(b), op being identity or transpose; 2-D and 1-D operands as in numpy.
 class MatMulNode final : public Node {
-public:
+  public:
     MatMulNode(Operand a, Operand b)
         : Node("matmul", any_requires_grad({a.var, b.var})),
           trans_a_(a.transposed),
@@ -95,11 +95,12 @@ public:
             const double beta = overwrite ? 0.0 : 1.0;
             if (d.rank_a == 2 && d.rank_b == 2) {
                 if (!trans_a_) {
-                    blas::gemm(false, !trans_b_, d.m, d.k, d.n, 1.0, g, d.n, b, d.ldb, beta, ga, d.k);
+                    blas::gemm(false, !trans_b_, d.m, d.k, d.n, 1.0, g, d.n, b, d.ldb, beta, ga,
+                               d.k);
                 } else {
                     blas::gemm(trans_b_, true, d.k, d.m, d.n, 1.0, b, d.ldb, g, d.n, beta, ga, d.m);
                 }
-            } else if (d.rank_a == 2) {  // g vᵀ, or v gᵀ for a transposed A
+            } else if (d.rank_a == 2) {              // g vᵀ, or v gᵀ for a transposed A
                 if (overwrite) ga_buffer.fill(0.0);  // ger only adds
                 if (!trans_a_) {
                     blas::ger(d.m, d.k, 1.0, g, b, ga, d.k);
@@ -118,13 +119,14 @@ public:
             const double beta = overwrite ? 0.0 : 1.0;
             if (d.rank_a == 2 && d.rank_b == 2) {
                 if (!trans_b_) {
-                    blas::gemm(!trans_a_, false, d.k, d.n, d.m, 1.0, a, d.lda, g, d.n, beta, gb, d.n);
+                    blas::gemm(!trans_a_, false, d.k, d.n, d.m, 1.0, a, d.lda, g, d.n, beta, gb,
+                               d.n);
                 } else {
                     blas::gemm(true, trans_a_, d.n, d.k, d.m, 1.0, g, d.n, a, d.lda, beta, gb, d.k);
                 }
             } else if (d.rank_a == 2) {  // op(A)ᵀ g
                 blas::gemv(!trans_a_, d.rows_a, d.lda, 1.0, a, d.lda, g, beta, gb);
-            } else if (d.rank_b == 2) {  // v gᵀ, or g vᵀ for a transposed B
+            } else if (d.rank_b == 2) {              // v gᵀ, or g vᵀ for a transposed B
                 if (overwrite) gb_buffer.fill(0.0);  // ger only adds
                 if (!trans_b_) {
                     blas::ger(d.k, d.n, 1.0, a, g, gb, d.n);
@@ -137,7 +139,7 @@ public:
         }
     }
 
-private:
+  private:
     /// @brief Extents of the product: op(a) is m×k, op(b) is k×n (1-D operands drop m or n);
     /// rows_x and ld_x describe the stored, untransposed matrices.
     struct Dims {

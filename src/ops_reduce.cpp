@@ -13,7 +13,7 @@ namespace {
 
 /// @brief y = scale · Σ x, over everything or over one axis.
 class SumNode final : public Node {
-public:
+  public:
     SumNode(const Var& x, std::optional<int> axis, bool is_mean)
         : Node(is_mean ? "mean" : "sum", any_requires_grad({&x})), is_mean_(is_mean) {
         add_input(x.node_ptr());
@@ -74,7 +74,7 @@ public:
         }
     }
 
-private:
+  private:
     /// @brief x seen as (outer, length, inner), summed over `length`.
     struct Layout {
         std::size_t outer = 1, length = 1, inner = 1;
@@ -111,9 +111,17 @@ Var reduce(const Var& x, std::optional<int> axis, bool is_mean) {
 
 namespace xgrad {
 
-Var sum(const Var& x) { return detail::reduce(x, std::nullopt, false); }
-Var sum(const Var& x, int axis) { return detail::reduce(x, axis, false); }
-Var mean(const Var& x) { return detail::reduce(x, std::nullopt, true); }
-Var mean(const Var& x, int axis) { return detail::reduce(x, axis, true); }
+Var sum(const Var& x) {
+    return detail::reduce(x, std::nullopt, false);
+}
+Var sum(const Var& x, int axis) {
+    return detail::reduce(x, axis, false);
+}
+Var mean(const Var& x) {
+    return detail::reduce(x, std::nullopt, true);
+}
+Var mean(const Var& x, int axis) {
+    return detail::reduce(x, axis, true);
+}
 
 }  // namespace xgrad

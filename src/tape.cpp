@@ -43,9 +43,13 @@ void Tape::forward() {
     for (detail::Node* node : order_) node->forward();
 }
 
-void Tape::backward() { run_backward(nullptr); }
+void Tape::backward() {
+    run_backward(nullptr);
+}
 
-void Tape::backward(const array& seed) { run_backward(&seed); }
+void Tape::backward(const array& seed) {
+    run_backward(&seed);
+}
 
 void Tape::run_backward(const array* seed) {
     detail::Node& out = output_.node();

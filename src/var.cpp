@@ -19,7 +19,9 @@ detail::Node& Var::node() const {
     return *node_;
 }
 
-const array& Var::value() const { return node().value(); }
+const array& Var::value() const {
+    return node().value();
+}
 
 array& Var::mutable_value() {
     if (!node().is_leaf()) {
@@ -39,9 +41,15 @@ const array& Var::grad() const {
     return node_->grad();
 }
 
-const shape_type& Var::shape() const { return value().shape(); }
-std::size_t Var::size() const { return value().size(); }
-std::size_t Var::dimension() const { return value().dimension(); }
+const shape_type& Var::shape() const {
+    return value().shape();
+}
+std::size_t Var::size() const {
+    return value().size();
+}
+std::size_t Var::dimension() const {
+    return value().dimension();
+}
 
 double Var::item() const {
     const array& v = value();
@@ -52,21 +60,47 @@ double Var::item() const {
     return v.data()[0];
 }
 
-bool Var::requires_grad() const { return node().requires_grad(); }
-bool Var::is_leaf() const { return node().is_leaf(); }
-const char* Var::op_name() const { return node().op_name(); }
+bool Var::requires_grad() const {
+    return node().requires_grad();
+}
+bool Var::is_leaf() const {
+    return node().is_leaf();
+}
+const char* Var::op_name() const {
+    return node().op_name();
+}
 
-void Var::backward() const { Tape(*this).backward(); }
-void Var::backward(const array& seed) const { Tape(*this).backward(seed); }
-void Var::zero_grad() const { node().schedule_zero_grad(); }
+void Var::backward() const {
+    Tape(*this).backward();
+}
+void Var::backward(const array& seed) const {
+    Tape(*this).backward(seed);
+}
+void Var::zero_grad() const {
+    node().schedule_zero_grad();
+}
 
-Var parameter(array value) { return Var(std::make_shared<detail::LeafNode>(std::move(value), true)); }
-Var parameter(double value) { return parameter(array(value)); }
-Var constant(array value) { return Var(std::make_shared<detail::LeafNode>(std::move(value), false)); }
-Var constant(double value) { return constant(array(value)); }
+Var parameter(array value) {
+    return Var(std::make_shared<detail::LeafNode>(std::move(value), true));
+}
+Var parameter(double value) {
+    return parameter(array(value));
+}
+Var constant(array value) {
+    return Var(std::make_shared<detail::LeafNode>(std::move(value), false));
+}
+Var constant(double value) {
+    return constant(array(value));
+}
 
-no_grad::no_grad() : previous_(grad_enabled) { grad_enabled = false; }
-no_grad::~no_grad() { grad_enabled = previous_; }
-bool is_grad_enabled() { return grad_enabled; }
+no_grad::no_grad() : previous_(grad_enabled) {
+    grad_enabled = false;
+}
+no_grad::~no_grad() {
+    grad_enabled = previous_;
+}
+bool is_grad_enabled() {
+    return grad_enabled;
+}
 
 }  // namespace xgrad

@@ -91,15 +91,15 @@ inline void expect_gradients_match(const Var& output, double rtol = 1e-6, double
 }
 
 /// @brief Expects `statement` to throw E whose message contains `fragment`.
-#define XGRAD_EXPECT_THROW_WITH(statement, E, fragment)                                     \
-    do {                                                                                     \
-        try {                                                                                \
-            statement;                                                                       \
-            ADD_FAILURE() << "expected " #E " from: " #statement;                            \
-        } catch (const E& error) {                                                           \
-            EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos)           \
-                << "message: " << error.what();                                              \
-        }                                                                                    \
+#define XGRAD_EXPECT_THROW_WITH(statement, E, fragment)                            \
+    do {                                                                           \
+        try {                                                                      \
+            statement;                                                             \
+            ADD_FAILURE() << "expected " #E " from: " #statement;                  \
+        } catch (const E& error) {                                                 \
+            EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) \
+                << "message: " << error.what();                                    \
+        }                                                                          \
     } while (false)
 
 }  // namespace xgrad::testing

@@ -10,8 +10,8 @@
 #include "support.hpp"
 
 namespace {
-std::atomic<long long> allocations{0};    // operator new calls since start
-std::atomic<long long> live_blocks{0};    // allocated and not yet freed
+std::atomic<long long> allocations{0};  // operator new calls since start
+std::atomic<long long> live_blocks{0};  // allocated and not yet freed
 
 void* counted_alloc(std::size_t size) {
     void* p = std::malloc(size == 0 ? 1 : size);
@@ -27,8 +27,12 @@ void counted_free(void* p) noexcept {
 }
 }  // namespace
 
-void* operator new(std::size_t size) { return counted_alloc(size); }
-void* operator new[](std::size_t size) { return counted_alloc(size); }
+void* operator new(std::size_t size) {
+    return counted_alloc(size);
+}
+void* operator new[](std::size_t size) {
+    return counted_alloc(size);
+}
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
     try {
         return counted_alloc(size);
@@ -36,10 +40,18 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
         return nullptr;
     }
 }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p) noexcept {
+    counted_free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    counted_free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    counted_free(p);
+}
 
 namespace xgrad {
 namespace {
@@ -80,7 +92,8 @@ TEST(Allocations, ReplayedLogisticStepAllocatesNothing) {
     std::mt19937_64 rng(61);
     for (bool fused : {true, false}) {
         for (auto [m, n] : {std::pair<std::size_t, std::size_t>{64, 10}, {1000, 20}, {1, 3}}) {
-            SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + (fused ? " fused" : " graph"));
+            SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) +
+                         (fused ? " fused" : " graph"));
             LogisticStep step = build(m, n, fused, rng);
             const array batches = random_array(rng, {2, m, n});
             train_steps(step, batches, 2);  // first runs size the gradient buffers

@@ -15,7 +15,7 @@ using data::read_csv;
 
 /// @brief Writes `text` to a temporary file that is removed at scope exit.
 class TempCsv {
-public:
+  public:
     explicit TempCsv(const std::string& text)
         : path_(::testing::TempDir() + "xgrad_test_" +
                 ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv") {
@@ -24,7 +24,7 @@ public:
     ~TempCsv() { std::remove(path_.c_str()); }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -83,7 +83,8 @@ TEST(Csv, ErrorsNameFileLineAndColumn) {
     }
     {
         TempCsv f("x,y\n1,nan\n");
-        XGRAD_EXPECT_THROW_WITH(read_csv(f.path()), csv_error, ":2:2: 'nan' in column 'y' is not a finite");
+        XGRAD_EXPECT_THROW_WITH(read_csv(f.path()), csv_error,
+                                ":2:2: 'nan' in column 'y' is not a finite");
     }
     XGRAD_EXPECT_THROW_WITH(read_csv("/nonexistent/file.csv"), csv_error,
                             "/nonexistent/file.csv: cannot open file");

@@ -50,10 +50,10 @@ struct Case {
 };
 
 // m = 1 (stochastic), small mini-batches and full batches; n from 1 to 50.
-const Case cases[] = {{1, 1},   {1, 7},   {1, 50},  {2, 3},   {4, 2},   {8, 1},   {16, 5},
-                      {32, 10}, {32, 50}, {64, 13}, {64, 20}, {100, 1}, {128, 3}, {150, 2},
-                      {200, 50}, {256, 7}, {300, 30}, {500, 4}, {569, 30}, {1000, 25},
-                      {3, 49},  {7, 11}};
+const Case cases[] = {{1, 1},    {1, 7},     {1, 50},   {2, 3},   {4, 2},    {8, 1},
+                      {16, 5},   {32, 10},   {32, 50},  {64, 13}, {64, 20},  {100, 1},
+                      {128, 3},  {150, 2},   {200, 50}, {256, 7}, {300, 30}, {500, 4},
+                      {569, 30}, {1000, 25}, {3, 49},   {7, 11}};
 
 enum class LossKind { graph_bce, fused_bce };
 
@@ -74,7 +74,7 @@ void check_all_cases(LossKind kind, reduction how) {
         Var b = parameter(b0);
         Var z = matmul(Xv, theta) + b;
         Var loss = kind == LossKind::graph_bce ? binary_cross_entropy(sigmoid(z), yv, how)
-                                                : bce_with_logits(z, yv, how);
+                                               : bce_with_logits(z, yv, how);
         loss.backward();
 
         const double scale = how == reduction::mean ? 1.0 / static_cast<double>(c.m) : 1.0;
@@ -86,10 +86,18 @@ void check_all_cases(LossKind kind, reduction how) {
     }
 }
 
-TEST(LogisticGradient, GraphBceMeanEqualsAnalytic) { check_all_cases(LossKind::graph_bce, reduction::mean); }
-TEST(LogisticGradient, GraphBceSumEqualsAnalytic) { check_all_cases(LossKind::graph_bce, reduction::sum); }
-TEST(LogisticGradient, FusedBceMeanEqualsAnalytic) { check_all_cases(LossKind::fused_bce, reduction::mean); }
-TEST(LogisticGradient, FusedBceSumEqualsAnalytic) { check_all_cases(LossKind::fused_bce, reduction::sum); }
+TEST(LogisticGradient, GraphBceMeanEqualsAnalytic) {
+    check_all_cases(LossKind::graph_bce, reduction::mean);
+}
+TEST(LogisticGradient, GraphBceSumEqualsAnalytic) {
+    check_all_cases(LossKind::graph_bce, reduction::sum);
+}
+TEST(LogisticGradient, FusedBceMeanEqualsAnalytic) {
+    check_all_cases(LossKind::fused_bce, reduction::mean);
+}
+TEST(LogisticGradient, FusedBceSumEqualsAnalytic) {
+    check_all_cases(LossKind::fused_bce, reduction::sum);
+}
 
 TEST(LogisticGradient, WrittenOutBceFormulaEqualsAnalytic) {
     // The loss exactly as a learner writes it, operator by operator.

@@ -17,8 +17,8 @@ using models::TrainOptions;
 
 /// @brief Iris petal length and width, setosa (0) against versicolor (1).
 data::Dataset iris_petals() {
-    data::Dataset all = data::read_csv(XGRAD_DATA_DIR "/iris.csv", "species",
-                                       {"petal_length", "petal_width"});
+    data::Dataset all =
+        data::read_csv(XGRAD_DATA_DIR "/iris.csv", "species", {"petal_length", "petal_width"});
     std::vector<std::size_t> keep;
     for (std::size_t i = 0; i < all.labels.size(); ++i) {
         if (all.labels(i) <= 1.0) keep.push_back(i);

@@ -24,9 +24,9 @@ struct BinaryCase {
 };
 
 const BinaryCase broadcast_cases[] = {
-    {{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{4}, {3, 4}}, {{3, 4}, {1}}, {{3, 4}, {}},   {{}, {3, 4}},
-    {{3, 4}, {3, 1}}, {{3, 1}, {1, 4}}, {{1, 4}, {3, 1}}, {{5}, {}}, {{5}, {5}}, {{}, {}},
-    {{3, 4}, {1, 4}}, {{2, 3}, {1, 1}}};
+    {{3, 4}, {3, 4}}, {{3, 4}, {4}},    {{4}, {3, 4}},    {{3, 4}, {1}},    {{3, 4}, {}},
+    {{}, {3, 4}},     {{3, 4}, {3, 1}}, {{3, 1}, {1, 4}}, {{1, 4}, {3, 1}}, {{5}, {}},
+    {{5}, {5}},       {{}, {}},         {{3, 4}, {1, 4}}, {{2, 3}, {1, 1}}};
 
 void check_binary(const std::function<Var(const Var&, const Var&)>& op, double low, double high) {
     std::mt19937_64 rng(7);
@@ -38,10 +38,18 @@ void check_binary(const std::function<Var(const Var&, const Var&)>& op, double l
     }
 }
 
-TEST(Ops, AddBroadcastGradients) { check_binary([](auto& a, auto& b) { return a + b; }, -2, 2); }
-TEST(Ops, SubBroadcastGradients) { check_binary([](auto& a, auto& b) { return a - b; }, -2, 2); }
-TEST(Ops, MulBroadcastGradients) { check_binary([](auto& a, auto& b) { return a * b; }, -2, 2); }
-TEST(Ops, DivBroadcastGradients) { check_binary([](auto& a, auto& b) { return a / b; }, 0.5, 2); }
+TEST(Ops, AddBroadcastGradients) {
+    check_binary([](auto& a, auto& b) { return a + b; }, -2, 2);
+}
+TEST(Ops, SubBroadcastGradients) {
+    check_binary([](auto& a, auto& b) { return a - b; }, -2, 2);
+}
+TEST(Ops, MulBroadcastGradients) {
+    check_binary([](auto& a, auto& b) { return a * b; }, -2, 2);
+}
+TEST(Ops, DivBroadcastGradients) {
+    check_binary([](auto& a, auto& b) { return a / b; }, 0.5, 2);
+}
 
 TEST(Ops, DivNearSmallDenominators) {
     std::mt19937_64 rng(11);
@@ -102,7 +110,8 @@ TEST(Ops, UnaryGradientsAtSeveralPoints) {
         {"exp", [](const Var& x) { return exp(x); }, mixed},
         {"log", [](const Var& x) { return log(x); }, positive},
         {"tanh", [](const Var& x) { return tanh(x); }, mixed},
-        {"sigmoid", [](const Var& x) { return sigmoid(x); }, array{-8.0, -2.0, -0.5, 0.0, 0.7, 3.0, 9.0}},
+        {"sigmoid", [](const Var& x) { return sigmoid(x); },
+         array{-8.0, -2.0, -0.5, 0.0, 0.7, 3.0, 9.0}},
         {"relu", [](const Var& x) { return relu(x); }, mixed},  // no point at 0
         {"softplus", [](const Var& x) { return softplus(x); }, mixed},
         {"log_sigmoid", [](const Var& x) { return log_sigmoid(x); }, mixed},
@@ -116,7 +125,8 @@ TEST(Ops, UnaryGradientsAtSeveralPoints) {
         SCOPED_TRACE(c.name);
         Var x = parameter(c.points);
         expect_gradients_match(weighted_sum(c.op(x), rng));
-        Var m = parameter(xt::reshape_view(c.points, std::vector<std::size_t>{2, c.points.size() / 2}));
+        Var m =
+            parameter(xt::reshape_view(c.points, std::vector<std::size_t>{2, c.points.size() / 2}));
         expect_gradients_match(weighted_sum(c.op(m), rng));
     }
 }
@@ -134,8 +144,10 @@ TEST(Ops, UnaryForwardValues) {
 
 /// @brief Naive triple loop, the reference for BLAS.
 array naive_matmul(const array& a, const array& b) {
-    const array A = a.dimension() == 1 ? xt::reshape_view(a, std::vector<std::size_t>{1, a.size()}) : a;
-    const array B = b.dimension() == 1 ? xt::reshape_view(b, std::vector<std::size_t>{b.size(), 1}) : b;
+    const array A =
+        a.dimension() == 1 ? xt::reshape_view(a, std::vector<std::size_t>{1, a.size()}) : a;
+    const array B =
+        b.dimension() == 1 ? xt::reshape_view(b, std::vector<std::size_t>{b.size(), 1}) : b;
     array C = xt::zeros<double>({A.shape()[0], B.shape()[1]});
     for (std::size_t i = 0; i < A.shape()[0]; ++i)
         for (std::size_t j = 0; j < B.shape()[1]; ++j)
@@ -154,11 +166,12 @@ struct MatmulCase {
 };
 
 TEST(Ops, MatmulValuesAndGradients) {
-    const MatmulCase cases[] = {
-        {{3, 4}, {4, 5}, false, false}, {{4, 3}, {4, 5}, true, false}, {{3, 4}, {5, 4}, false, true},
-        {{4, 3}, {5, 4}, true, true},   {{3, 4}, {4}, false, false},   {{4, 3}, {4}, true, false},
-        {{4}, {4, 5}, false, false},    {{4}, {5, 4}, false, true},    {{4}, {4}, false, false},
-        {{1, 1}, {1, 1}, false, false}, {{1, 6}, {6}, false, false},   {{6, 1}, {6, 1}, true, false}};
+    const MatmulCase cases[] = {{{3, 4}, {4, 5}, false, false}, {{4, 3}, {4, 5}, true, false},
+                                {{3, 4}, {5, 4}, false, true},  {{4, 3}, {5, 4}, true, true},
+                                {{3, 4}, {4}, false, false},    {{4, 3}, {4}, true, false},
+                                {{4}, {4, 5}, false, false},    {{4}, {5, 4}, false, true},
+                                {{4}, {4}, false, false},       {{1, 1}, {1, 1}, false, false},
+                                {{1, 6}, {6}, false, false},    {{6, 1}, {6, 1}, true, false}};
     std::mt19937_64 rng(13);
     for (const MatmulCase& c : cases) {
         SCOPED_TRACE(format_shape(c.a) + (c.transpose_a ? "ᵀ" : "") + " · " + format_shape(c.b) +

@@ -67,8 +67,8 @@ TEST(Tape, InteriorGradientsResetEachPass) {
     Tape tape(z);
     tape.backward();
     tape.backward();
-    EXPECT_EQ(y.grad()(), 4.0);  // one pass's worth
-    EXPECT_EQ(x.grad()(), 16.0); // two passes' worth: parameters accumulate
+    EXPECT_EQ(y.grad()(), 4.0);   // one pass's worth
+    EXPECT_EQ(x.grad()(), 16.0);  // two passes' worth: parameters accumulate
 }
 
 TEST(Tape, ConstantSubgraphsAreReplayed) {

@@ -114,9 +114,7 @@ TEST(Var, NoGradRecordsNoGraph) {
 TEST(Var, NoGradScopesNest) {
     {
         no_grad outer;
-        {
-            no_grad inner;
-        }
+        { no_grad inner; }
         EXPECT_FALSE(is_grad_enabled());
     }
     EXPECT_TRUE(is_grad_enabled());

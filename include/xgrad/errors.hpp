@@ -15,14 +15,14 @@ using shape_type = xt::xarray<double>::shape_type;
 
 /// @brief Thrown when an op's inputs have shapes it cannot combine; names the op and the shapes.
 class shape_error : public std::invalid_argument {
-public:
+  public:
     using std::invalid_argument::invalid_argument;
 };
 
 /// @brief Thrown when the graph is used in a way that has no meaning (e.g. the gradient of a
 /// constant, backward on a non-scalar without a seed).
 class graph_error : public std::logic_error {
-public:
+  public:
     using std::logic_error::logic_error;
 };
 

@@ -39,7 +39,8 @@ Var softplus(const Var& x);
 Var log_sigmoid(const Var& x);
 
 /// @brief Matrix product with numpy's rules for 1-D operands: (m,k)(k,n), (m,k)(k,), (k,)(k,n),
-/// (k,)(k,). Runs on BLAS (gemm, gemv, dot); a transposed operand is passed as a flag, never copied.
+/// (k,)(k,). Runs on BLAS (gemm, gemv, dot); a transposed operand is passed as a flag, never
+/// copied.
 Var matmul(const Var& a, const Var& b);
 /// @brief Swaps the axes of a matrix (1-D and 0-D values are returned unchanged). The copy is made
 /// only if something other than matmul reads it.

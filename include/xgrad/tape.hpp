@@ -14,7 +14,7 @@ namespace xgrad {
 /// A tape replays its graph: forward() recomputes every op from the leaves' current values,
 /// backward() propagates gradients, both into buffers reused from the previous run.
 class Tape {
-public:
+  public:
     explicit Tape(Var output);
 
     /// @brief Recomputes every op node, in creation order, from the current leaf values.
@@ -31,7 +31,7 @@ public:
     /// @brief The leaves whose gradient is tracked, in creation order.
     std::vector<Var> parameters() const;
 
-private:
+  private:
     void run_backward(const array* seed);
 
     Var output_;

@@ -23,7 +23,7 @@ class Node;
 /// @brief A handle to one node of the computation graph: a leaf (parameter or constant) or
 /// the result of an op. Copying a Var copies the handle, not the node.
 class Var {
-public:
+  public:
     Var() = default;
     explicit Var(std::shared_ptr<detail::Node> node);
 
@@ -33,7 +33,8 @@ public:
     /// mini-batches. Ops that read it see the change when their graph is next run forward.
     array& mutable_value();
     /// @brief The accumulated gradient d(output)/d(this) of the last backward pass(es).
-    /// Throws graph_error for nodes that need no gradient (constants and what depends only on them).
+    /// Throws graph_error for nodes that need no gradient (constants and what depends only on
+    /// them).
     const array& grad() const;
 
     const shape_type& shape() const;
@@ -58,7 +59,7 @@ public:
     detail::Node& node() const;
     const std::shared_ptr<detail::Node>& node_ptr() const { return node_; }
 
-private:
+  private:
     std::shared_ptr<detail::Node> node_;
 };
 
@@ -77,13 +78,13 @@ void zero_grad(const Vars& vars) {
 
 /// @brief While alive, ops compute values but record no graph: their results are constants.
 class no_grad {
-public:
+  public:
     no_grad();
     ~no_grad();
     no_grad(const no_grad&) = delete;
     no_grad& operator=(const no_grad&) = delete;
 
-private:
+  private:
     bool previous_;
 };
 

@@ -13,7 +13,7 @@ namespace xgrad::data {
 
 /// @brief Thrown for unreadable or malformed CSV; the message starts with `file:line:column:`.
 class csv_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

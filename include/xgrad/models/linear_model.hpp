@@ -13,7 +13,7 @@ namespace xgrad::models {
 /// @brief z = X w + b trained by gradient descent on a replayed graph; the subclass picks the
 /// loss on z. Shared by LogisticRegression and LinearRegression.
 class LinearModel {
-public:
+  public:
     /// @brief Fits from zero weights. X is (rows, features), y is (rows,).
     void fit(const array& X, const array& y, const TrainOptions& options = {});
     /// @brief The linear score X w + b for each row.
@@ -25,7 +25,7 @@ public:
     const Var& bias() const { return bias_; }
     bool fit_intercept() const { return fit_intercept_; }
 
-protected:
+  protected:
     explicit LinearModel(bool fit_intercept) : fit_intercept_(fit_intercept) {}
     virtual ~LinearModel() = default;
     LinearModel(const LinearModel&) = default;
@@ -38,7 +38,7 @@ protected:
     /// @brief The class name, for error messages.
     virtual const char* name() const = 0;
 
-private:
+  private:
     void check_fitted(const array& X) const;
 
     bool fit_intercept_;

@@ -10,7 +10,7 @@ namespace xgrad::models {
 /// @brief Binary logistic regression: p = σ(X w + b), trained on the mean binary cross-entropy
 /// (bce_with_logits) by batch, mini-batch or stochastic gradient descent.
 class LogisticRegression : public LinearModel {
-public:
+  public:
     explicit LogisticRegression(bool fit_intercept = true);
 
     /// @brief P(y = 1 | x) for each row.
@@ -18,7 +18,7 @@ public:
     /// @brief 1 where predict_proba ≥ threshold, else 0.
     array predict(const array& X, double threshold = 0.5) const;
 
-protected:
+  protected:
     Var loss(const Var& z, const Var& y) const override;
     void check_targets(const array& y) const override;
     const char* name() const override { return "LogisticRegression"; }
