@@ -69,7 +69,8 @@ bool any_requires_grad(std::initializer_list<const Var*> inputs) {
 Var finish_op(std::shared_ptr<Node> node) {
     node->forward();
     if (!is_grad_enabled()) {
-        return Var(std::make_shared<LeafNode>(array(node->value()), false));
+        node->value();  // a lazy node computes its value now, before it is moved out
+        return Var(std::make_shared<LeafNode>(std::move(node->mutable_value()), false));
     }
     return Var(std::move(node));
 }

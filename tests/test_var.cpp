@@ -111,6 +111,14 @@ TEST(Var, NoGradRecordsNoGraph) {
     EXPECT_TRUE((w * 3.0).requires_grad());
 }
 
+TEST(Var, NoGradKeepsLazyValues) {
+    Var a = parameter(xt::xarray<double>({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}));
+    no_grad scope;
+    Var t = transpose(a);
+    EXPECT_EQ(t.shape(), (shape_type{3, 2}));
+    EXPECT_EQ(t.value()(2, 0), 3.0);
+}
+
 TEST(Var, NoGradScopesNest) {
     {
         no_grad outer;
