@@ -69,6 +69,16 @@ class BceWithLogitsNode final : public detail::Node {
         if (input(1).requires_grad()) detail::accumulate_grad(input(1), -g * input(0).value());
     }
 
+    GradVars backward_as_graph(const Var& g) override {
+        const Var z = input_var(0);
+        const Var y = input_var(1);
+        const Var scaled = g * scale_;
+        GradVars out;
+        if (z.requires_grad()) out[0] = scaled * (sigmoid(z) - y);
+        if (y.requires_grad()) out[1] = -scaled * z;
+        return out;
+    }
+
   private:
     reduction how_;
     double scale_ = 1.0;

@@ -56,6 +56,10 @@ array& Node::grad_for_accumulate(bool& overwrite) {
     return grad_;
 }
 
+Node::GradVars Node::backward_as_graph(const Var&) {
+    throw graph_error(std::string("'") + op_name_ + "' has no second-order rule");
+}
+
 void Node::add_input(std::shared_ptr<Node> input) {
     inputs_[input_count_++] = std::move(input);
 }

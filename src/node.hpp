@@ -32,6 +32,15 @@ class Node : public std::enable_shared_from_this<Node> {
     /// @brief Adds this node's gradient, times the local derivative, into each input that needs
     /// one.
     virtual void backward() {}
+    /// @brief The same contributions as backward(), built as graph nodes from the output
+    /// gradient g, so that they can be differentiated again. Undefined Vars for inputs that
+    /// need no gradient.
+    using GradVars = std::array<Var, max_inputs>;
+    virtual GradVars backward_as_graph(const Var& g);
+
+    /// @brief A handle to this node, and to its i-th input.
+    Var self() { return Var(shared_from_this()); }
+    Var input_var(std::size_t i) const { return Var(inputs_[i]); }
 
     /// @brief The value, computed first if the node is lazy (transpose).
     const array& value() {
@@ -78,6 +87,12 @@ class Node : public std::enable_shared_from_this<Node> {
     array grad_;
     std::array<std::shared_ptr<Node>, max_inputs> inputs_;
 };
+
+/// @brief c summed back to `shape` if c was broadcast beyond it (graph form of sum_to_shape).
+Var reduce_to_shape(const Var& c, const shape_type& shape);
+
+/// @brief 1 where x > 0, else 0; a constant-derivative mask with no gradient of its own.
+Var positive_mask(const Var& x);
 
 /// @brief Whether any of the inputs needs a gradient (and recording is on).
 bool any_requires_grad(std::initializer_list<const Var*> inputs);

@@ -14,6 +14,45 @@
 
 namespace xgrad::detail {
 
+// Functions a derivative needs, for both kinds of operand: arrays (first-order backward, values)
+// and Vars (backward as a graph, for second derivatives).
+namespace derivative {
+
+// The exponent goes in as a prvalue: xtensor would keep a reference to a named parameter.
+inline auto pow(const array& x, double e) {
+    return xt::pow(x, double{e});
+}
+inline Var pow(const Var& x, double e) {
+    return xgrad::pow(x, e);
+}
+
+/// @brief g where x > 0, else 0.
+template <class G>
+auto where_positive(const array& x, const G& g) {
+    return xt::where(x > 0.0, g, 0.0);
+}
+inline Var where_positive(const Var& x, const Var& g) {
+    return g * positive_mask(x);
+}
+
+/// @brief σ(x) from y = softplus(x): 1 − e^−y, as −expm1(−y) to keep small values exact.
+inline auto sigmoid_given_softplus(const array&, const array& y) {
+    return -xt::expm1(-y);
+}
+inline Var sigmoid_given_softplus(const Var& x, const Var&) {
+    return sigmoid(x);
+}
+
+/// @brief 1 − σ(x) from y = log σ(x): 1 − e^y, as −expm1(y) to keep small values exact.
+inline auto one_minus_sigmoid_given_log_sigmoid(const array&, const array& y) {
+    return -xt::expm1(y);
+}
+inline Var one_minus_sigmoid_given_log_sigmoid(const Var& x, const Var&) {
+    return sigmoid(-x);
+}
+
+}  // namespace derivative
+
 namespace rules {
 
 // ---- binary: forward(a, b) is the output expression ----------------------------------------
@@ -115,7 +154,7 @@ struct power {
     // d(x^p)/dx = p x^(p-1)
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
-        return g * p * xt::pow(x, p - 1.0);
+        return g * p * derivative::pow(x, p - 1.0);
     }
 };
 
@@ -165,17 +204,17 @@ struct relu {
     // d max(x,0)/dx = 1 where x > 0, else 0
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
-        return xt::where(x > 0.0, g, 0.0);
+        return derivative::where_positive(x, g);
     }
 };
 
 struct softplus {
     static constexpr const char* name = "softplus";
     void forward(array& y, const array& x) const { map_elementwise(y, x, stable_softplus); }
-    // d log(1+e^x)/dx = σ(x) = 1 - e^-y, taken as -expm1(-y) to keep the small values exact
+    // d log(1+e^x)/dx = σ(x)
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const {
-        return -g * xt::expm1(-y);
+    auto grad(const G& g, const X& x, const Y& y) const {
+        return g * derivative::sigmoid_given_softplus(x, y);
     }
 };
 
@@ -184,10 +223,10 @@ struct log_sigmoid {
     void forward(array& y, const array& x) const {
         map_elementwise(y, x, [](double v) { return -stable_softplus(-v); });
     }
-    // d log σ(x)/dx = 1 - σ(x) = 1 - e^y, taken as -expm1(y) to keep the small values exact
+    // d log σ(x)/dx = 1 - σ(x)
     template <class G, class X, class Y>
-    auto grad(const G& g, const X&, const Y& y) const {
-        return -g * xt::expm1(y);
+    auto grad(const G& g, const X& x, const Y& y) const {
+        return g * derivative::one_minus_sigmoid_given_log_sigmoid(x, y);
     }
 };
 
@@ -204,6 +243,10 @@ class UnaryNode final : public Node {
     void backward() override {
         Node& x = input(0);
         if (x.requires_grad()) accumulate_grad(x, rule_.grad(grad(), x.value(), value_));
+    }
+    GradVars backward_as_graph(const Var& g) override {
+        if (!input(0).requires_grad()) return {};
+        return {rule_.grad(g, input_var(0), self())};
     }
 
   private:
@@ -247,6 +290,35 @@ class BinaryNode final : public Node {
                 }
             }
         });
+    }
+
+    GradVars backward_as_graph(const Var& g) override {
+        GradVars out;
+        const Var y = self();
+        auto operand = [this](std::size_t i) { return input_var(i); };
+        auto run = [&](const auto& left, const auto& right) {
+            if constexpr (!LeftScalar) {
+                if (input(0).requires_grad()) {
+                    out[0] =
+                        reduce_to_shape(Rule::grad_a(g, left, right, y), input(0).value().shape());
+                }
+            }
+            if constexpr (!RightScalar) {
+                Node& b = input(LeftScalar ? 0 : 1);
+                if (b.requires_grad()) {
+                    out[LeftScalar ? 0 : 1] =
+                        reduce_to_shape(Rule::grad_b(g, left, right, y), b.value().shape());
+                }
+            }
+        };
+        if constexpr (LeftScalar) {
+            run(scalar_, operand(0));
+        } else if constexpr (RightScalar) {
+            run(operand(0), scalar_);
+        } else {
+            run(operand(0), operand(1));
+        }
+        return out;
     }
 
     double scalar() const { return scalar_; }

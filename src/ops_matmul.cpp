@@ -26,6 +26,10 @@ class TransposeNode final : public Node {
         Node& x = input(0);
         if (x.requires_grad()) accumulate_grad(x, xt::transpose(grad()));
     }
+    GradVars backward_as_graph(const Var& g) override {
+        if (!input(0).requires_grad()) return {};
+        return {transpose(g)};
+    }
 
   private:
     void materialize() override {
@@ -137,6 +141,36 @@ class MatMulNode final : public Node {
                 for (std::size_t i = 0; i < d.k; ++i) gb[i] = beta * gb[i] + g[0] * a[i];
             }
         }
+    }
+
+    // The same rules on graph nodes. Outer products g vᵀ are (m,1)·(1,k) matmuls.
+    GradVars backward_as_graph(const Var& g) override {
+        const Dims d = dims();
+        const Var a = input_var(0);
+        const Var b = input_var(1);
+        const Var op_a = trans_a_ ? transpose(a) : a;
+        const Var op_b = trans_b_ ? transpose(b) : b;
+        auto column = [](const Var& v) { return reshape(v, shape_type{v.size(), 1}); };
+        auto row = [](const Var& v) { return reshape(v, shape_type{1, v.size()}); };
+        Var d_op_a;
+        Var d_op_b;
+        if (d.rank_a == 2 && d.rank_b == 2) {
+            d_op_a = matmul(g, transpose(op_b));
+            d_op_b = matmul(transpose(op_a), g);
+        } else if (d.rank_a == 2) {
+            d_op_a = matmul(column(g), row(b));
+            d_op_b = matmul(transpose(op_a), g);
+        } else if (d.rank_b == 2) {
+            d_op_a = matmul(op_b, g);
+            d_op_b = matmul(column(a), row(g));
+        } else {
+            d_op_a = g * b;
+            d_op_b = g * a;
+        }
+        GradVars out;
+        if (input(0).requires_grad()) out[0] = trans_a_ ? transpose(d_op_a) : d_op_a;
+        if (input(1).requires_grad()) out[1] = trans_b_ ? transpose(d_op_b) : d_op_b;
+        return out;
     }
 
   private:

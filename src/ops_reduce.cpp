@@ -74,6 +74,19 @@ class SumNode final : public Node {
         }
     }
 
+    GradVars backward_as_graph(const Var& g) override {
+        Node& x = input(0);
+        if (!x.requires_grad()) return {};
+        const Layout l = layout(x.value());
+        Var spread = l.scale == 1.0 ? g : g * l.scale;
+        if (axis_) {  // put the summed axis back as a 1 so that broadcasting restores it
+            shape_type kept = x.value().shape();
+            kept[static_cast<std::size_t>(*axis_)] = 1;
+            spread = reshape(spread, kept);
+        }
+        return {broadcast_to(spread, x.value().shape())};
+    }
+
   private:
     /// @brief x seen as (outer, length, inner), summed over `length`.
     struct Layout {

@@ -55,4 +55,11 @@ Var mean(const Var& x);
 /// @brief Mean along one axis (negative counts from the end); the axis is removed.
 Var mean(const Var& x, int axis);
 
+/// @brief The same elements in a new shape of the same size (row-major order).
+Var reshape(const Var& x, const shape_type& shape);
+/// @brief x repeated along new or one-long axes to `shape`, by numpy's rules.
+Var broadcast_to(const Var& x, const shape_type& shape);
+/// @brief The inverse of broadcast_to: x summed over the axes along which `shape` was broadcast.
+Var sum_to(const Var& x, const shape_type& shape);
+
 }  // namespace xgrad

@@ -10,6 +10,10 @@
 
 namespace xgrad {
 
+namespace detail {
+struct TapeAccess;
+}
+
 /// @brief The nodes an output depends on, in the order they were created (a topological order).
 /// A tape replays its graph: forward() recomputes every op from the leaves' current values,
 /// backward() propagates gradients, both into buffers reused from the previous run.
@@ -32,6 +36,7 @@ class Tape {
     std::vector<Var> parameters() const;
 
   private:
+    friend struct detail::TapeAccess;
     void run_backward(const array* seed);
 
     Var output_;

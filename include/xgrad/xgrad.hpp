@@ -3,6 +3,7 @@
  ***************************************************************************/
 #pragma once
 
+#include "xgrad/autograd.hpp"
 #include "xgrad/blas.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/losses.hpp"

@@ -1,0 +1,158 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+// Shape ops: reshape, broadcast_to and its inverse sum_to. Backward of each is another of them,
+// which is what makes the graph form of every broadcasting rule differentiable again.
+#include <xtensor/xbroadcast.hpp>
+
+#include "node.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xgrad::detail {
+
+namespace {
+
+std::size_t element_count(const shape_type& shape) {
+    std::size_t n = 1;
+    for (std::size_t e : shape) n *= e;
+    return n;
+}
+
+/// @brief Throws unless `from` broadcasts to exactly `to`.
+void require_broadcastable(const char* op, const shape_type& from, const shape_type& to) {
+    if (from.size() > to.size() || broadcast_shapes(op, from, to) != to) {
+        throw shape_error(std::string(op) + ": cannot broadcast " + format_shape(from) + " to " +
+                          format_shape(to));
+    }
+}
+
+/// @brief y = x with another shape of the same size.
+class ReshapeNode final : public Node {
+  public:
+    ReshapeNode(const Var& x, const shape_type& shape)
+        : Node("reshape", any_requires_grad({&x})), shape_(shape) {
+        add_input(x.node_ptr());
+    }
+    void forward() override {
+        const array& x = input(0).value();
+        if (x.size() != element_count(shape_)) {
+            throw shape_error("reshape: cannot reshape " + format_shape(x.shape()) + " into " +
+                              format_shape(shape_));
+        }
+        value_.resize(shape_);
+        std::copy(x.data(), x.data() + x.size(), value_.data());
+    }
+    // dy/dx = identity, read in x's shape
+    void backward() override {
+        Node& x = input(0);
+        if (!x.requires_grad()) return;
+        bool overwrite = false;
+        array& gx = x.grad_for_accumulate(overwrite);
+        const double* g = grad().data();
+        double* out = gx.data();
+        for (std::size_t i = 0; i < gx.size(); ++i) out[i] = (overwrite ? 0.0 : out[i]) + g[i];
+    }
+    GradVars backward_as_graph(const Var& g) override {
+        if (!input(0).requires_grad()) return {};
+        return {reshape(g, input(0).value().shape())};
+    }
+
+  private:
+    shape_type shape_;
+};
+
+/// @brief y = x repeated to `shape`.
+class BroadcastToNode final : public Node {
+  public:
+    BroadcastToNode(const Var& x, const shape_type& shape)
+        : Node("broadcast_to", any_requires_grad({&x})), shape_(shape) {
+        add_input(x.node_ptr());
+    }
+    void forward() override {
+        const array& x = input(0).value();
+        require_broadcastable("broadcast_to", x.shape(), shape_);
+        xt::noalias(value_) = xt::broadcast(x, shape_);
+    }
+    // each copy of an element passes its gradient back to it: sum over the repeated axes
+    void backward() override {
+        Node& x = input(0);
+        if (!x.requires_grad()) return;
+        bool overwrite = false;
+        array& gx = x.grad_for_accumulate(overwrite);
+        sum_to_shape(grad().data(), value_.shape(), gx, overwrite);
+    }
+    GradVars backward_as_graph(const Var& g) override {
+        if (!input(0).requires_grad()) return {};
+        return {sum_to(g, input(0).value().shape())};
+    }
+
+  private:
+    shape_type shape_;
+};
+
+/// @brief y = x summed down to `shape` (the shape x was broadcast from).
+class SumToNode final : public Node {
+  public:
+    SumToNode(const Var& x, const shape_type& shape)
+        : Node("sum_to", any_requires_grad({&x})), shape_(shape) {
+        add_input(x.node_ptr());
+    }
+    void forward() override {
+        const array& x = input(0).value();
+        require_broadcastable("sum_to", shape_, x.shape());
+        value_.resize(shape_);
+        sum_to_shape(x.data(), x.shape(), value_, true);
+    }
+    // every summed element receives the gradient of its sum
+    void backward() override {
+        Node& x = input(0);
+        if (x.requires_grad()) accumulate_grad(x, xt::broadcast(grad(), x.value().shape()));
+    }
+    GradVars backward_as_graph(const Var& g) override {
+        if (!input(0).requires_grad()) return {};
+        return {broadcast_to(g, input(0).value().shape())};
+    }
+
+  private:
+    shape_type shape_;
+};
+
+/// @brief y = 1 where x > 0, else 0: piecewise constant, so it passes no gradient.
+class PositiveMaskNode final : public Node {
+  public:
+    explicit PositiveMaskNode(const Var& x) : Node("positive_mask", false) {
+        add_input(x.node_ptr());
+    }
+    void forward() override { xt::noalias(value_) = xt::where(input(0).value() > 0.0, 1.0, 0.0); }
+};
+
+}  // namespace
+
+Var reduce_to_shape(const Var& c, const shape_type& shape) {
+    return c.shape() == shape ? c : sum_to(c, shape);
+}
+
+Var positive_mask(const Var& x) {
+    return finish_op(std::make_shared<PositiveMaskNode>(x));
+}
+
+}  // namespace xgrad::detail
+
+namespace xgrad {
+
+Var reshape(const Var& x, const shape_type& shape) {
+    if (x.shape() == shape) return x;
+    return detail::finish_op(std::make_shared<detail::ReshapeNode>(x, shape));
+}
+
+Var broadcast_to(const Var& x, const shape_type& shape) {
+    if (x.shape() == shape) return x;
+    return detail::finish_op(std::make_shared<detail::BroadcastToNode>(x, shape));
+}
+
+Var sum_to(const Var& x, const shape_type& shape) {
+    if (x.shape() == shape) return x;
+    return detail::finish_op(std::make_shared<detail::SumToNode>(x, shape));
+}
+
+}  // namespace xgrad
