@@ -6,6 +6,7 @@
 #include "xgrad/autograd.hpp"
 #include "xgrad/blas.hpp"
 #include "xgrad/errors.hpp"
+#include "xgrad/gradcheck.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/tape.hpp"
