@@ -1,0 +1,29 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include "xgrad/var.hpp"
+
+namespace xgrad::data {
+
+/// @brief Per-feature standardisation x' = (x − mean) / scale, fitted on one data set (the
+/// training split) and applied to any other. scale is the population standard deviation (as
+/// scikit-learn's StandardScaler); a constant feature keeps scale 1.
+class Standardizer {
+  public:
+    /// @brief Learns mean and scale of each column of X (rows, features).
+    Standardizer& fit(const array& X);
+    /// @brief (X − mean) / scale; X must have the fitted number of columns.
+    array transform(const array& X) const;
+    array fit_transform(const array& X) { return fit(X).transform(X); }
+
+    const array& mean() const { return mean_; }
+    const array& scale() const { return scale_; }
+
+  private:
+    array mean_;
+    array scale_;
+};
+
+}  // namespace xgrad::data

@@ -1,0 +1,105 @@
+/***************************************************************************
+ * xgrad: Newton (IRLS), L-BFGS, gradient descent and Adam on graph         *
+ * functions; L2 logistic regression on breast cancer against scikit-learn. *
+ ***************************************************************************/
+#include "reference/breast_cancer_l2.hpp"
+#include "support.hpp"
+#include "xgrad/data/csv.hpp"
+#include "xgrad/data/standardize.hpp"
+#include "xgrad/solvers/solvers.hpp"
+
+namespace xgrad {
+namespace {
+
+namespace ref = reference::breast_cancer_l2;
+
+/// @brief (1/m)·Σ BCE + (λ/2m)·‖w‖² on the standardised breast-cancer data, λ = 1.
+struct BreastCancerProblem {
+    Var w;
+    Var b;
+    Var objective;
+};
+
+BreastCancerProblem breast_cancer_problem() {
+    const data::Dataset d = data::read_csv(XGRAD_DATA_DIR "/breast_cancer.csv", "benign");
+    const array X = data::Standardizer().fit_transform(d.features);
+    const double m = static_cast<double>(X.shape()[0]);
+    Var w = parameter(xt::zeros<double>({X.shape()[1]}));
+    Var b = parameter(0.0);
+    Var objective = bce_with_logits(matmul(constant(X), w) + b, constant(d.labels)) +
+                    (1.0 / (2.0 * m)) * sum(w * w);
+    return {w, b, objective};
+}
+
+void expect_matches_scikit_learn(const BreastCancerProblem& p, const solvers::SolveResult& r) {
+    EXPECT_TRUE(r.converged);
+    EXPECT_LT(r.gradient_norm, 1e-10);
+    double diff = 0.0;
+    double scale = 0.0;
+    for (std::size_t j = 0; j < 30; ++j) {
+        diff = std::max(diff, std::abs(p.w.value()(j) - ref::coefficients[j]));
+        scale = std::max(scale, std::abs(ref::coefficients[j]));
+    }
+    EXPECT_LE(diff / scale, 1e-6);
+    EXPECT_LE(testing::relative_error(p.b.value()(), ref::intercept), 1e-6);
+    EXPECT_LE(testing::relative_error(r.objective, ref::objective), 1e-12);
+}
+
+TEST(Solvers, NewtonMatchesScikitLearnOnBreastCancer) {
+    BreastCancerProblem p = breast_cancer_problem();
+    const solvers::SolveResult r = solvers::newton(p.objective, {p.w, p.b});
+    EXPECT_LT(r.iterations, 15u);
+    expect_matches_scikit_learn(p, r);
+    for (std::size_t k = 1; k < r.objective_history.size(); ++k) {
+        EXPECT_LE(r.objective_history[k], r.objective_history[k - 1] + 1e-15);
+    }
+}
+
+TEST(Solvers, LbfgsMatchesScikitLearnOnBreastCancer) {
+    BreastCancerProblem p = breast_cancer_problem();
+    const solvers::SolveResult r = solvers::lbfgs(p.objective, {p.w, p.b});
+    EXPECT_LT(r.iterations, 500u);
+    expect_matches_scikit_learn(p, r);
+}
+
+TEST(Solvers, LbfgsSolvesRosenbrock) {
+    Var x = parameter(-1.2);
+    Var y = parameter(1.0);
+    Var f = pow(1.0 - x, 2.0) + 100.0 * pow(y - x * x, 2.0);
+    const solvers::SolveResult r = solvers::lbfgs(f, {x, y});
+    EXPECT_TRUE(r.converged);
+    EXPECT_NEAR(x.value()(), 1.0, 1e-9);
+    EXPECT_NEAR(y.value()(), 1.0, 1e-9);
+    EXPECT_LT(r.iterations, 100u);
+}
+
+TEST(Solvers, NewtonSolvesAQuadraticInOneStep) {
+    Var v = parameter({3.0, -2.0});
+    Var f = sum(pow(v - constant({1.0, 5.0}), 2.0) * constant({2.0, 0.5}));
+    const solvers::SolveResult r = solvers::newton(f, {v});
+    EXPECT_EQ(r.iterations, 1u);
+    EXPECT_NEAR(v.value()(0), 1.0, 1e-15);
+    EXPECT_NEAR(v.value()(1), 5.0, 1e-14);
+}
+
+TEST(Solvers, FirstOrderMethodsDescend) {
+    for (bool use_adam : {false, true}) {
+        Var v = parameter({3.0, -2.0});
+        Var f = sum(pow(v - constant({1.0, 5.0}), 2.0));
+        const solvers::SolveResult r = use_adam
+                                           ? solvers::adam(f, {v}, 0.1, {2000, 1e-8})
+                                           : solvers::gradient_descent(f, {v}, 0.1, {2000, 1e-8});
+        EXPECT_TRUE(r.converged) << (use_adam ? "adam" : "gradient descent");
+        EXPECT_NEAR(v.value()(1), 5.0, 1e-6);
+    }
+}
+
+TEST(Solvers, RejectInteriorNodesAsParameters) {
+    Var x = parameter(1.0);
+    Var twice = x * 2.0;
+    XGRAD_EXPECT_THROW_WITH(solvers::newton(twice * twice, {twice}), graph_error,
+                            "parameters must be parameter() leaves, got 'mul'");
+}
+
+}  // namespace
+}  // namespace xgrad
