@@ -1,0 +1,200 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#include "xgrad/plot/svg_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+
+namespace xgrad::plot {
+
+namespace {
+
+const char* const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                               "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+std::string escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '<') {
+            out += "&lt;";
+        } else if (c == '>') {
+            out += "&gt;";
+        } else if (c == '&') {
+            out += "&amp;";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string number(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", v);
+    return text;
+}
+
+std::string tick_label(double v, bool log_axis) {
+    char text[32];
+    if (log_axis) {
+        std::snprintf(text, sizeof text, "1e%d", static_cast<int>(std::lround(std::log10(v))));
+    } else {
+        std::snprintf(text, sizeof text, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
+    }
+    return text;
+}
+
+/// @brief A data range mapped onto pixels, linear or logarithmic.
+struct Axis {
+    bool log_scale;
+    double low;
+    double high;
+    double pixel_low;
+    double pixel_high;
+
+    double map(double v) const {
+        const double t =
+            log_scale ? (std::log10(v) - low) / (high - low) : (v - low) / (high - low);
+        return pixel_low + t * (pixel_high - pixel_low);
+    }
+
+    /// @brief Decades for a log axis; 1, 2 or 5 × 10^k steps for a linear one.
+    std::vector<double> ticks() const {
+        std::vector<double> out;
+        if (log_scale) {
+            const int first = static_cast<int>(std::ceil(low - 1e-9));
+            const int last = static_cast<int>(std::floor(high + 1e-9));
+            const int stride = std::max(1, (last - first) / 8 + 1);
+            for (int e = first; e <= last; e += stride) out.push_back(std::pow(10.0, e));
+            return out;
+        }
+        const double raw = (high - low) / 6.0;
+        const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+        double step = magnitude;
+        for (double m : {1.0, 2.0, 5.0, 10.0}) {
+            if (m * magnitude >= raw) {
+                step = m * magnitude;
+                break;
+            }
+        }
+        for (double v = std::ceil(low / step) * step; v <= high + step * 1e-9; v += step) {
+            out.push_back(v);
+        }
+        return out;
+    }
+};
+
+Axis make_axis(std::vector<double> values, bool log_scale, double pixel_low, double pixel_high) {
+    double low = std::numeric_limits<double>::infinity();
+    double high = -low;
+    for (double v : values) {
+        if (!std::isfinite(v) || (log_scale && v <= 0.0)) continue;
+        const double t = log_scale ? std::log10(v) : v;
+        low = std::min(low, t);
+        high = std::max(high, t);
+    }
+    if (!std::isfinite(low)) {
+        low = 0.0;
+        high = 1.0;
+    }
+    if (high - low < 1e-12) {  // a flat range still needs a height
+        low -= 0.5;
+        high += 0.5;
+    }
+    if (log_scale) {
+        low = std::floor(low);
+        high = std::ceil(high);
+    } else {
+        const double pad = 0.05 * (high - low);
+        low -= pad;
+        high += pad;
+    }
+    return {log_scale, low, high, pixel_low, pixel_high};
+}
+
+}  // namespace
+
+std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& options) {
+    const double left = 80.0;
+    const double right = options.width - 180.0;  // room for the legend
+    const double top = 50.0;
+    const double bottom = options.height - 60.0;
+    std::vector<double> xs;
+    std::vector<double> ys;
+    for (const Series& s : series) {
+        if (s.x.size() != s.y.size()) {
+            throw std::invalid_argument("line_plot_svg: series '" + s.name + "' has " +
+                                        std::to_string(s.x.size()) + " x values and " +
+                                        std::to_string(s.y.size()) + " y values");
+        }
+        xs.insert(xs.end(), s.x.begin(), s.x.end());
+        ys.insert(ys.end(), s.y.begin(), s.y.end());
+    }
+    const Axis ax = make_axis(xs, options.log_x, left, right);
+    const Axis ay = make_axis(ys, options.log_y, bottom, top);
+
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+                      std::to_string(options.width) + "\" height=\"" +
+                      std::to_string(options.height) +
+                      "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    svg += "<text x=\"" + number((left + right) / 2) +
+           "\" y=\"28\" text-anchor=\"middle\" "
+           "font-size=\"16\">" +
+           escape(options.title) + "</text>\n";
+    for (double t : ax.ticks()) {
+        const std::string px = number(ax.map(t));
+        svg += "<line x1=\"" + px + "\" y1=\"" + number(top) + "\" x2=\"" + px + "\" y2=\"" +
+               number(bottom) + "\" stroke=\"#e5e5e5\"/>\n";
+        svg += "<text x=\"" + px + "\" y=\"" + number(bottom + 18) + "\" text-anchor=\"middle\">" +
+               tick_label(t, options.log_x) + "</text>\n";
+    }
+    for (double t : ay.ticks()) {
+        const std::string py = number(ay.map(t));
+        svg += "<line x1=\"" + number(left) + "\" y1=\"" + py + "\" x2=\"" + number(right) +
+               "\" y2=\"" + py + "\" stroke=\"#e5e5e5\"/>\n";
+        svg += "<text x=\"" + number(left - 6) + "\" y=\"" + py +
+               "\" text-anchor=\"end\" dominant-baseline=\"middle\">" +
+               tick_label(t, options.log_y) + "</text>\n";
+    }
+    svg += "<rect x=\"" + number(left) + "\" y=\"" + number(top) + "\" width=\"" +
+           number(right - left) + "\" height=\"" + number(bottom - top) +
+           "\" fill=\"none\" stroke=\"black\"/>\n";
+    svg += "<text x=\"" + number((left + right) / 2) + "\" y=\"" + number(options.height - 15.0) +
+           "\" text-anchor=\"middle\">" + escape(options.x_label) + "</text>\n";
+    svg += "<text transform=\"translate(20," + number((top + bottom) / 2) +
+           ") rotate(-90)\" text-anchor=\"middle\">" + escape(options.y_label) + "</text>\n";
+
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        const Series& s = series[k];
+        const std::string color = palette[k % (sizeof palette / sizeof palette[0])];
+        std::string points;
+        std::string markers;
+        for (std::size_t i = 0; i < s.x.size(); ++i) {
+            const bool drawable = std::isfinite(s.x[i]) && std::isfinite(s.y[i]) &&
+                                  (!options.log_x || s.x[i] > 0) && (!options.log_y || s.y[i] > 0);
+            if (!drawable) continue;
+            const std::string p = number(ax.map(s.x[i])) + "," + number(ay.map(s.y[i]));
+            points += p + " ";
+            if (s.markers) {
+                markers += "<circle cx=\"" + number(ax.map(s.x[i])) + "\" cy=\"" +
+                           number(ay.map(s.y[i])) + "\" r=\"3\" fill=\"" + color + "\"/>\n";
+            }
+        }
+        svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\" points=\"" +
+               points + "\"/>\n" + markers;
+        const double ly = top + 10.0 + 22.0 * static_cast<double>(k);
+        svg += "<line x1=\"" + number(right + 15) + "\" y1=\"" + number(ly) + "\" x2=\"" +
+               number(right + 40) + "\" y2=\"" + number(ly) + "\" stroke=\"" + color +
+               "\" stroke-width=\"2\"/>\n";
+        svg += "<text x=\"" + number(right + 46) + "\" y=\"" + number(ly) +
+               "\" dominant-baseline=\"middle\">" + escape(s.name) + "</text>\n";
+    }
+    return svg + "</svg>\n";
+}
+
+}  // namespace xgrad::plot
