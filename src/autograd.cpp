@@ -8,18 +8,11 @@
 #include <unordered_map>
 
 #include "node.hpp"
+#include "tape_access.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/tape.hpp"
 
 namespace xgrad {
-
-namespace detail {
-
-struct TapeAccess {
-    static const std::vector<Node*>& grad_order(const Tape& tape) { return tape.grad_order_; }
-};
-
-}  // namespace detail
 
 namespace {
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <vector>
 
 #include "leaf.hpp"
@@ -70,8 +71,57 @@ bool any_requires_grad(std::initializer_list<const Var*> inputs) {
                        [](const Var* v) { return v->node().requires_grad(); });
 }
 
+namespace {
+
+/// @brief "'op'" or "'op' (label 'name')".
+std::string describe(const Node& node) {
+    std::string text = std::string("'") + node.op_name() + "'";
+    if (!node.label.empty()) text += " (label '" + node.label + "')";
+    return text;
+}
+
+/// @brief The first element that is NaN or infinite, or values.size().
+std::size_t first_non_finite(const array& values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!std::isfinite(values.data()[i])) return i;
+    }
+    return values.size();
+}
+
+}  // namespace
+
+void check_forward_anomaly(Node& node) {
+    const array& v = node.value();
+    const std::size_t bad = first_non_finite(v);
+    if (bad == v.size()) return;
+    std::string inputs;
+    for (std::size_t i = 0; i < node.input_count(); ++i) {
+        inputs += (i ? ", " : "") + describe(node.input(i)) + " " +
+                  format_shape(node.input(i).value().shape());
+    }
+    throw anomaly_error("anomaly: forward of " + describe(node) + " produced " +
+                        std::to_string(v.data()[bad]) + " at element " + std::to_string(bad) +
+                        " of shape " + format_shape(v.shape()) +
+                        (inputs.empty() ? "" : "; its inputs: " + inputs));
+}
+
+void check_backward_anomaly(Node& node) {
+    for (std::size_t i = 0; i < node.input_count(); ++i) {
+        Node& input = node.input(i);
+        if (!input.requires_grad()) continue;
+        const array& g = input.grad();
+        const std::size_t bad = first_non_finite(g);
+        if (bad == g.size()) continue;
+        throw anomaly_error("anomaly: backward of " + describe(node) + " produced " +
+                            std::to_string(g.data()[bad]) + " in the gradient of its input " +
+                            std::to_string(i) + " " + describe(input) + " at element " +
+                            std::to_string(bad) + " of shape " + format_shape(g.shape()));
+    }
+}
+
 Var finish_op(std::shared_ptr<Node> node) {
     node->forward();
+    if (is_anomaly_detection_enabled()) check_forward_anomaly(*node);
     if (!is_grad_enabled()) {
         node->value();  // a lazy node computes its value now, before it is moved out
         return Var(std::make_shared<LeafNode>(std::move(node->mutable_value()), false));

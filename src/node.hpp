@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -69,6 +70,7 @@ class Node : public std::enable_shared_from_this<Node> {
 
     // Graph traversal marks (see Tape): a node is visited when its mark equals the walk's.
     std::uint64_t visit_mark = 0;
+    std::string label;
 
   protected:
     void add_input(std::shared_ptr<Node> input);
@@ -93,6 +95,12 @@ Var reduce_to_shape(const Var& c, const shape_type& shape);
 
 /// @brief 1 where x > 0, else 0; a constant-derivative mask with no gradient of its own.
 Var positive_mask(const Var& x);
+
+/// @brief In anomaly mode: throws anomaly_error if the node's value is not finite.
+void check_forward_anomaly(Node& node);
+/// @brief In anomaly mode: throws anomaly_error if a gradient the node has just pushed to its
+/// inputs is not finite.
+void check_backward_anomaly(Node& node);
 
 /// @brief Whether any of the inputs needs a gradient (and recording is on).
 bool any_requires_grad(std::initializer_list<const Var*> inputs);

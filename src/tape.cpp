@@ -40,6 +40,13 @@ Tape::Tape(Var output) : output_(std::move(output)) {
 }
 
 void Tape::forward() {
+    if (is_anomaly_detection_enabled()) {
+        for (detail::Node* node : order_) {
+            node->forward();
+            detail::check_forward_anomaly(*node);
+        }
+        return;
+    }
     for (detail::Node* node : order_) node->forward();
 }
 
@@ -81,9 +88,12 @@ void Tape::run_backward(const array* seed) {
         xt::noalias(grad) += *seed;
     }
     // Reverse creation order: every consumer has pushed its share before a node pushes its own.
+    const bool check = is_anomaly_detection_enabled();
     for (auto it = grad_order_.rbegin(); it != grad_order_.rend(); ++it) {
         detail::Node* node = *it;
-        if (!node->is_leaf() && !node->grad_pending_zero()) node->backward();
+        if (node->is_leaf() || node->grad_pending_zero()) continue;
+        node->backward();
+        if (check) detail::check_backward_anomaly(*node);
     }
 }
 

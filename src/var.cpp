@@ -10,6 +10,7 @@ namespace xgrad {
 
 namespace {
 thread_local bool grad_enabled = true;
+thread_local bool anomaly_detection = false;
 }  // namespace
 
 Var::Var(std::shared_ptr<detail::Node> node) : node_(std::move(node)) {}
@@ -101,6 +102,24 @@ no_grad::~no_grad() {
 }
 bool is_grad_enabled() {
     return grad_enabled;
+}
+
+detect_anomaly::detect_anomaly() : previous_(anomaly_detection) {
+    anomaly_detection = true;
+}
+detect_anomaly::~detect_anomaly() {
+    anomaly_detection = previous_;
+}
+bool is_anomaly_detection_enabled() {
+    return anomaly_detection;
+}
+
+const Var& Var::set_label(std::string label) const {
+    node().label = std::move(label);
+    return *this;
+}
+const std::string& Var::label() const {
+    return node().label;
 }
 
 }  // namespace xgrad

@@ -26,6 +26,12 @@ class graph_error : public std::logic_error {
     using std::logic_error::logic_error;
 };
 
+/// @brief Thrown in anomaly-detection mode when an op produces NaN or infinity.
+class anomaly_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 /// @brief Formats a shape the way numpy prints it: `()`, `(3,)`, `(4,3)`.
 std::string format_shape(const shape_type& shape);
 

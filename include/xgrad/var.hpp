@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include <xtensor/xarray.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -47,6 +48,9 @@ class Var {
     bool is_leaf() const;
     /// @brief The op's name ("mul", "sigmoid", ...), "parameter" or "constant".
     const char* op_name() const;
+    /// @brief A name of the user's choosing, shown by anomaly errors and graph exports.
+    const Var& set_label(std::string label) const;
+    const std::string& label() const;
 
     /// @brief Backpropagates from this scalar node to every node it depends on.
     void backward() const;
@@ -90,5 +94,22 @@ class no_grad {
 
 /// @brief False inside a no_grad scope.
 bool is_grad_enabled();
+
+/// @brief While alive, every value an op computes and every gradient backward computes is
+/// checked for NaN and infinity; the first offender throws anomaly_error naming the op (and its
+/// label). Costs a pass over each result: for debugging, not for training runs.
+class detect_anomaly {
+  public:
+    detect_anomaly();
+    ~detect_anomaly();
+    detect_anomaly(const detect_anomaly&) = delete;
+    detect_anomaly& operator=(const detect_anomaly&) = delete;
+
+  private:
+    bool previous_;
+};
+
+/// @brief True inside a detect_anomaly scope.
+bool is_anomaly_detection_enabled();
 
 }  // namespace xgrad

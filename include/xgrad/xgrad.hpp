@@ -7,6 +7,7 @@
 #include "xgrad/blas.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/gradcheck.hpp"
+#include "xgrad/graphviz.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/tape.hpp"
