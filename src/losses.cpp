@@ -98,6 +98,17 @@ Var bce_with_logits(const Var& logits, const Var& targets, reduction how) {
     return detail::finish_op(std::make_shared<BceWithLogitsNode>(logits, targets, how));
 }
 
+Var cross_entropy(const Var& logits, const Var& class_indices, reduction how) {
+    if (logits.dimension() != 2 || class_indices.dimension() != 1 ||
+        logits.shape()[0] != class_indices.shape()[0]) {
+        throw shape_error(
+            "cross_entropy: expects logits (m, classes) and class indices (m,), got " +
+            format_shape(logits.shape()) + " and " + format_shape(class_indices.shape()));
+    }
+    const Var picked = sum(one_hot(class_indices, logits.shape()[1]) * log_softmax(logits), 1);
+    return -reduce(picked, how);
+}
+
 Var mse(const Var& predictions, const Var& targets, reduction how) {
     require_same_shape("mse", "predictions", predictions, "targets", targets);
     return reduce(pow(predictions - targets, 2.0), how);

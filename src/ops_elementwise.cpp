@@ -35,6 +35,15 @@ inline Var where_positive(const Var& x, const Var& g) {
     return g * positive_mask(x);
 }
 
+/// @brief g where x > 0, else slope·g.
+template <class G>
+auto where_positive_else(const array& x, const G& g, double slope) {
+    return xt::where(x > 0.0, g, double{slope} * g);  // a prvalue: see pow above
+}
+inline Var where_positive_else(const Var& x, const Var& g, double slope) {
+    return g * (positive_mask(x) * (1.0 - slope) + slope);
+}
+
 /// @brief σ(x) from y = softplus(x): 1 − e^−y, as −expm1(−y) to keep small values exact.
 inline auto sigmoid_given_softplus(const array&, const array& y) {
     return -xt::expm1(-y);
@@ -205,6 +214,19 @@ struct relu {
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
         return derivative::where_positive(x, g);
+    }
+};
+
+struct leaky_relu {
+    static constexpr const char* name = "leaky_relu";
+    double slope;
+    void forward(array& y, const array& x) const {
+        xt::noalias(y) = xt::where(x > 0.0, x, slope * x);
+    }
+    // d/dx = 1 where x > 0, else the slope
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return derivative::where_positive_else(x, g, slope);
     }
 };
 
@@ -447,6 +469,9 @@ Var sigmoid(const Var& x) {
 }
 Var relu(const Var& x) {
     return unary<rules::relu>(x);
+}
+Var leaky_relu(const Var& x, double slope) {
+    return unary<rules::leaky_relu>(x, rules::leaky_relu{slope});
 }
 Var softplus(const Var& x) {
     return unary<rules::softplus>(x);

@@ -148,6 +148,16 @@ TEST(Gradgradcheck, Losses) {
     }
 }
 
+TEST(Gradgradcheck, SoftmaxFamilyAndLeakyRelu) {
+    std::mt19937_64 rng(109);
+    Var m = parameter(random_array(rng, {3, 4}, -2.0, 2.0));
+    Var labels = constant({3.0, 0.0, 1.0});
+    expect_second_derivatives([&] { return log_softmax(m); }, {m}, rng);
+    expect_second_derivatives([&] { return softmax(m); }, {m}, rng);
+    expect_second_derivatives([&] { return leaky_relu(m, 0.2) * m; }, {m}, rng);
+    EXPECT_TRUE(gradgradcheck([&] { return cross_entropy(m, labels); }, {m}, strict).passed);
+}
+
 TEST(FiniteDifferenceSweep, CentralBeatsForwardAndRoundingWinsAtTinySteps) {
     std::mt19937_64 rng(107);
     Var X = constant(random_array(rng, {30, 3}));

@@ -104,6 +104,44 @@ TEST(Losses, MeanSquaredError) {
     EXPECT_DOUBLE_EQ(mse(pred, target, reduction::sum).item(), 1.25);
 }
 
+TEST(Losses, CrossEntropyValueAndGradient) {
+    // Gradient of the mean: (softmax − one_hot) / m.
+    const array logits0 = {{2.0, 1.0, 0.1}, {0.5, 2.5, -1.0}};
+    Var logits = parameter(logits0);
+    Var labels = constant({0.0, 2.0});
+    Var loss = cross_entropy(logits, labels);
+    double expected = 0.0;
+    for (std::size_t i = 0; i < 2; ++i) {
+        double total = 0.0;
+        for (std::size_t k = 0; k < 3; ++k) total += std::exp(logits0(i, k));
+        const std::size_t c = i == 0 ? 0 : 2;
+        expected -= std::log(std::exp(logits0(i, c)) / total) / 2.0;
+    }
+    EXPECT_LE(testing::relative_error(loss.item(), expected), 1e-15);
+    loss.backward();
+    for (std::size_t i = 0; i < 2; ++i) {
+        double total = 0.0;
+        for (std::size_t k = 0; k < 3; ++k) total += std::exp(logits0(i, k));
+        for (std::size_t k = 0; k < 3; ++k) {
+            const double target = (k == (i == 0 ? 0u : 2u)) ? 1.0 : 0.0;
+            EXPECT_NEAR(logits.grad()(i, k), (std::exp(logits0(i, k)) / total - target) / 2.0,
+                        1e-15);
+        }
+    }
+    testing::expect_gradients_match(cross_entropy(logits, labels, reduction::sum));
+}
+
+TEST(Losses, CrossEntropyAtHugeLogits) {
+    Var logits = parameter(array{{1000.0, -1000.0, 0.0}, {-1000.0, 1000.0, 999.0}});
+    Var loss = cross_entropy(logits, constant({1.0, 2.0}), reduction::sum);
+    // Row 1: −log softmax = 2000. Row 2: log(1 + e) exactly as log1p(e) around the shift.
+    EXPECT_DOUBLE_EQ(loss.item(), 2000.0 + std::log1p(std::exp(1.0)));
+    loss.backward();
+    for (double g : logits.grad()) EXPECT_TRUE(std::isfinite(g));
+    EXPECT_EQ(logits.grad()(0, 0), 1.0);
+    EXPECT_EQ(logits.grad()(0, 1), -1.0);
+}
+
 TEST(Losses, ShapeMismatchIsRefusedNotBroadcast) {
     Var z = parameter(xt::zeros<double>({4}));
     Var y_column = constant(xt::zeros<double>({4, 1}));
@@ -113,6 +151,9 @@ TEST(Losses, ShapeMismatchIsRefusedNotBroadcast) {
                             "mse: predictions (4,) and targets (4,1) differ in shape");
     XGRAD_EXPECT_THROW_WITH(binary_cross_entropy(sigmoid(z), y_column), shape_error,
                             "binary_cross_entropy: probabilities (4,) and targets (4,1)");
+    XGRAD_EXPECT_THROW_WITH(cross_entropy(z, y_column), shape_error,
+                            "cross_entropy: expects logits (m, classes) and class indices (m,), "
+                            "got (4,) and (4,1)");
 }
 
 }  // namespace

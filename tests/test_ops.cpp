@@ -233,6 +233,44 @@ TEST(Ops, SumAndMeanGradients) {
     expect_gradients_match(mean(v, 0) * 2.0);
 }
 
+TEST(Ops, LeakyReluValuesAndGradients) {
+    Var x = parameter({-2.0, -0.5, 0.5, 3.0});
+    EXPECT_EQ(leaky_relu(x, 0.1).value(), (array{-0.2, -0.05, 0.5, 3.0}));
+    std::mt19937_64 rng(31);
+    expect_gradients_match(weighted_sum(leaky_relu(x, 0.1), rng));
+    expect_gradients_match(weighted_sum(leaky_relu(x), rng));
+}
+
+TEST(Ops, SoftmaxRowsSumToOne) {
+    Var logits = constant(array{{1.0, 2.0, 3.0}, {1000.0, -1000.0, 0.0}});
+    const array p = softmax(logits).value();
+    EXPECT_NEAR(p(0, 0) + p(0, 1) + p(0, 2), 1.0, 1e-15);
+    EXPECT_EQ(p(1, 0), 1.0);  // e^1000 would overflow without the max shift
+    EXPECT_EQ(p(1, 1), 0.0);
+    const array lp = log_softmax(logits).value();
+    EXPECT_DOUBLE_EQ(lp(0, 2), -std::log(std::exp(-2.0) + std::exp(-1.0) + 1.0));
+    EXPECT_EQ(lp(1, 1), -2000.0);  // finite where log(softmax) would be −inf
+    const array v = softmax(constant({0.0, std::log(3.0)})).value();  // a vector: one row
+    EXPECT_NEAR(v(1), 0.75, 1e-15);
+}
+
+TEST(Ops, LogSoftmaxAndSoftmaxGradients) {
+    std::mt19937_64 rng(37);
+    Var m = parameter(random_array(rng, {4, 3}, -3.0, 3.0));
+    expect_gradients_match(weighted_sum(log_softmax(m), rng));
+    expect_gradients_match(weighted_sum(softmax(m), rng));
+    Var v = parameter(random_array(rng, {5}, -3.0, 3.0));
+    expect_gradients_match(weighted_sum(log_softmax(v), rng));
+}
+
+TEST(Ops, OneHot) {
+    EXPECT_EQ(one_hot(constant({2.0, 0.0}), 3).value(), (array{{0.0, 0.0, 1.0}, {1.0, 0.0, 0.0}}));
+    XGRAD_EXPECT_THROW_WITH(
+        one_hot(constant({0.0, 3.0}), 3), std::invalid_argument,
+        "one_hot: class index 3.000000 at position 1 is not a whole number in [0, 3)");
+    XGRAD_EXPECT_THROW_WITH(one_hot(constant(array{0.5}), 3), std::invalid_argument, "position 0");
+}
+
 TEST(Ops, ComposedExpressionGradient) {
     // A small two-layer network touches most ops at once.
     std::mt19937_64 rng(29);

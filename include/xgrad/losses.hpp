@@ -19,6 +19,10 @@ Var binary_cross_entropy(const Var& probabilities, const Var& targets,
 /// any z; its gradient is exactly (sigmoid(z) - y) / m for the mean.
 Var bce_with_logits(const Var& logits, const Var& targets, reduction how = reduction::mean);
 
+/// @brief Softmax cross-entropy of logits (m, K) against class indices (m,) in [0, K):
+/// −log softmax(logits)[i, yᵢ], averaged or summed; built on log_softmax, stable for any logits.
+Var cross_entropy(const Var& logits, const Var& class_indices, reduction how = reduction::mean);
+
 /// @brief Squared error (prediction - target)^2, averaged or summed.
 Var mse(const Var& predictions, const Var& targets, reduction how = reduction::mean);
 

@@ -33,6 +33,8 @@ Var tanh(const Var& x);
 Var sigmoid(const Var& x);
 /// @brief max(x, 0); its derivative at 0 is taken as 0.
 Var relu(const Var& x);
+/// @brief x where x > 0, else slope·x.
+Var leaky_relu(const Var& x, double slope = 0.01);
 /// @brief log(1 + e^x), computed without overflow for any x.
 Var softplus(const Var& x);
 /// @brief log(sigmoid(x)) = -softplus(-x), computed without overflow for any x.
@@ -54,6 +56,15 @@ Var sum(const Var& x, int axis);
 Var mean(const Var& x);
 /// @brief Mean along one axis (negative counts from the end); the axis is removed.
 Var mean(const Var& x, int axis);
+
+/// @brief log of the softmax along the last axis (each row of a matrix, or a whole vector):
+/// x − max − log Σ e^(x − max), finite for any finite x.
+Var log_softmax(const Var& x);
+/// @brief e^x / Σ e^x along the last axis, as exp(log_softmax(x)).
+Var softmax(const Var& x);
+/// @brief Rows of zeros with a 1 at each class index: (m,) indices → (m, classes). Indices must
+/// be whole numbers in [0, classes). A constant: it carries no gradient.
+Var one_hot(const Var& class_indices, std::size_t classes);
 
 /// @brief The same elements in a new shape of the same size (row-major order).
 Var reshape(const Var& x, const shape_type& shape);
