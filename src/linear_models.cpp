@@ -3,8 +3,6 @@
  ***************************************************************************/
 #include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <random>
 
 #include <xtensor/xnoalias.hpp>
 
@@ -12,35 +10,9 @@
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/ops.hpp"
-#include "xgrad/tape.hpp"
+#include "xgrad/training.hpp"
 
 namespace xgrad::models {
-
-namespace {
-
-/// @brief One replayable training graph for batches of a fixed number of rows.
-struct BatchGraph {
-    Var features;
-    Var targets;
-    Tape tape;
-};
-
-void copy_rows(const array& from, const std::vector<std::size_t>& rows, std::size_t first,
-               array& to) {
-    const std::size_t width = from.dimension() == 2 ? from.shape()[1] : 1;
-    const std::size_t count = to.shape()[0];
-    for (std::size_t r = 0; r < count; ++r) {
-        const double* src = from.data() + rows[first + r] * width;
-        std::copy(src, src + width, to.data() + r * width);
-    }
-}
-
-void shuffle(std::vector<std::size_t>& order, std::mt19937_64& rng) {
-    // Fisher-Yates with our own index draw: std::shuffle's sequence differs between libraries.
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-}
-
-}  // namespace
 
 void LinearModel::fit(const array& X, const array& y, const TrainOptions& options) {
     const std::string who = std::string(name()) + ".fit: ";
@@ -64,50 +36,20 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
 
     weights_ = parameter(xt::zeros<double>({width}));
     bias_ = fit_intercept_ ? parameter(0.0) : Var();
-    loss_history_.clear();
-
-    const std::size_t batch = options.batch_size == 0 ? rows : std::min(options.batch_size, rows);
-    auto make_graph = [&](std::size_t batch_rows) {
-        Var features = constant(xt::zeros<double>({batch_rows, width}));
-        Var targets = constant(xt::zeros<double>({batch_rows}));
-        Var z = matmul(features, weights_);
-        if (fit_intercept_) z = z + bias_;
-        Var objective = loss(z, targets);
-        return BatchGraph{features, targets, Tape(objective)};
-    };
-    BatchGraph full = make_graph(batch);
-    std::vector<BatchGraph> remainder;  // the last, shorter batch of an epoch, if any
-    if (rows % batch != 0) remainder.push_back(make_graph(rows % batch));
-
-    std::vector<std::size_t> order(rows);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::mt19937_64 rng(options.seed);
-    const bool whole_batch = batch == rows;
-    if (whole_batch) {  // the data never changes between steps: copy it once
-        copy_rows(X, order, 0, full.features.mutable_value());
-        copy_rows(y, order, 0, full.targets.mutable_value());
-    }
-    for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-        if (!whole_batch) shuffle(order, rng);
-        double epoch_loss = 0.0;
-        for (std::size_t first = 0; first < rows; first += batch) {
-            BatchGraph& g = rows - first >= batch ? full : remainder.front();
-            if (!whole_batch) {
-                copy_rows(X, order, first, g.features.mutable_value());
-                copy_rows(y, order, first, g.targets.mutable_value());
-            }
-            g.tape.forward();
-            weights_.zero_grad();
-            if (fit_intercept_) bias_.zero_grad();
-            g.tape.backward();
-            epoch_loss += g.tape.output().item() * static_cast<double>(g.targets.size());
-            xt::noalias(weights_.mutable_value()) -= options.learning_rate * weights_.grad();
-            if (fit_intercept_) {
-                xt::noalias(bias_.mutable_value()) -= options.learning_rate * bias_.grad();
-            }
-        }
-        loss_history_.push_back(epoch_loss / static_cast<double>(rows));
-    }
+    std::vector<Var> params{weights_};
+    if (fit_intercept_) params.push_back(bias_);
+    const double rate = options.learning_rate;
+    loss_history_ = train_minibatches(
+        X, y,
+        [this](const Var& features, const Var& targets) {
+            Var z = matmul(features, weights_);
+            return loss(fit_intercept_ ? z + bias_ : z, targets);
+        },
+        params,
+        [&params, rate] {  // plain gradient descent: p ← p − η·∇p
+            for (Var& p : params) xt::noalias(p.mutable_value()) -= rate * p.grad();
+        },
+        {options.epochs, options.batch_size, options.seed});
 }
 
 void LinearModel::check_fitted(const array& X) const {

@@ -1,0 +1,28 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include <cstdint>
+
+#include "xgrad/var.hpp"
+
+namespace xgrad::data {
+
+/// @brief Rows of a data set divided into a training and a test part.
+struct Split {
+    array X_train;
+    array y_train;
+    array X_test;
+    array y_test;
+};
+
+/// @brief A seeded random split with about `test_fraction` of the rows in the test part. With
+/// `stratify` every label value keeps its share in both parts (labels are class values).
+Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
+                       bool stratify = true);
+
+/// @brief The rows of X (2-D) or entries of y (1-D) at the given indices, in that order.
+array take_rows(const array& a, const std::vector<std::size_t>& rows);
+
+}  // namespace xgrad::data

@@ -1,0 +1,53 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xgrad::nn {
+
+/// @brief Modules applied one after the other.
+class Sequential : public Module {
+  public:
+    Sequential() = default;
+    explicit Sequential(std::vector<std::shared_ptr<Module>> modules)
+        : modules_(std::move(modules)) {}
+
+    /// @brief Appends a module made in place: `net.add<Linear>(2, 4, seed)`.
+    template <class M, class... Args>
+    M& add(Args&&... args) {
+        auto module = std::make_shared<M>(std::forward<Args>(args)...);
+        modules_.push_back(module);
+        return *module;
+    }
+
+    Var forward(const Var& x) override;
+    std::vector<Var> parameters() const override;
+    const std::vector<std::shared_ptr<Module>>& modules() const { return modules_; }
+
+  private:
+    std::vector<std::shared_ptr<Module>> modules_;
+};
+
+enum class Activation { relu, leaky_relu, tanh, sigmoid };
+
+/// @brief A multi-layer perceptron: Linear layers of the given sizes (sizes.front() inputs,
+/// sizes.back() outputs) with the activation between them, none after the last. Layer k is
+/// seeded with seed + k. Weights start He-initialised for ReLU-like activations, Glorot for
+/// tanh and sigmoid.
+class MLP : public Sequential {
+  public:
+    MLP(const std::vector<std::size_t>& sizes, Activation activation, std::uint64_t seed);
+    MLP(const std::vector<std::size_t>& sizes, Activation activation, std::uint64_t seed,
+        Init init);
+};
+
+}  // namespace xgrad::nn

@@ -1,0 +1,35 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "xgrad/var.hpp"
+
+namespace xgrad {
+
+/// @brief How the rows are walked: epochs of batches, reshuffled each epoch with the seed.
+struct EpochOptions {
+    std::size_t epochs = 100;
+    /// @brief Rows per step: 0 (or ≥ rows) is the full batch, 1 is stochastic.
+    std::size_t batch_size = 0;
+    std::uint64_t seed = 0;
+};
+
+/// @brief The scalar loss of one batch, built from the batch's features and targets.
+using BatchLoss = std::function<Var(const Var& features, const Var& targets)>;
+
+/// @brief Mini-batch training on replayed graphs. The loss graph is built once per batch size
+/// (full batches, and the shorter last one if any) from constant leaves; each step copies the
+/// batch's rows into them, replays forward, zeroes the parameters' gradients, replays backward
+/// and calls `update` (an optimizer step). Returns each epoch's mean loss (before the updates).
+std::vector<double> train_minibatches(const array& X, const array& y, const BatchLoss& loss_of,
+                                      const std::vector<Var>& params,
+                                      const std::function<void()>& update,
+                                      const EpochOptions& options);
+
+}  // namespace xgrad

@@ -1,0 +1,105 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#include <cmath>
+
+#include "xgrad/nn/activations.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops.hpp"
+#include "xgrad/random.hpp"
+
+namespace xgrad::nn {
+
+Linear::Linear(std::size_t in, std::size_t out, std::uint64_t seed, Init init) {
+    if (in == 0 || out == 0) {
+        throw std::invalid_argument("Linear: needs in > 0 and out > 0, got " + std::to_string(in) +
+                                    " and " + std::to_string(out));
+    }
+    Random random(seed);
+    const auto fan_in = static_cast<double>(in);
+    const auto fan_out = static_cast<double>(out);
+    array w = array::from_shape({in, out});
+    for (double& v : w) {
+        switch (init) {
+            case Init::xavier_uniform: {
+                const double a = std::sqrt(6.0 / (fan_in + fan_out));
+                v = random.uniform(-a, a);
+                break;
+            }
+            case Init::xavier_normal:
+                v = random.normal(0.0, std::sqrt(2.0 / (fan_in + fan_out)));
+                break;
+            case Init::he_uniform: {
+                const double a = std::sqrt(6.0 / fan_in);
+                v = random.uniform(-a, a);
+                break;
+            }
+            case Init::he_normal:
+                v = random.normal(0.0, std::sqrt(2.0 / fan_in));
+                break;
+        }
+    }
+    weight_ = parameter(std::move(w));
+    bias_ = parameter(xt::zeros<double>({out}));
+}
+
+Var Linear::forward(const Var& x) {
+    if (x.dimension() != 2 || x.shape()[1] != weight_.shape()[0]) {
+        throw shape_error("Linear: expects a batch of shape (rows, " +
+                          std::to_string(weight_.shape()[0]) + "), got " + format_shape(x.shape()));
+    }
+    return matmul(x, weight_) + bias_;
+}
+
+Var Sequential::forward(const Var& x) {
+    Var out = x;
+    for (const auto& module : modules_) out = module->forward(out);
+    return out;
+}
+
+std::vector<Var> Sequential::parameters() const {
+    std::vector<Var> params;
+    for (const auto& module : modules_) {
+        for (const Var& p : module->parameters()) params.push_back(p);
+    }
+    return params;
+}
+
+namespace {
+
+Init default_init(Activation activation) {
+    return activation == Activation::relu || activation == Activation::leaky_relu
+               ? Init::he_uniform
+               : Init::xavier_uniform;
+}
+
+}  // namespace
+
+MLP::MLP(const std::vector<std::size_t>& sizes, Activation activation, std::uint64_t seed)
+    : MLP(sizes, activation, seed, default_init(activation)) {}
+
+MLP::MLP(const std::vector<std::size_t>& sizes, Activation activation, std::uint64_t seed,
+         Init init) {
+    if (sizes.size() < 2) throw std::invalid_argument("MLP: needs at least input and output sizes");
+    for (std::size_t k = 0; k + 1 < sizes.size(); ++k) {
+        add<Linear>(sizes[k], sizes[k + 1], seed + k, init);
+        if (k + 2 == sizes.size()) break;  // no activation after the output layer
+        switch (activation) {
+            case Activation::relu:
+                add<ReLU>();
+                break;
+            case Activation::leaky_relu:
+                add<LeakyReLU>();
+                break;
+            case Activation::tanh:
+                add<Tanh>();
+                break;
+            case Activation::sigmoid:
+                add<Sigmoid>();
+                break;
+        }
+    }
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,101 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#include <cmath>
+
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
+
+namespace xgrad::optim {
+
+namespace {
+
+std::vector<array> zeros_like(const std::vector<Var>& params) {
+    std::vector<array> out;
+    for (const Var& p : params) out.push_back(xt::zeros<double>(p.shape()));
+    return out;
+}
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<Var> params, double learning_rate)
+    : params_(std::move(params)), learning_rate_(learning_rate) {
+    for (const Var& p : params_) {
+        if (!p.is_leaf() || !p.requires_grad()) {
+            throw graph_error(
+                std::string("optimizer: parameters must be parameter() leaves, got '") +
+                p.op_name() + "'");
+        }
+    }
+    if (!(learning_rate > 0.0)) {
+        throw std::invalid_argument("optimizer: learning rate must be > 0, got " +
+                                    std::to_string(learning_rate));
+    }
+}
+
+void Optimizer::zero_grad() const {
+    xgrad::zero_grad(params_);
+}
+
+SGD::SGD(std::vector<Var> params, double learning_rate, double momentum, bool nesterov,
+         double weight_decay)
+    : Optimizer(std::move(params), learning_rate),
+      momentum_(momentum),
+      nesterov_(nesterov),
+      weight_decay_(weight_decay) {
+    if (nesterov && momentum <= 0.0) {
+        throw std::invalid_argument("SGD: Nesterov momentum needs momentum > 0");
+    }
+}
+
+void SGD::step() {
+    const bool first = velocity_.empty();
+    if (first && momentum_ != 0.0) velocity_ = zeros_like(params_);
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        array& p = params_[k].mutable_value();
+        const array& g = params_[k].grad();
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            double d = g.data()[i];
+            if (weight_decay_ != 0.0) d += weight_decay_ * p.data()[i];
+            if (momentum_ != 0.0) {
+                double& b = velocity_[k].data()[i];
+                b = first ? d : momentum_ * b + d;
+                d = nesterov_ ? d + momentum_ * b : b;
+            }
+            p.data()[i] -= learning_rate_ * d;
+        }
+    }
+}
+
+Adam::Adam(std::vector<Var> params, double learning_rate, double beta1, double beta2,
+           double epsilon, double weight_decay)
+    : Optimizer(std::move(params), learning_rate),
+      beta1_(beta1),
+      beta2_(beta2),
+      epsilon_(epsilon),
+      weight_decay_(weight_decay),
+      first_moment_(zeros_like(params_)),
+      second_moment_(zeros_like(params_)) {}
+
+void Adam::step() {
+    ++steps_;
+    const auto t = static_cast<double>(steps_);
+    const double step_size = learning_rate_ / (1.0 - std::pow(beta1_, t));
+    const double correction2_sqrt = std::sqrt(1.0 - std::pow(beta2_, t));
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        array& p = params_[k].mutable_value();
+        const array& grad = params_[k].grad();
+        double* m = first_moment_[k].data();
+        double* v = second_moment_[k].data();
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            double g = grad.data()[i];
+            if (weight_decay_ != 0.0) g += weight_decay_ * p.data()[i];
+            m[i] = m[i] * beta1_ + (1.0 - beta1_) * g;
+            v[i] = v[i] * beta2_ + (1.0 - beta2_) * g * g;
+            const double denominator = std::sqrt(v[i]) / correction2_sqrt + epsilon_;
+            p.data()[i] += -step_size * m[i] / denominator;
+        }
+    }
+}
+
+}  // namespace xgrad::optim

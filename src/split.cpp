@@ -1,0 +1,52 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "xgrad/data/split.hpp"
+#include "xgrad/random.hpp"
+
+namespace xgrad::data {
+
+array take_rows(const array& a, const std::vector<std::size_t>& rows) {
+    const std::size_t width = a.dimension() == 2 ? a.shape()[1] : 1;
+    shape_type shape = a.shape();
+    shape[0] = rows.size();
+    array out = array::from_shape(shape);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        std::copy(a.data() + rows[r] * width, a.data() + (rows[r] + 1) * width,
+                  out.data() + r * width);
+    }
+    return out;
+}
+
+Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
+                       bool stratify) {
+    if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
+        throw shape_error("train_test_split: expects X (rows, features) and y (rows,), got " +
+                          format_shape(X.shape()) + " and " + format_shape(y.shape()));
+    }
+    if (!(test_fraction > 0.0 && test_fraction < 1.0)) {
+        throw std::invalid_argument("train_test_split: test_fraction must be in (0, 1), got " +
+                                    std::to_string(test_fraction));
+    }
+    // Groups of rows that must be split alike: one per label when stratifying, else one.
+    std::map<double, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < y.size(); ++i) groups[stratify ? y(i) : 0.0].push_back(i);
+    Random random(seed);
+    std::vector<std::size_t> train;
+    std::vector<std::size_t> test;
+    for (auto& [label, rows] : groups) {
+        random.shuffle(rows);
+        const auto n_test = static_cast<std::size_t>(std::lround(test_fraction * rows.size()));
+        test.insert(test.end(), rows.begin(), rows.begin() + n_test);
+        train.insert(train.end(), rows.begin() + n_test, rows.end());
+    }
+    random.shuffle(train);  // groups must not stay in label order
+    random.shuffle(test);
+    return {take_rows(X, train), take_rows(y, train), take_rows(X, test), take_rows(y, test)};
+}
+
+}  // namespace xgrad::data
