@@ -1,0 +1,232 @@
+/***************************************************************************
+ * xgrad: layers, MLPs, optimizers; gradients against PyTorch; XOR, moons   *
+ * and three-class iris trained to the stated accuracies.                   *
+ ***************************************************************************/
+#include <cmath>
+
+#include "reference/mlp_torch.hpp"
+#include "support.hpp"
+#include "xgrad/data/csv.hpp"
+#include "xgrad/data/split.hpp"
+#include "xgrad/data/standardize.hpp"
+#include "xgrad/data/synthetic.hpp"
+#include "xgrad/models/logistic_regression.hpp"
+#include "xgrad/nn/activations.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/training.hpp"
+
+namespace xgrad {
+namespace {
+
+namespace ref = reference::mlp_torch;
+
+array from_vector(const std::vector<double>& values, const shape_type& shape) {
+    array a = array::from_shape(shape);
+    std::copy(values.begin(), values.end(), a.begin());
+    return a;
+}
+
+TEST(NeuralNetwork, MlpGradientsMatchPyTorch) {
+    const array X = from_vector(ref::inputs, {6, 4});
+    const Var labels = constant(from_vector(ref::labels, {6}));
+    const std::pair<const char*, nn::Activation> activations[] = {
+        {"relu", nn::Activation::relu},
+        {"leaky_relu", nn::Activation::leaky_relu},
+        {"tanh", nn::Activation::tanh},
+        {"sigmoid", nn::Activation::sigmoid}};
+    for (const ref::Case& c : ref::cases) {
+        SCOPED_TRACE(c.activation);
+        nn::Activation activation = nn::Activation::relu;
+        for (const auto& [name, a] : activations) {
+            if (std::string(name) == c.activation) activation = a;
+        }
+        nn::MLP net({4, 5, 4, 3}, activation, 1);
+        std::vector<Var> params = net.parameters();  // W1, b1, W2, b2, W3, b3
+        ASSERT_EQ(params.size(), 6u);
+        for (std::size_t k = 0; k < 3; ++k) {
+            params[2 * k].mutable_value() =
+                from_vector(ref::weights[k], {ref::sizes[k], ref::sizes[k + 1]});
+            params[2 * k + 1].mutable_value() = from_vector(ref::biases[k], {ref::sizes[k + 1]});
+        }
+        Var loss = cross_entropy(net(constant(X)), labels);
+        loss.backward();
+        EXPECT_LE(testing::relative_error(loss.item(), c.loss), 1e-14);
+        for (std::size_t k = 0; k < 3; ++k) {
+            // The reference lists W1, W2, W3 then b1, b2, b3.
+            for (auto [param, expected] : {std::pair{params[2 * k], c.gradients[k]},
+                                           std::pair{params[2 * k + 1], c.gradients[3 + k]}}) {
+                const array& got = param.grad();
+                double diff = 0.0;
+                double scale = 0.0;
+                for (std::size_t i = 0; i < got.size(); ++i) {
+                    diff = std::max(diff, std::abs(got.data()[i] - expected[i]));
+                    scale = std::max(scale, std::abs(expected[i]));
+                }
+                EXPECT_LE(diff / scale, 1e-12) << "layer " << k;
+            }
+        }
+    }
+}
+
+TEST(NeuralNetwork, InitialisationIsSeededAndScaled) {
+    nn::Linear a(200, 100, 7, nn::Init::xavier_uniform);
+    nn::Linear b(200, 100, 7, nn::Init::xavier_uniform);
+    EXPECT_EQ(a.weight().value(), b.weight().value());
+    EXPECT_EQ(a.bias().value(), (xt::zeros<double>({100})));
+    const double bound = std::sqrt(6.0 / 300.0);
+    double squares = 0.0;
+    for (double w : a.weight().value()) {
+        EXPECT_LE(std::abs(w), bound);
+        squares += w * w;
+    }
+    // Var of U(−a, a) is a²/3 = 2/(in + out); 20 000 draws pin it to a few percent.
+    EXPECT_NEAR(squares / 20000.0, 2.0 / 300.0, 0.05 * 2.0 / 300.0);
+    nn::Linear he(400, 50, 9, nn::Init::he_normal);
+    squares = 0.0;
+    for (double w : he.weight().value()) squares += w * w;
+    EXPECT_NEAR(squares / 20000.0, 2.0 / 400.0, 0.05 * 2.0 / 400.0);
+    XGRAD_EXPECT_THROW_WITH(a(constant(xt::zeros<double>({3, 5}))), shape_error,
+                            "Linear: expects a batch of shape (rows, 200), got (3,5)");
+}
+
+TEST(NeuralNetwork, SequentialComposesModules) {
+    nn::Sequential net;
+    net.add<nn::Linear>(3, 4, 1);
+    net.add<nn::LeakyReLU>(0.2);
+    net.add<nn::Linear>(4, 2, 2);
+    EXPECT_EQ(net.parameters().size(), 4u);
+    EXPECT_EQ(net(constant(xt::ones<double>({5, 3}))).shape(), (shape_type{5, 2}));
+    nn::MLP mlp({2, 16, 16, 1}, nn::Activation::tanh, 3);
+    EXPECT_EQ(mlp.modules().size(), 5u);  // Linear, Tanh, Linear, Tanh, Linear
+}
+
+TEST(Optimizers, SgdAndAdamSteps) {
+    // f = Σ p², ∇f = 2p.
+    Var p = parameter({1.0, -2.0});
+    auto gradient_step = [&](optim::Optimizer& opt) {
+        opt.zero_grad();
+        sum(p * p).backward();
+        opt.step();
+    };
+    optim::SGD plain({p}, 0.1);
+    gradient_step(plain);
+    EXPECT_EQ(p.value(), (array{0.8, -1.6}));
+
+    p.mutable_value() = array{1.0, -2.0};
+    optim::SGD momentum({p}, 0.1, 0.9);
+    gradient_step(momentum);  // b = g = 2, p = 0.8
+    gradient_step(momentum);  // g = 1.6, b = 0.9·2 + 1.6 = 3.4, p = 0.8 − 0.34
+    EXPECT_DOUBLE_EQ(p.value()(0), 0.8 - 0.1 * 3.4);
+
+    p.mutable_value() = array{1.0, -2.0};
+    optim::SGD nesterov({p}, 0.1, 0.9, true);
+    gradient_step(nesterov);  // b = 2, d = 2 + 0.9·2 = 3.8
+    EXPECT_DOUBLE_EQ(p.value()(0), 1.0 - 0.1 * 3.8);
+
+    p.mutable_value() = array{1.0, -2.0};
+    optim::Adam adam({p}, 0.01);
+    gradient_step(adam);  // first step moves each entry by lr·g/(|g| + ε')
+    EXPECT_NEAR(p.value()(0), 1.0 - 0.01, 1e-9);
+    EXPECT_NEAR(p.value()(1), -2.0 + 0.01, 1e-9);
+
+    XGRAD_EXPECT_THROW_WITH(optim::SGD({p * 2.0}, 0.1), graph_error, "parameter() leaves");
+    XGRAD_EXPECT_THROW_WITH(optim::SGD({p}, 0.0), std::invalid_argument,
+                            "learning rate must be > 0");
+}
+
+double accuracy(const array& predicted, const array& labels) {
+    std::size_t right = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted(i) == labels(i) ? 1 : 0;
+    return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+/// @brief Class 1 where the single logit is positive.
+array binary_predictions(nn::Module& net, const array& X) {
+    no_grad scope;
+    const array logits = net(constant(X)).value();
+    array out = array::from_shape({X.shape()[0]});
+    for (std::size_t i = 0; i < out.size(); ++i) out(i) = logits.data()[i] > 0.0 ? 1.0 : 0.0;
+    return out;
+}
+
+/// @brief The class with the largest logit.
+array class_predictions(nn::Module& net, const array& X) {
+    no_grad scope;
+    const array logits = net(constant(X)).value();
+    array out = array::from_shape({X.shape()[0]});
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < logits.shape()[1]; ++k)
+            best = logits(i, k) > logits(i, best) ? k : best;
+        out(i) = static_cast<double>(best);
+    }
+    return out;
+}
+
+/// @brief Trains a one-logit network on the mean BCE with Adam.
+void train_binary(nn::Module& net, const array& X, const array& y, double rate,
+                  EpochOptions epochs) {
+    optim::Adam adam(net.parameters(), rate);
+    train_minibatches(
+        X, y,
+        [&net](const Var& features, const Var& targets) {
+            return bce_with_logits(reshape(net(features), targets.shape()), targets);
+        },
+        net.parameters(), [&adam] { adam.step(); }, epochs);
+}
+
+TEST(NeuralNetwork, XorWithA241Mlp) {
+    const array X = {{0.0, 0.0}, {0.0, 1.0}, {1.0, 0.0}, {1.0, 1.0}};
+    const array y = {0.0, 1.0, 1.0, 0.0};
+    nn::MLP net({2, 4, 1}, nn::Activation::tanh, 42);
+    train_binary(net, X, y, 0.05, {500, 0, 0});
+    EXPECT_EQ(binary_predictions(net, X), y);
+}
+
+TEST(NeuralNetwork, MoonsMlpBeatsLogisticRegression) {
+    const data::Dataset moons = data::make_moons(1000, 0.2, 7);
+    const data::Split split = data::train_test_split(moons.features, moons.labels, 0.3, 11);
+    nn::MLP net({2, 16, 16, 1}, nn::Activation::relu, 5);
+    train_binary(net, split.X_train, split.y_train, 0.01, {300, 32, 13});
+    const double mlp_accuracy = accuracy(binary_predictions(net, split.X_test), split.y_test);
+    models::LogisticRegression linear;
+    linear.fit(split.X_train, split.y_train, {0.1, 2000, 0, 0});
+    const double linear_accuracy = accuracy(linear.predict(split.X_test), split.y_test);
+    EXPECT_GE(mlp_accuracy, 0.95);
+    EXPECT_LE(linear_accuracy, 0.90);
+    RecordProperty("mlp_test_accuracy", std::to_string(mlp_accuracy));
+    RecordProperty("logistic_test_accuracy", std::to_string(linear_accuracy));
+}
+
+TEST(NeuralNetwork, IrisThreeClasses) {
+    const data::Dataset iris = data::read_csv(XGRAD_DATA_DIR "/iris.csv", "species");
+    const data::Split split = data::train_test_split(iris.features, iris.labels, 0.3, 2026);
+    data::Standardizer scaler;
+    const array X_train = scaler.fit_transform(split.X_train);
+    const array X_test = scaler.transform(split.X_test);
+    for (bool hidden_layer : {false, true}) {
+        SCOPED_TRACE(hidden_layer ? "MLP 4-16-3" : "softmax regression");
+        std::unique_ptr<nn::Module> net;
+        if (hidden_layer) {
+            net = std::make_unique<nn::MLP>(std::vector<std::size_t>{4, 16, 3},
+                                            nn::Activation::tanh, 3);
+        } else {
+            net = std::make_unique<nn::Linear>(4, 3, 3);
+        }
+        optim::Adam adam(net->parameters(), 0.05);
+        nn::Module& model = *net;
+        const auto history = train_minibatches(
+            X_train, split.y_train,
+            [&model](const Var& features, const Var& targets) {
+                return cross_entropy(model(features), targets);
+            },
+            model.parameters(), [&adam] { adam.step(); }, {300, 0, 0});
+        EXPECT_LT(history.back(), history.front());
+        EXPECT_GE(accuracy(class_predictions(model, X_test), split.y_test), 0.95);
+    }
+}
+
+}  // namespace
+}  // namespace xgrad
