@@ -197,4 +197,61 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& 
     return svg + "</svg>\n";
 }
 
+std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const std::string& title,
+                                 int grid) {
+    const double size = 400.0;
+    const double margin = 40.0;
+    const double top = 60.0;
+    const double width = margin + static_cast<double>(panels.size()) * (size + margin);
+    const double height = top + size + margin;
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + number(width) +
+                      "\" height=\"" + number(height) +
+                      "\" font-family=\"sans-serif\" font-size=\"13\">\n"
+                      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    svg += "<text x=\"" + number(width / 2) +
+           "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">" + escape(title) + "</text>\n";
+    for (std::size_t k = 0; k < panels.size(); ++k) {
+        const DecisionPanel& panel = panels[k];
+        if (panel.x.size() != panel.y.size() || panel.x.size() != panel.labels.size()) {
+            throw std::invalid_argument("decision_regions_svg: panel '" + panel.title +
+                                        "' has points of different lengths");
+        }
+        const Axis ax = make_axis(panel.x, false, 0.0, size);
+        const Axis ay = make_axis(panel.y, false, size, 0.0);
+        const double left = margin + static_cast<double>(k) * (size + margin);
+        svg += "<g transform=\"translate(" + number(left) + "," + number(top) + ")\">\n";
+        svg += "<text x=\"" + number(size / 2) + "\" y=\"-8\" text-anchor=\"middle\">" +
+               escape(panel.title) + "</text>\n";
+        const double cell = size / grid;
+        for (int i = 0; i < grid; ++i) {
+            for (int j = 0; j < grid; ++j) {
+                const double px = (i + 0.5) * cell;
+                const double py = (j + 0.5) * cell;
+                const double fx = ax.low + (ax.high - ax.low) * px / size;
+                const double fy = ay.high - (ay.high - ay.low) * py / size;
+                const double p = std::clamp(panel.probability(fx, fy), 0.0, 1.0);
+                // White at 0.5, tinting towards blue (class 0) or red (class 1).
+                const int strength = static_cast<int>(std::lround(std::abs(p - 0.5) * 2.0 * 110.0));
+                const int r = p >= 0.5 ? 255 : 255 - strength;
+                const int g = 255 - strength;
+                const int b = p >= 0.5 ? 255 - strength : 255;
+                char fill[8];
+                std::snprintf(fill, sizeof fill, "#%02x%02x%02x", r, g, b);
+                svg += "<rect x=\"" + number(i * cell) + "\" y=\"" + number(j * cell) +
+                       "\" width=\"" + number(cell + 0.3) + "\" height=\"" + number(cell + 0.3) +
+                       "\" fill=\"" + fill + "\"/>\n";
+            }
+        }
+        for (std::size_t i = 0; i < panel.x.size(); ++i) {
+            svg += "<circle cx=\"" + number(ax.map(panel.x[i])) + "\" cy=\"" +
+                   number(ay.map(panel.y[i])) + "\" r=\"2.6\" fill=\"" +
+                   (panel.labels[i] > 0.5 ? "#c0392b" : "#1f5fa8") +
+                   "\" stroke=\"white\" stroke-width=\"0.5\"/>\n";
+        }
+        svg += "<rect width=\"" + number(size) + "\" height=\"" + number(size) +
+               "\" fill=\"none\" stroke=\"black\"/>\n</g>\n";
+    }
+    return svg + "</svg>\n";
+}
+
 }  // namespace xgrad::plot

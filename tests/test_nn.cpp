@@ -10,8 +10,10 @@
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/data/synthetic.hpp"
+#include "xgrad/metrics.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/nn/activations.hpp"
+#include "xgrad/nn/predict.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
@@ -136,34 +138,8 @@ TEST(Optimizers, SgdAndAdamSteps) {
                             "learning rate must be > 0");
 }
 
-double accuracy(const array& predicted, const array& labels) {
-    std::size_t right = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted(i) == labels(i) ? 1 : 0;
-    return static_cast<double>(right) / static_cast<double>(labels.size());
-}
-
-/// @brief Class 1 where the single logit is positive.
-array binary_predictions(nn::Module& net, const array& X) {
-    no_grad scope;
-    const array logits = net(constant(X)).value();
-    array out = array::from_shape({X.shape()[0]});
-    for (std::size_t i = 0; i < out.size(); ++i) out(i) = logits.data()[i] > 0.0 ? 1.0 : 0.0;
-    return out;
-}
-
-/// @brief The class with the largest logit.
-array class_predictions(nn::Module& net, const array& X) {
-    no_grad scope;
-    const array logits = net(constant(X)).value();
-    array out = array::from_shape({X.shape()[0]});
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        std::size_t best = 0;
-        for (std::size_t k = 1; k < logits.shape()[1]; ++k)
-            best = logits(i, k) > logits(i, best) ? k : best;
-        out(i) = static_cast<double>(best);
-    }
-    return out;
-}
+using metrics::accuracy;
+using nn::predict_labels;
 
 /// @brief Trains a one-logit network on the mean BCE with Adam.
 void train_binary(nn::Module& net, const array& X, const array& y, double rate,
@@ -182,7 +158,7 @@ TEST(NeuralNetwork, XorWithA241Mlp) {
     const array y = {0.0, 1.0, 1.0, 0.0};
     nn::MLP net({2, 4, 1}, nn::Activation::tanh, 42);
     train_binary(net, X, y, 0.05, {500, 0, 0});
-    EXPECT_EQ(binary_predictions(net, X), y);
+    EXPECT_EQ(predict_labels(net, X), y);
 }
 
 TEST(NeuralNetwork, MoonsMlpBeatsLogisticRegression) {
@@ -190,7 +166,7 @@ TEST(NeuralNetwork, MoonsMlpBeatsLogisticRegression) {
     const data::Split split = data::train_test_split(moons.features, moons.labels, 0.3, 11);
     nn::MLP net({2, 16, 16, 1}, nn::Activation::relu, 5);
     train_binary(net, split.X_train, split.y_train, 0.01, {300, 32, 13});
-    const double mlp_accuracy = accuracy(binary_predictions(net, split.X_test), split.y_test);
+    const double mlp_accuracy = accuracy(predict_labels(net, split.X_test), split.y_test);
     models::LogisticRegression linear;
     linear.fit(split.X_train, split.y_train, {0.1, 2000, 0, 0});
     const double linear_accuracy = accuracy(linear.predict(split.X_test), split.y_test);
@@ -224,7 +200,7 @@ TEST(NeuralNetwork, IrisThreeClasses) {
             },
             model.parameters(), [&adam] { adam.step(); }, {300, 0, 0});
         EXPECT_LT(history.back(), history.front());
-        EXPECT_GE(accuracy(class_predictions(model, X_test), split.y_test), 0.95);
+        EXPECT_GE(accuracy(predict_labels(model, X_test), split.y_test), 0.95);
     }
 }
 

@@ -3,6 +3,7 @@
  ***************************************************************************/
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,20 @@ struct PlotOptions {
 
 /// @brief A standalone SVG line plot (axes, ticks, grid, legend) that a browser opens.
 std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& options);
+
+/// @brief One panel of a decision-region plot: two-feature points with 0/1 labels over a
+/// classifier's P(class 1) painted on a grid.
+struct DecisionPanel {
+    std::string title;
+    std::vector<double> x;
+    std::vector<double> y;
+    std::vector<double> labels;  ///< 0 or 1
+    std::function<double(double, double)> probability;
+};
+
+/// @brief Panels side by side in one SVG: background tinted by P(class 1) (blue for 0, red for
+/// 1, white at 0.5, where the decision boundary runs), points coloured by their label.
+std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const std::string& title,
+                                 int grid = 90);
 
 }  // namespace xgrad::plot
