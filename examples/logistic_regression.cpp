@@ -15,7 +15,8 @@
 
 #include <xtensor/xview.hpp>
 
-#include "xgrad/data/csv.hpp"
+#include "course_data.hpp"
+#include "xgrad/metrics.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/xgrad.hpp"
 
@@ -77,22 +78,12 @@ void worked_example(const char* title, const array& X_data, const array& y_data)
 
 int train_on_iris(const std::string& data_dir) {
     const std::string path = data_dir + "/iris.csv";
-    xgrad::data::Dataset iris =
-        xgrad::data::read_csv(path, "species", {"petal_length", "petal_width"});
-    std::vector<std::size_t> rows;  // setosa (0) and versicolor (1)
-    for (std::size_t i = 0; i < iris.labels.size(); ++i) {
-        if (iris.labels(i) <= 1.0) rows.push_back(i);
-    }
-    array X = xt::zeros<double>({rows.size(), std::size_t{2}});
-    array y = xt::zeros<double>({rows.size()});
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        X(r, 0) = iris.features(rows[r], 0);
-        X(r, 1) = iris.features(rows[r], 1);
-        y(r) = iris.labels(rows[r]);
-    }
+    const xgrad::data::Dataset iris = xgrad::examples::iris_petals(data_dir);
+    const array& X = iris.features;
+    const array& y = iris.labels;
 
     std::printf("\nTraining on %s: %zu rows, features petal_length and petal_width\n", path.c_str(),
-                rows.size());
+                y.size());
     std::printf("batch gradient descent, η = 0.1, 1000 epochs, loss = bce_with_logits\n");
     xgrad::models::LogisticRegression model;
     xgrad::models::TrainOptions options;
@@ -108,14 +99,12 @@ int train_on_iris(const std::string& data_dir) {
     for (std::size_t e = 1; e < history.size(); ++e)
         monotonic = monotonic && history[e] < history[e - 1];
     const array predicted = model.predict(X);
-    std::size_t right = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) right += predicted(i) == y(i) ? 1 : 0;
+    const double accuracy = xgrad::metrics::accuracy(predicted, y);
     std::printf("  loss decreased at every epoch: %s\n", monotonic ? "yes" : "no");
     std::printf("  weights [%.6f, %.6f], bias %.6f\n", model.weights().value()(0),
                 model.weights().value()(1), model.bias().value()());
-    std::printf("  training accuracy: %zu/%zu = %.1f %%\n", right, y.size(),
-                100.0 * static_cast<double>(right) / static_cast<double>(y.size()));
-    return monotonic && right == y.size() ? 0 : 1;
+    std::printf("  training accuracy: %.1f %%\n", 100.0 * accuracy);
+    return monotonic && accuracy == 1.0 ? 0 : 1;
 }
 
 }  // namespace

@@ -22,6 +22,17 @@ array take_rows(const array& a, const std::vector<std::size_t>& rows) {
     return out;
 }
 
+Dataset where_label(const Dataset& d, const std::function<bool(double)>& keep) {
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < d.labels.size(); ++i) {
+        if (keep(d.labels(i))) rows.push_back(i);
+    }
+    Dataset out = d;
+    out.features = take_rows(d.features, rows);
+    out.labels = take_rows(d.labels, rows);
+    return out;
+}
+
 Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
                        bool stratify) {
     if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {

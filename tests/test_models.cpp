@@ -5,6 +5,8 @@
 
 #include "support.hpp"
 #include "xgrad/data/csv.hpp"
+#include "xgrad/data/split.hpp"
+#include "xgrad/metrics.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 
@@ -17,28 +19,12 @@ using models::TrainOptions;
 
 /// @brief Iris petal length and width, setosa (0) against versicolor (1).
 data::Dataset iris_petals() {
-    data::Dataset all =
-        data::read_csv(XGRAD_DATA_DIR "/iris.csv", "species", {"petal_length", "petal_width"});
-    std::vector<std::size_t> keep;
-    for (std::size_t i = 0; i < all.labels.size(); ++i) {
-        if (all.labels(i) <= 1.0) keep.push_back(i);
-    }
-    data::Dataset two = all;
-    two.features = xt::zeros<double>({keep.size(), std::size_t{2}});
-    two.labels = xt::zeros<double>({keep.size()});
-    for (std::size_t r = 0; r < keep.size(); ++r) {
-        two.features(r, 0) = all.features(keep[r], 0);
-        two.features(r, 1) = all.features(keep[r], 1);
-        two.labels(r) = all.labels(keep[r]);
-    }
-    return two;
+    return data::where_label(
+        data::read_csv(XGRAD_DATA_DIR "/iris.csv", "species", {"petal_length", "petal_width"}),
+        [](double species) { return species <= 1.0; });
 }
 
-double accuracy(const array& predicted, const array& labels) {
-    std::size_t right = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted(i) == labels(i) ? 1 : 0;
-    return static_cast<double>(right) / static_cast<double>(labels.size());
-}
+using metrics::accuracy;
 
 TEST(LogisticRegressionModel, IrisPetalsBatchDescent) {
     const data::Dataset iris = iris_petals();

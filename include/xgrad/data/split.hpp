@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+
+#include "xgrad/data/csv.hpp"
 
 #include "xgrad/var.hpp"
 
@@ -24,5 +27,8 @@ Split train_test_split(const array& X, const array& y, double test_fraction, std
 
 /// @brief The rows of X (2-D) or entries of y (1-D) at the given indices, in that order.
 array take_rows(const array& a, const std::vector<std::size_t>& rows);
+
+/// @brief The rows of a data set whose label passes `keep` (e.g. two of iris's three species).
+Dataset where_label(const Dataset& d, const std::function<bool(double)>& keep);
 
 }  // namespace xgrad::data
