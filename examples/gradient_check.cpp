@@ -19,8 +19,7 @@
 
 int main(int argc, char** argv) {
     try {
-        const std::string data_dir = argc > 1 ? argv[1] : XGRAD_DATA_DIR;
-        const std::string out_dir = argc > 2 ? argv[2] : ".";
+        const auto [data_dir, out_dir] = xgrad::examples::parse_arguments(argc, argv);
         const xgrad::data::Dataset d = xgrad::examples::standardized_breast_cancer(data_dir);
         std::mt19937_64 rng(2026);
         std::normal_distribution<double> normal(0.0, 0.3);

@@ -15,14 +15,10 @@
 
 #include <xtensor/xview.hpp>
 
-#include "course_data.hpp"
+#include "example_data.hpp"
 #include "xgrad/metrics.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/xgrad.hpp"
-
-#ifndef XGRAD_DATA_DIR
-#define XGRAD_DATA_DIR "data"
-#endif
 
 namespace {
 

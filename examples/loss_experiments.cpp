@@ -13,7 +13,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "course_data.hpp"
+#include "example_data.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/io.hpp"
 #include "xgrad/metrics.hpp"
@@ -24,25 +24,12 @@
 #include "xgrad/training.hpp"
 #include "xgrad/xgrad.hpp"
 
-#ifndef XGRAD_DATA_DIR
-#define XGRAD_DATA_DIR "data"
-#endif
-
 namespace {
 
 using xgrad::array;
 using xgrad::Var;
 
-/// @brief max |a − b| / max |b|.
-double normwise(const array& a, const array& b) {
-    double diff = 0.0;
-    double scale = 0.0;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        diff = std::max(diff, std::abs(a.data()[i] - b.data()[i]));
-        scale = std::max(scale, std::abs(b.data()[i]));
-    }
-    return diff / scale;
-}
+using xgrad::normwise_relative_error;
 
 /// @brief (1/m)·Σᵢ xᵢ·rᵢ for per-sample factors r: the shape every closed form here takes.
 array weighted_rows(const array& X, const array& r) {
@@ -93,9 +80,9 @@ bool mse_against_bce(const array& X, const array& y, const std::string& out_dir)
         "   mean ŷ(1 − ŷ) = %.1e (it is 0.25 at z = 0), mean |ŷ − y| = %.3f\n",
         xt::mean(y_hat * (1.0 - y_hat))(), xt::mean(xt::abs(y_hat - y))());
     std::printf("   MSE gradient %+.3e %+.3e, closed form 2·x·(ŷ−y)·ŷ(1−ŷ) agrees to %.1e\n",
-                mse_grad(0), mse_grad(1), normwise(mse_grad, mse_closed));
+                mse_grad(0), mse_grad(1), normwise_relative_error(mse_grad, mse_closed));
     std::printf("   BCE gradient %+.3e %+.3e, closed form x·(ŷ−y) agrees to %.1e\n", bce_grad(0),
-                bce_grad(1), normwise(bce_grad, bce_closed));
+                bce_grad(1), normwise_relative_error(bce_grad, bce_closed));
     const auto [mse_history, mse_accuracy] = train_from_saturation(X, y, true, 300, 0.5);
     const auto [bce_history, bce_accuracy] = train_from_saturation(X, y, false, 300, 0.5);
     for (std::size_t epoch : {0, 9, 99, 299}) {
@@ -116,7 +103,7 @@ bool mse_against_bce(const array& X, const array& y, const std::string& out_dir)
                                          {"Training from a saturated start (w = b = -10)", "epoch",
                                           "training loss", false, true, 760, 480}));
     std::printf("   plot: %s\n\n", path.c_str());
-    return bce_accuracy == 1.0 && normwise(mse_grad, mse_closed) < 1e-12;
+    return bce_accuracy == 1.0 && normwise_relative_error(mse_grad, mse_closed) < 1e-12;
 }
 
 bool tanh_output(const array& X, const array& y) {
@@ -134,7 +121,7 @@ bool tanh_output(const array& X, const array& y) {
     const array y_hat = xt::tanh(xgrad::matmul(xgrad::constant(X), w).value());
     const array closed = weighted_rows(X, y_hat + 1.0 - 2.0 * y);
     std::printf("   gradient %+.6f %+.6f, closed form x·(ŷ + 1 − 2y) agrees to %.1e\n", autodiff(0),
-                autodiff(1), normwise(autodiff, closed));
+                autodiff(1), normwise_relative_error(autodiff, closed));
     xgrad::optim::SGD sgd({w}, 0.1);
     const auto history =
         xgrad::train_minibatches(X, y, loss_of, {w}, [&sgd] { sgd.step(); }, {500, 0, 0});
@@ -145,7 +132,7 @@ bool tanh_output(const array& X, const array& y) {
     const double accuracy = xgrad::metrics::accuracy(predicted, y);
     std::printf("   trained 500 epochs (lr 0.1): loss %.4f -> %.4f, accuracy %.0f %%\n\n",
                 history.front(), history.back(), 100.0 * accuracy);
-    return accuracy == 1.0 && normwise(autodiff, closed) < 1e-12;
+    return accuracy == 1.0 && normwise_relative_error(autodiff, closed) < 1e-12;
 }
 
 /// @brief Least squares by the normal equations for one feature: the exact answer to compare.
@@ -191,11 +178,11 @@ bool linear_regression(const xgrad::data::Dataset& houses) {
         const double intercept = model.bias().value()() - slope * scaler.mean()(0);
         const auto [exact_slope, exact_intercept] = least_squares_line(d.features, d.labels);
         std::printf("   %s: gradient agrees with 2·x·(ŷ − y) to %.1e\n", name,
-                    normwise(autodiff, closed));
+                    normwise_relative_error(autodiff, closed));
         std::printf(
             "     gradient descent: w = %.6f, b = %.6f; least squares: w = %.6f, b = %.6f\n", slope,
             intercept, exact_slope, exact_intercept);
-        ok = ok && normwise(autodiff, closed) < 1e-12 &&
+        ok = ok && normwise_relative_error(autodiff, closed) < 1e-12 &&
              std::abs(slope - exact_slope) < 1e-8 * std::abs(exact_slope);
     }
     return ok;
@@ -205,8 +192,7 @@ bool linear_regression(const xgrad::data::Dataset& houses) {
 
 int main(int argc, char** argv) {
     try {
-        const std::string data_dir = argc > 1 ? argv[1] : XGRAD_DATA_DIR;
-        const std::string out_dir = argc > 2 ? argv[2] : ".";
+        const auto [data_dir, out_dir] = xgrad::examples::parse_arguments(argc, argv);
         const xgrad::data::Dataset petals = xgrad::examples::iris_petals(data_dir);
         const array X = xgrad::data::Standardizer().fit_transform(petals.features);
         const bool ok = mse_against_bce(X, petals.labels, out_dir) & tanh_output(X, petals.labels) &

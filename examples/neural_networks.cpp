@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "example_data.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
@@ -24,10 +25,6 @@
 #include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/training.hpp"
 #include "xgrad/xgrad.hpp"
-
-#ifndef XGRAD_DATA_DIR
-#define XGRAD_DATA_DIR "data"
-#endif
 
 namespace {
 
@@ -145,8 +142,7 @@ bool iris(const std::string& data_dir) {
 
 int main(int argc, char** argv) {
     try {
-        const std::string data_dir = argc > 1 ? argv[1] : XGRAD_DATA_DIR;
-        const std::string out_dir = argc > 2 ? argv[2] : ".";
+        const auto [data_dir, out_dir] = xgrad::examples::parse_arguments(argc, argv);
         const bool ok = xor_problem() & moons(out_dir) & iris(data_dir);
         return ok ? 0 : 1;
     } catch (const std::exception& error) {

@@ -28,8 +28,7 @@ struct Run {
 
 int main(int argc, char** argv) {
     try {
-        const std::string data_dir = argc > 1 ? argv[1] : XGRAD_DATA_DIR;
-        const std::string out_dir = argc > 2 ? argv[2] : ".";
+        const auto [data_dir, out_dir] = xgrad::examples::parse_arguments(argc, argv);
         const xgrad::data::Dataset d = xgrad::examples::standardized_breast_cancer(data_dir);
         const std::size_t n = d.features.shape()[1];
         const double tolerance = 1e-6;

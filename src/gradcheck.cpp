@@ -64,6 +64,20 @@ Var build_output(const std::function<Var()>& f, const char* who) {
 
 }  // namespace
 
+double normwise_relative_error(const array& actual, const array& reference) {
+    if (actual.shape() != reference.shape()) {
+        throw shape_error("normwise_relative_error: shapes " + format_shape(actual.shape()) +
+                          " and " + format_shape(reference.shape()) + " differ");
+    }
+    double difference = 0.0;
+    double scale = 0.0;
+    for (std::size_t i = 0; i < reference.size(); ++i) {
+        difference = std::max(difference, std::abs(actual.data()[i] - reference.data()[i]));
+        scale = std::max(scale, std::abs(reference.data()[i]));
+    }
+    return scale > 0.0 ? difference / scale : difference;
+}
+
 std::string GradcheckReport::to_string() const {
     std::string text;
     char line[256];

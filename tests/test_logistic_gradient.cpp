@@ -12,17 +12,6 @@ namespace {
 
 using testing::max_relative_error;
 
-/// @brief ‖a − b‖∞ / ‖b‖∞: the normwise relative error of a against the reference b.
-double normwise_relative_error(const array& a, const array& b) {
-    double diff = 0.0;
-    double scale = 0.0;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        diff = std::max(diff, std::abs(a.data()[i] - b.data()[i]));
-        scale = std::max(scale, std::abs(b.data()[i]));
-    }
-    return diff / scale;
-}
-
 struct AnalyticGradient {
     array theta;
     double bias;

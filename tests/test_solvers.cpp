@@ -34,13 +34,9 @@ BreastCancerProblem breast_cancer_problem() {
 void expect_matches_scikit_learn(const BreastCancerProblem& p, const solvers::SolveResult& r) {
     EXPECT_TRUE(r.converged);
     EXPECT_LT(r.gradient_norm, 1e-10);
-    double diff = 0.0;
-    double scale = 0.0;
-    for (std::size_t j = 0; j < 30; ++j) {
-        diff = std::max(diff, std::abs(p.w.value()(j) - ref::coefficients[j]));
-        scale = std::max(scale, std::abs(ref::coefficients[j]));
-    }
-    EXPECT_LE(diff / scale, 1e-6);
+    array reference = array::from_shape({30});
+    std::copy(std::begin(ref::coefficients), std::end(ref::coefficients), reference.begin());
+    EXPECT_LE(normwise_relative_error(p.w.value(), reference), 1e-6);
     EXPECT_LE(testing::relative_error(p.b.value()(), ref::intercept), 1e-6);
     EXPECT_LE(testing::relative_error(r.objective, ref::objective), 1e-12);
 }

@@ -48,6 +48,10 @@ GradcheckReport gradcheck(const std::function<Var()>& f, const std::vector<Var>&
 GradcheckReport gradgradcheck(const std::function<Var()>& f, const std::vector<Var>& params,
                               const GradcheckOptions& options = {});
 
+/// @brief ‖actual − reference‖∞ / ‖reference‖∞: how far one array is from a reference, relative to
+/// the reference's largest entry (so that near-zero entries do not dominate). Shapes must match.
+double normwise_relative_error(const array& actual, const array& reference);
+
 /// @brief One row of a finite-difference step sweep: the normwise relative error
 /// ‖numeric − autodiff‖∞ / ‖autodiff‖∞ of forward and central differences at one h.
 struct StepSweepRow {
