@@ -3,6 +3,7 @@
  ***************************************************************************/
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include <xtensor/xnoalias.hpp>
 
@@ -10,9 +11,34 @@
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/ops.hpp"
+#include "xgrad/optim/adagrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/regularization.hpp"
+#include "xgrad/solvers/solvers.hpp"
 #include "xgrad/training.hpp"
 
 namespace xgrad::models {
+
+namespace {
+
+/// @brief The step-by-step optimizer a TrainOptions name stands for.
+std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name,
+                                                 const std::vector<Var>& params, double rate,
+                                                 const std::string& who) {
+    if (name == "sgd") return std::make_unique<optim::SGD>(params, rate);
+    if (name == "momentum") return std::make_unique<optim::SGD>(params, rate, 0.9);
+    if (name == "nesterov") return std::make_unique<optim::SGD>(params, rate, 0.9, true);
+    if (name == "adagrad") return std::make_unique<optim::AdaGrad>(params, rate);
+    if (name == "rmsprop") return std::make_unique<optim::RMSProp>(params, rate);
+    if (name == "adam") return std::make_unique<optim::Adam>(params, rate);
+    throw std::invalid_argument(
+        who + "unknown optimizer '" + name +
+        "' (sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton)");
+}
+
+}  // namespace
 
 void LinearModel::fit(const array& X, const array& y, const TrainOptions& options) {
     const std::string who = std::string(name()) + ".fit: ";
@@ -34,22 +60,98 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     if (!(options.learning_rate > 0.0))
         throw std::invalid_argument(who + "learning_rate must be > 0");
 
+    if (options.balanced_class_weights) class_weights_ = balanced_class_weights(y);
+    const bool validating = options.validation_X.dimension() > 0;  // a default array is 0-d
+    if (validating) {
+        if (options.validation_X.dimension() != 2 || options.validation_X.shape()[1] != width ||
+            options.validation_y.dimension() != 1 ||
+            options.validation_y.size() != options.validation_X.shape()[0]) {
+            throw shape_error(who + "validation data of shapes " +
+                              format_shape(options.validation_X.shape()) + " and " +
+                              format_shape(options.validation_y.shape()) + " do not match X");
+        }
+        check_targets(options.validation_y);
+    }
+
     weights_ = parameter(xt::zeros<double>({width}));
     bias_ = fit_intercept_ ? parameter(0.0) : Var();
     std::vector<Var> params{weights_};
     if (fit_intercept_) params.push_back(bias_);
-    const double rate = options.learning_rate;
+    loss_history_.clear();
+    validation_history_.clear();
+    // The objective of a batch: its mean loss plus the penalties, scaled by the full m.
+    auto objective = [this, rows, &options](const Var& features, const Var& targets) {
+        Var z = matmul(features, weights_);
+        Var total = loss(fit_intercept_ ? z + bias_ : z, targets);
+        if (options.l2 > 0.0) total = total + l2_penalty(weights_, options.l2, rows);
+        if (options.l1 > 0.0) total = total + l1_penalty(weights_, options.l1, rows);
+        return total;
+    };
+
+    if (options.optimizer == "lbfgs" || options.optimizer == "newton") {
+        const Var full = objective(constant(X), constant(y));
+        const solvers::StopOptions stop{options.epochs, 1e-10};
+        solvers::LbfgsOptions lbfgs_options;
+        lbfgs_options.stop = stop;
+        const solvers::SolveResult result = options.optimizer == "lbfgs"
+                                                ? solvers::lbfgs(full, params, lbfgs_options)
+                                                : solvers::newton(full, params, stop);
+        loss_history_ = result.objective_history;
+        if (validating) {
+            validation_history_.push_back(loss_on(options.validation_X, options.validation_y));
+        }
+        return;
+    }
+
+    const std::unique_ptr<optim::Optimizer> optimizer =
+        make_optimizer(options.optimizer, params, options.learning_rate, who);
+    // Early stopping keeps the parameters of the best validation loss seen.
+    double best = INFINITY;
+    std::size_t since_best = 0;
+    std::vector<array> best_params;
+    auto after_epoch = [&](std::size_t epoch, double train_loss) {
+        double validation = NAN;
+        if (validating) {
+            validation = loss_on(options.validation_X, options.validation_y);
+            validation_history_.push_back(validation);
+            if (validation < best) {
+                best = validation;
+                since_best = 0;
+                best_params.clear();
+                for (const Var& p : params) best_params.push_back(p.value());
+            } else {
+                ++since_best;
+            }
+        }
+        if (options.on_epoch) {
+            options.on_epoch(
+                {epoch, options.epochs, train_loss, validation, optimizer->learning_rate()});
+        }
+        if (options.schedule) optimizer->set_learning_rate(options.schedule(epoch + 1));
+        return !(options.patience > 0 && validating && since_best >= options.patience);
+    };
+    if (options.schedule) optimizer->set_learning_rate(options.schedule(0));
     loss_history_ = train_minibatches(
-        X, y,
-        [this](const Var& features, const Var& targets) {
-            Var z = matmul(features, weights_);
-            return loss(fit_intercept_ ? z + bias_ : z, targets);
-        },
-        params,
-        [&params, rate] {  // plain gradient descent: p ← p − η·∇p
-            for (Var& p : params) xt::noalias(p.mutable_value()) -= rate * p.grad();
-        },
-        {options.epochs, options.batch_size, options.seed});
+        X, y, objective, params, [&optimizer] { optimizer->step(); },
+        EpochOptions(options.epochs, options.batch_size, options.seed, after_epoch));
+    if (options.patience > 0 && !best_params.empty()) {
+        for (std::size_t k = 0; k < params.size(); ++k) params[k].mutable_value() = best_params[k];
+    }
+}
+
+double LinearModel::loss_on(const array& X, const array& y) const {
+    const array z = decision_function(X);
+    no_grad scope;
+    return loss(constant(z), constant(y)).item();
+}
+
+void LinearModel::set_parameters(const array& weights, double bias) {
+    if (weights.dimension() != 1) {
+        throw shape_error(std::string(name()) + ".set_parameters: weights must be a vector, got " +
+                          format_shape(weights.shape()));
+    }
+    weights_ = parameter(weights);
+    bias_ = fit_intercept_ ? parameter(bias) : Var();
 }
 
 void LinearModel::check_fitted(const array& X) const {
@@ -84,7 +186,10 @@ array LogisticRegression::predict(const array& X, double threshold) const {
 }
 
 Var LogisticRegression::loss(const Var& z, const Var& y) const {
-    return bce_with_logits(z, y);
+    const auto [w0, w1] = class_weights_;
+    if (w0 == 1.0 && w1 == 1.0) return bce_with_logits(z, y);
+    // Each sample weighted by its class: w = w₀ + y·(w₁ − w₀).
+    return mean((y * (w1 - w0) + w0) * bce_with_logits(z, y, reduction::none));
 }
 
 void LogisticRegression::check_targets(const array& y) const {

@@ -21,7 +21,15 @@ void require_same_shape(const char* op, const char* what_a, const Var& a, const 
 }
 
 Var reduce(const Var& terms, reduction how) {
-    return how == reduction::mean ? mean(terms) : sum(terms);
+    switch (how) {
+        case reduction::mean:
+            return mean(terms);
+        case reduction::sum:
+            return sum(terms);
+        case reduction::none:
+            break;
+    }
+    return terms;
 }
 
 /// @brief L = scale · Σ [max(z,0) - z y + log(1 + e^-|z|)], fused and stable for any z.
@@ -49,24 +57,38 @@ class BceWithLogitsNode final : public detail::Node {
         const double* zp = z.data();
         const double* yp = y.data();
         double* p = probability_.data();
+        const bool per_sample = how_ == reduction::none;
+        value_.resize(per_sample ? z.shape() : shape_type{});
+        double* out = value_.data();
         double total = 0.0;
         for (std::size_t i = 0; i < n; ++i) {
             // One exponential serves both the loss and σ(z), kept for backward.
             const double e = std::exp(-std::abs(zp[i]));
-            total += std::max(zp[i], 0.0) - zp[i] * yp[i] + std::log1p(e);
+            const double loss = std::max(zp[i], 0.0) - zp[i] * yp[i] + std::log1p(e);
+            if (per_sample) {
+                out[i] = loss;
+            } else {
+                total += loss;
+            }
             p[i] = zp[i] >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
         }
-        value_.resize(shape_type{});
-        value_.data()[0] = scale_ * total;
+        if (!per_sample) out[0] = scale_ * total;
     }
 
     // dL/dz = scale (σ(z) - y),  dL/dy = -scale z
     void backward() override {
-        const double g = scale_ * grad().data()[0];
-        if (input(0).requires_grad()) {
-            detail::accumulate_grad(input(0), g * (probability_ - input(1).value()));
+        // g is the seed per sample (none), or one number times the mean's scale.
+        auto push = [this](const auto& g) {
+            if (input(0).requires_grad()) {
+                detail::accumulate_grad(input(0), g * (probability_ - input(1).value()));
+            }
+            if (input(1).requires_grad()) detail::accumulate_grad(input(1), -g * input(0).value());
+        };
+        if (how_ == reduction::none) {
+            push(grad());
+        } else {
+            push(scale_ * grad().data()[0]);
         }
-        if (input(1).requires_grad()) detail::accumulate_grad(input(1), -g * input(0).value());
     }
 
     GradVars backward_as_graph(const Var& g) override {

@@ -44,6 +44,14 @@ inline Var where_positive_else(const Var& x, const Var& g, double slope) {
     return g * (positive_mask(x) * (1.0 - slope) + slope);
 }
 
+/// @brief sign(x): −1, 0 or 1 (0 at 0, the subgradient the optimisers expect).
+inline auto sign(const array& x) {
+    return xt::sign(x);
+}
+inline Var sign(const Var& x) {
+    return positive_mask(x) - positive_mask(-x);
+}
+
 /// @brief σ(x) from y = softplus(x): 1 − e^−y, as −expm1(−y) to keep small values exact.
 inline auto sigmoid_given_softplus(const array&, const array& y) {
     return -xt::expm1(-y);
@@ -214,6 +222,16 @@ struct relu {
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
         return derivative::where_positive(x, g);
+    }
+};
+
+struct absolute {
+    static constexpr const char* name = "abs";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::abs(x); }
+    // d|x|/dx = sign(x), taken as 0 at 0
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g * derivative::sign(x);
     }
 };
 
@@ -469,6 +487,9 @@ Var sigmoid(const Var& x) {
 }
 Var relu(const Var& x) {
     return unary<rules::relu>(x);
+}
+Var abs(const Var& x) {
+    return unary<rules::absolute>(x);
 }
 Var leaky_relu(const Var& x, double slope) {
     return unary<rules::leaky_relu>(x, rules::leaky_relu{slope});

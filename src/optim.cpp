@@ -3,7 +3,10 @@
  ***************************************************************************/
 #include <cmath>
 
+#include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"
 
 namespace xgrad::optim {
@@ -96,6 +99,92 @@ void Adam::step() {
             p.data()[i] += -step_size * m[i] / denominator;
         }
     }
+}
+
+AdaGrad::AdaGrad(std::vector<Var> params, double learning_rate, double epsilon, double weight_decay)
+    : Optimizer(std::move(params), learning_rate),
+      epsilon_(epsilon),
+      weight_decay_(weight_decay),
+      sum_of_squares_(zeros_like(params_)) {}
+
+void AdaGrad::step() {
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        array& p = params_[k].mutable_value();
+        const array& grad = params_[k].grad();
+        double* s = sum_of_squares_[k].data();
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            double g = grad.data()[i];
+            if (weight_decay_ != 0.0) g += weight_decay_ * p.data()[i];
+            s[i] += g * g;
+            p.data()[i] += -learning_rate_ * g / (std::sqrt(s[i]) + epsilon_);
+        }
+    }
+}
+
+RMSProp::RMSProp(std::vector<Var> params, double learning_rate, double alpha, double epsilon,
+                 double momentum, double weight_decay)
+    : Optimizer(std::move(params), learning_rate),
+      alpha_(alpha),
+      epsilon_(epsilon),
+      momentum_(momentum),
+      weight_decay_(weight_decay),
+      square_average_(zeros_like(params_)),
+      velocity_(zeros_like(params_)) {}
+
+void RMSProp::step() {
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        array& p = params_[k].mutable_value();
+        const array& grad = params_[k].grad();
+        double* v = square_average_[k].data();
+        double* b = velocity_[k].data();
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            double g = grad.data()[i];
+            if (weight_decay_ != 0.0) g += weight_decay_ * p.data()[i];
+            v[i] = v[i] * alpha_ + (1.0 - alpha_) * g * g;
+            const double average = std::sqrt(v[i]) + epsilon_;
+            if (momentum_ > 0.0) {
+                b[i] = b[i] * momentum_ + g / average;
+                p.data()[i] += -learning_rate_ * b[i];
+            } else {
+                p.data()[i] += -learning_rate_ * g / average;
+            }
+        }
+    }
+}
+
+Schedule constant_rate(double initial) {
+    return [initial](std::size_t) { return initial; };
+}
+
+Schedule time_based_decay(double initial, double k) {
+    return [initial, k](std::size_t t) { return initial / (1.0 + k * static_cast<double>(t)); };
+}
+
+Schedule exponential_decay(double initial, double k) {
+    return [initial, k](std::size_t t) { return initial * std::exp(-k * static_cast<double>(t)); };
+}
+
+Schedule step_decay(double initial, double drop, std::size_t every) {
+    if (every == 0) throw std::invalid_argument("step_decay: every must be > 0");
+    return [initial, drop, every](std::size_t t) {
+        return initial * std::pow(drop, static_cast<double>(t / every));
+    };
+}
+
+Schedule cosine_warm_restarts(double initial, std::size_t first_cycle, std::size_t cycle_growth,
+                              double minimum) {
+    if (first_cycle == 0 || cycle_growth == 0) {
+        throw std::invalid_argument("cosine_warm_restarts: cycle lengths must be > 0");
+    }
+    return [=](std::size_t t) {
+        std::size_t cycle = first_cycle;
+        while (t >= cycle) {  // skip whole cycles, each cycle_growth times longer
+            t -= cycle;
+            cycle *= cycle_growth;
+        }
+        const double progress = static_cast<double>(t) / static_cast<double>(cycle);
+        return minimum + 0.5 * (initial - minimum) * (1.0 + std::cos(M_PI * progress));
+    };
 }
 
 }  // namespace xgrad::optim

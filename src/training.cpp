@@ -87,6 +87,7 @@ std::vector<double> train_minibatches(const array& X, const array& y, const Batc
             update();
         }
         history.push_back(epoch_loss / static_cast<double>(rows));
+        if (options.after_epoch && !options.after_epoch(epoch, history.back())) break;
     }
     return history;
 }

@@ -7,8 +7,9 @@
 
 namespace xgrad {
 
-/// @brief How a loss folds its per-sample terms into one number.
-enum class reduction { mean, sum };
+/// @brief How a loss folds its per-sample terms: into their mean or sum, or not at all (none:
+/// one loss per sample, e.g. to weight them).
+enum class reduction { mean, sum, none };
 
 /// @brief Binary cross-entropy on probabilities, -[y log p + (1 - y) log(1 - p)], built from
 /// log, mul, sub and mean nodes. When p is a sigmoid node the logs are computed stably.

@@ -33,6 +33,8 @@ Var tanh(const Var& x);
 Var sigmoid(const Var& x);
 /// @brief max(x, 0); its derivative at 0 is taken as 0.
 Var relu(const Var& x);
+/// @brief |x|; its derivative at 0 is taken as 0.
+Var abs(const Var& x);
 /// @brief x where x > 0, else slope·x.
 Var leaky_relu(const Var& x, double slope = 0.01);
 /// @brief log(1 + e^x), computed without overflow for any x.

@@ -14,10 +14,20 @@ namespace xgrad {
 
 /// @brief How the rows are walked: epochs of batches, reshuffled each epoch with the seed.
 struct EpochOptions {
-    std::size_t epochs = 100;
+    EpochOptions(std::size_t epochs_ = 100, std::size_t batch_size_ = 0, std::uint64_t seed_ = 0,
+                 std::function<bool(std::size_t, double)> after_epoch_ = {})
+        : epochs(epochs_),
+          batch_size(batch_size_),
+          seed(seed_),
+          after_epoch(std::move(after_epoch_)) {}
+
+    std::size_t epochs;
     /// @brief Rows per step: 0 (or ≥ rows) is the full batch, 1 is stochastic.
-    std::size_t batch_size = 0;
-    std::uint64_t seed = 0;
+    std::size_t batch_size;
+    std::uint64_t seed;
+    /// @brief Called after each epoch with its index (from 0) and mean loss; returning false
+    /// stops training (early stopping). Empty: train all epochs.
+    std::function<bool(std::size_t epoch, double loss)> after_epoch;
 };
 
 /// @brief The scalar loss of one batch, built from the batch's features and targets.

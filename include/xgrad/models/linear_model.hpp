@@ -19,8 +19,15 @@ class LinearModel {
     /// @brief The linear score X w + b for each row.
     array decision_function(const array& X) const;
 
-    /// @brief The mean training loss of each epoch (averaged over its steps, before each update).
+    /// @brief The mean training objective of each epoch (averaged over its steps, before each
+    /// update; with L-BFGS or Newton, the objective at each iterate).
     const std::vector<double>& loss_history() const { return loss_history_; }
+    /// @brief The validation loss after each epoch, when validation rows were given.
+    const std::vector<double>& validation_loss_history() const { return validation_history_; }
+    /// @brief The mean loss (no penalty) on X, y.
+    double loss_on(const array& X, const array& y) const;
+    /// @brief Sets fitted parameters directly (e.g. from a model file).
+    void set_parameters(const array& weights, double bias);
     const Var& weights() const { return weights_; }
     const Var& bias() const { return bias_; }
     bool fit_intercept() const { return fit_intercept_; }
@@ -45,6 +52,11 @@ class LinearModel {
     Var weights_;
     Var bias_;
     std::vector<double> loss_history_;
+    std::vector<double> validation_history_;
+
+  protected:
+    /// @brief Weights {w₀, w₁} of the two classes in the loss; {1, 1} unless balanced.
+    std::pair<double, double> class_weights_{1.0, 1.0};
 };
 
 }  // namespace xgrad::models
