@@ -3,10 +3,56 @@
  ***************************************************************************/
 #include "xgrad/metrics.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
 #include "xgrad/nn/predict.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::metrics {
+
+namespace {
+
+void require_pair(const char* who, const array& a, const array& b) {
+    if (a.shape() != b.shape() || a.dimension() != 1 || a.size() == 0) {
+        throw shape_error(std::string(who) + ": expects two non-empty vectors of one length, got " +
+                          format_shape(a.shape()) + " and " + format_shape(b.shape()));
+    }
+}
+
+void require_binary(const char* who, const array& labels) {
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels(i) != 0.0 && labels(i) != 1.0) {
+            throw std::invalid_argument(std::string(who) + ": labels must be 0 or 1; position " +
+                                        std::to_string(i) + " has " + std::to_string(labels(i)));
+        }
+    }
+}
+
+struct Counts {
+    double tp = 0.0, fp = 0.0, fn = 0.0, tn = 0.0;
+};
+
+Counts count(const char* who, const array& predicted, const array& expected) {
+    require_pair(who, predicted, expected);
+    require_binary(who, expected);
+    require_binary(who, predicted);
+    Counts c;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const bool p = predicted(i) == 1.0;
+        const bool e = expected(i) == 1.0;
+        c.tp += p && e;
+        c.fp += p && !e;
+        c.fn += !p && e;
+        c.tn += !p && !e;
+    }
+    return c;
+}
+
+double ratio(double a, double b) { return b > 0.0 ? a / b : 0.0; }
+
+}  // namespace
 
 double accuracy(const array& predicted, const array& expected) {
     if (predicted.shape() != expected.shape() || expected.size() == 0) {
@@ -19,6 +65,98 @@ double accuracy(const array& predicted, const array& expected) {
         right += predicted.data()[i] == expected.data()[i] ? 1 : 0;
     }
     return static_cast<double>(right) / static_cast<double>(expected.size());
+}
+
+double precision(const array& predicted, const array& expected) {
+    const Counts c = count("precision", predicted, expected);
+    return ratio(c.tp, c.tp + c.fp);
+}
+
+double recall(const array& predicted, const array& expected) {
+    const Counts c = count("recall", predicted, expected);
+    return ratio(c.tp, c.tp + c.fn);
+}
+
+double f1_score(const array& predicted, const array& expected) {
+    const Counts c = count("f1_score", predicted, expected);
+    return ratio(2.0 * c.tp, 2.0 * c.tp + c.fp + c.fn);
+}
+
+array confusion_matrix(const array& predicted, const array& expected, std::size_t classes) {
+    require_pair("confusion_matrix", predicted, expected);
+    array counts = xt::zeros<double>({classes, classes});
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const double e = expected(i);
+        const double p = predicted(i);
+        const auto k = static_cast<double>(classes);
+        if (!(e >= 0.0 && e < k && e == std::floor(e) && p >= 0.0 && p < k && p == std::floor(p))) {
+            throw std::invalid_argument("confusion_matrix: position " + std::to_string(i) +
+                                        " has a class outside 0.." + std::to_string(classes - 1));
+        }
+        counts(static_cast<std::size_t>(e), static_cast<std::size_t>(p)) += 1.0;
+    }
+    return counts;
+}
+
+RocCurve roc_curve(const array& scores, const array& labels) {
+    require_pair("roc_curve", scores, labels);
+    require_binary("roc_curve", labels);
+    std::vector<std::size_t> order(scores.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return scores(a) > scores(b); });
+    const double positives = xt::sum(labels)();
+    const double negatives = static_cast<double>(labels.size()) - positives;
+    if (positives == 0.0 || negatives == 0.0) {
+        throw std::invalid_argument("roc_curve: needs both classes among the labels");
+    }
+    RocCurve curve{{0.0}, {0.0}, {INFINITY}};
+    double tp = 0.0;
+    double fp = 0.0;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const std::size_t i = order[k];
+        tp += labels(i);
+        fp += 1.0 - labels(i);
+        // A point only after the last of a run of tied scores: ties move together.
+        if (k + 1 == order.size() || scores(order[k + 1]) != scores(i)) {
+            curve.false_positive_rate.push_back(fp / negatives);
+            curve.true_positive_rate.push_back(tp / positives);
+            curve.thresholds.push_back(scores(i));
+        }
+    }
+    return curve;
+}
+
+double roc_auc(const array& scores, const array& labels) {
+    const RocCurve c = roc_curve(scores, labels);
+    double area = 0.0;
+    for (std::size_t k = 1; k < c.thresholds.size(); ++k) {
+        area += (c.false_positive_rate[k] - c.false_positive_rate[k - 1]) *
+                (c.true_positive_rate[k] + c.true_positive_rate[k - 1]) / 2.0;
+    }
+    return area;
+}
+
+double log_loss(const array& probabilities, const array& labels) {
+    require_pair("log_loss", probabilities, labels);
+    require_binary("log_loss", labels);
+    const double eps = 1e-15;
+    double total = 0.0;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const double p = std::clamp(probabilities(i), eps, 1.0 - eps);
+        total -= labels(i) == 1.0 ? std::log(p) : std::log(1.0 - p);
+    }
+    return total / static_cast<double>(labels.size());
+}
+
+double brier_score(const array& probabilities, const array& labels) {
+    require_pair("brier_score", probabilities, labels);
+    require_binary("brier_score", labels);
+    double total = 0.0;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        total += (probabilities(i) - labels(i)) * (probabilities(i) - labels(i));
+    }
+    return total / static_cast<double>(labels.size());
 }
 
 }  // namespace xgrad::metrics
