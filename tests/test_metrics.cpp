@@ -29,7 +29,8 @@ TEST(Metrics, MatchScikitLearn) {
     EXPECT_DOUBLE_EQ(metrics::roc_auc(scores, y), ref::roc_auc);
     EXPECT_NEAR(metrics::log_loss(scores, y), ref::log_loss, 1e-15);
     EXPECT_NEAR(metrics::brier_score(scores, y), ref::brier, 1e-16);
-    const array multi = metrics::confusion_matrix(vec(ref::multi_predicted), vec(ref::multi_true), 3);
+    const array multi =
+        metrics::confusion_matrix(vec(ref::multi_predicted), vec(ref::multi_true), 3);
     EXPECT_EQ(std::vector<double>(multi.begin(), multi.end()), ref::multi_confusion);
 }
 
@@ -41,16 +42,18 @@ TEST(Metrics, RocCurveGroupsTiesLikeScikitLearn) {
         EXPECT_DOUBLE_EQ(c.true_positive_rate[k], ref::roc_tpr[k]) << k;
     }
     EXPECT_TRUE(std::isinf(c.thresholds.front()));
-    EXPECT_EQ(std::vector<double>(c.thresholds.begin() + 1, c.thresholds.end()), ref::roc_thresholds);
+    EXPECT_EQ(std::vector<double>(c.thresholds.begin() + 1, c.thresholds.end()),
+              ref::roc_thresholds);
 }
 
 TEST(Metrics, EdgeCasesAndErrors) {
-    EXPECT_EQ(metrics::precision(array{0.0, 0.0}, array{1.0, 0.0}), 0.0);  // no positive predictions
-    EXPECT_EQ(metrics::roc_auc(array{0.5, 0.5}, array{0.0, 1.0}), 0.5);    // a tie is half right
+    EXPECT_EQ(metrics::precision(array{0.0, 0.0}, array{1.0, 0.0}),
+              0.0);                                                      // no positive predictions
+    EXPECT_EQ(metrics::roc_auc(array{0.5, 0.5}, array{0.0, 1.0}), 0.5);  // a tie is half right
     EXPECT_EQ(metrics::roc_auc(array{0.1, 0.9}, array{0.0, 1.0}), 1.0);
     EXPECT_NEAR(metrics::log_loss(array{0.0}, array{1.0}), -std::log(1e-15), 1e-9);  // clipped
-    XGRAD_EXPECT_THROW_WITH(metrics::roc_auc(array{0.1, 0.2}, array{1.0, 1.0}), std::invalid_argument,
-                            "needs both classes");
+    XGRAD_EXPECT_THROW_WITH(metrics::roc_auc(array{0.1, 0.2}, array{1.0, 1.0}),
+                            std::invalid_argument, "needs both classes");
     XGRAD_EXPECT_THROW_WITH(metrics::f1_score(array{1.0}, array{2.0}), std::invalid_argument,
                             "labels must be 0 or 1; position 0 has 2");
     XGRAD_EXPECT_THROW_WITH(metrics::brier_score(array{0.5}, array{1.0, 0.0}), shape_error,

@@ -1,0 +1,81 @@
+/***************************************************************************
+ * xgrad: optimizers follow torch.optim's trajectories; schedules           *
+ ***************************************************************************/
+#include <memory>
+
+#include "reference/optim_torch.hpp"
+#include "support.hpp"
+#include "xgrad/optim/adagrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/schedules.hpp"
+#include "xgrad/optim/sgd.hpp"
+
+namespace xgrad {
+namespace {
+
+namespace ref = reference::optim_torch;
+
+std::unique_ptr<optim::Optimizer> make(const ref::Case& c, const std::vector<Var>& params) {
+    const std::string name = c.optimizer;
+    if (name == "sgd") {
+        return std::make_unique<optim::SGD>(params, c.learning_rate, c.momentum, c.nesterov,
+                                            c.weight_decay);
+    }
+    if (name == "adagrad")
+        return std::make_unique<optim::AdaGrad>(params, c.learning_rate, 1e-10, c.weight_decay);
+    if (name == "rmsprop") {
+        return std::make_unique<optim::RMSProp>(params, c.learning_rate, 0.99, 1e-8, c.momentum,
+                                                c.weight_decay);
+    }
+    return std::make_unique<optim::Adam>(params, c.learning_rate, 0.9, 0.999, 1e-8, c.weight_decay);
+}
+
+TEST(Optimizers, FollowTorchTrajectoriesForTenSteps) {
+    array X = array::from_shape({8, 3});
+    std::copy(ref::X.begin(), ref::X.end(), X.begin());
+    array y = array::from_shape({8});
+    std::copy(ref::y.begin(), ref::y.end(), y.begin());
+    for (const ref::Case& c : ref::cases) {
+        SCOPED_TRACE(std::string(c.optimizer) + " lr " + std::to_string(c.learning_rate) +
+                     " momentum " + std::to_string(c.momentum) + (c.nesterov ? " nesterov" : "") +
+                     " decay " + std::to_string(c.weight_decay));
+        array w0 = array::from_shape({3});
+        std::copy(ref::w0.begin(), ref::w0.end(), w0.begin());
+        Var w = parameter(w0);
+        Var b = parameter(ref::b0);
+        Tape tape(bce_with_logits(matmul(constant(X), w) + b, constant(y)));
+        const auto optimizer = make(c, {w, b});
+        for (std::size_t step = 0; step < 10; ++step) {
+            tape.forward();
+            optimizer->zero_grad();
+            tape.backward();
+            optimizer->step();
+            const array expected = {c.trajectory[4 * step], c.trajectory[4 * step + 1],
+                                    c.trajectory[4 * step + 2], c.trajectory[4 * step + 3]};
+            const array got = {w.value()(0), w.value()(1), w.value()(2), b.value()()};
+            // Normwise: RMSProp's first step takes b from 0.1 to about 1e-7, where an entrywise
+            // relative error would only measure the cancellation.
+            EXPECT_LE(normwise_relative_error(got, expected), 1e-12) << "step " << step + 1;
+        }
+    }
+}
+
+TEST(Schedules, Values) {
+    EXPECT_DOUBLE_EQ(optim::time_based_decay(0.1, 0.5)(4), 0.1 / 3.0);
+    EXPECT_DOUBLE_EQ(optim::exponential_decay(0.1, 0.2)(5), 0.1 * std::exp(-1.0));
+    EXPECT_DOUBLE_EQ(optim::step_decay(0.1, 0.5, 10)(9), 0.1);
+    EXPECT_DOUBLE_EQ(optim::step_decay(0.1, 0.5, 10)(25), 0.025);
+    const auto cosine = optim::cosine_warm_restarts(0.1, 10, 2, 0.0);
+    EXPECT_DOUBLE_EQ(cosine(0), 0.1);
+    EXPECT_NEAR(cosine(5), 0.05, 1e-17);  // half way through the first cycle
+    EXPECT_DOUBLE_EQ(cosine(10), 0.1);    // restart; the next cycle lasts 20
+    EXPECT_NEAR(cosine(20), 0.05, 1e-17);
+    EXPECT_DOUBLE_EQ(cosine(30), 0.1);
+    EXPECT_DOUBLE_EQ(optim::constant_rate(0.3)(100), 0.3);
+    XGRAD_EXPECT_THROW_WITH(optim::step_decay(0.1, 0.5, 0), std::invalid_argument,
+                            "every must be > 0");
+}
+
+}  // namespace
+}  // namespace xgrad
