@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 namespace xgrad::data {
 
@@ -54,36 +55,48 @@ std::size_t column_index(const std::vector<std::string>& header, const std::stri
 
 }  // namespace
 
-Dataset read_csv(const std::string& path, const std::string& label_column,
-                 const std::vector<std::string>& feature_columns) {
+namespace {
+
+/// @brief Reads the header, then the named feature columns and (if `label_column` is given; empty
+/// names the last column) the label column. Only those cells must be numbers.
+Dataset read_table(const std::string& path, const std::string* label_column,
+                   const std::vector<std::string>& feature_columns) {
     std::ifstream in(path);
     if (!in) throw csv_error(path + ": cannot open file");
     std::string line;
-    if (!std::getline(in, line) || trim(line).empty())
+    if (!std::getline(in, line) || trim(line).empty()) {
         fail(path, 1, 0, "empty file, expected a header row");
+    }
     std::vector<std::string> header = split_fields(line);
     for (auto& h : header) h = trim(h);
-    if (header.size() < 2) fail(path, 1, 0, "need at least one feature column and a label column");
+    if (label_column != nullptr && header.size() < 2) {
+        fail(path, 1, 0, "need at least one feature column and a label column");
+    }
 
     Dataset out;
-    const std::size_t label =
-        label_column.empty() ? header.size() - 1 : column_index(header, label_column, path);
-    out.label_name = header[label];
+    std::optional<std::size_t> label;
+    if (label_column != nullptr) {
+        label = label_column->empty() ? header.size() - 1 : column_index(header, *label_column, path);
+        out.label_name = header[*label];
+    }
     std::vector<std::size_t> features;
     if (feature_columns.empty()) {
         for (std::size_t c = 0; c < header.size(); ++c) {
             if (c != label) features.push_back(c);
         }
     } else {
-        for (const auto& name : feature_columns)
-            features.push_back(column_index(header, name, path));
+        for (const auto& name : feature_columns) features.push_back(column_index(header, name, path));
     }
     for (std::size_t c : features) out.feature_names.push_back(header[c]);
+    std::vector<bool> used(header.size(), false);
+    for (std::size_t c : features) used[c] = true;
+    if (label) used[*label] = true;
 
     std::vector<double> feature_values;
     std::vector<double> label_values;
     std::vector<double> row(header.size());
     std::size_t line_number = 1;
+    std::size_t rows = 0;
     while (std::getline(in, line)) {
         ++line_number;
         if (trim(line).empty()) continue;  // blank lines (e.g. a trailing newline) carry no row
@@ -94,6 +107,7 @@ Dataset read_csv(const std::string& path, const std::string& label_column,
                      std::to_string(header.size()));
         }
         for (std::size_t c = 0; c < fields.size(); ++c) {
+            if (!used[c]) continue;
             const std::string cell = trim(fields[c]);
             const std::string column = "column '" + header[c] + "'";
             if (cell.empty()) fail(path, line_number, c + 1, "empty cell in " + column);
@@ -109,16 +123,30 @@ Dataset read_csv(const std::string& path, const std::string& label_column,
             row[c] = v;
         }
         for (std::size_t c : features) feature_values.push_back(row[c]);
-        label_values.push_back(row[label]);
+        if (label) label_values.push_back(row[*label]);
+        ++rows;
     }
-    if (label_values.empty()) fail(path, line_number, 0, "no data rows after the header");
+    if (rows == 0) fail(path, line_number, 0, "no data rows after the header");
 
-    const std::size_t rows = label_values.size();
     out.features = array::from_shape({rows, features.size()});
     std::copy(feature_values.begin(), feature_values.end(), out.features.begin());
-    out.labels = array::from_shape({rows});
-    std::copy(label_values.begin(), label_values.end(), out.labels.begin());
+    if (label) {
+        out.labels = array::from_shape({rows});
+        std::copy(label_values.begin(), label_values.end(), out.labels.begin());
+    }
     return out;
+}
+
+}  // namespace
+
+Dataset read_csv(const std::string& path, const std::string& label_column,
+                 const std::vector<std::string>& feature_columns) {
+    return read_table(path, &label_column, feature_columns);
+}
+
+Dataset read_features(const std::string& path, const std::vector<std::string>& feature_columns) {
+    if (feature_columns.empty()) throw csv_error(path + ": no feature columns were named");
+    return read_table(path, nullptr, feature_columns);
 }
 
 }  // namespace xgrad::data

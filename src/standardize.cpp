@@ -7,6 +7,18 @@
 
 namespace xgrad::data {
 
+Standardizer::Standardizer(array mean, array scale) : mean_(std::move(mean)), scale_(std::move(scale)) {
+    if (mean_.dimension() != 1 || mean_.shape() != scale_.shape()) {
+        throw shape_error("Standardizer: mean " + format_shape(mean_.shape()) + " and scale " +
+                          format_shape(scale_.shape()) + " must be vectors of one length");
+    }
+    for (double s : scale_) {
+        if (!(s > 0.0) || !std::isfinite(s)) {
+            throw std::invalid_argument("Standardizer: every scale must be positive and finite");
+        }
+    }
+}
+
 Standardizer& Standardizer::fit(const array& X) {
     if (X.dimension() != 2 || X.shape()[0] == 0) {
         throw shape_error(
@@ -31,7 +43,7 @@ Standardizer& Standardizer::fit(const array& X) {
 }
 
 array Standardizer::transform(const array& X) const {
-    if (mean_.size() == 0) throw graph_error("Standardizer.transform: call fit() first");
+    if (!fitted()) throw graph_error("Standardizer.transform: call fit() first");
     if (X.dimension() != 2 || X.shape()[1] != mean_.size()) {
         throw shape_error("Standardizer.transform: expects X of shape (rows, " +
                           std::to_string(mean_.size()) + "), got " + format_shape(X.shape()));

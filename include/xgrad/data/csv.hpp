@@ -31,4 +31,8 @@ struct Dataset {
 Dataset read_csv(const std::string& path, const std::string& label_column = "",
                  const std::vector<std::string>& feature_columns = {});
 
+/// @brief Reads only the named feature columns (e.g. for prediction, where a label column may be
+/// absent); other columns may hold anything. The result has no labels.
+Dataset read_features(const std::string& path, const std::vector<std::string>& feature_columns);
+
 }  // namespace xgrad::data

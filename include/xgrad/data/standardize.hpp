@@ -12,12 +12,17 @@ namespace xgrad::data {
 /// scikit-learn's StandardScaler); a constant feature keeps scale 1.
 class Standardizer {
   public:
+    Standardizer() = default;
+    /// @brief A standardiser with known parameters (e.g. read from a model file).
+    Standardizer(array mean, array scale);
+
     /// @brief Learns mean and scale of each column of X (rows, features).
     Standardizer& fit(const array& X);
     /// @brief (X − mean) / scale; X must have the fitted number of columns.
     array transform(const array& X) const;
     array fit_transform(const array& X) { return fit(X).transform(X); }
 
+    bool fitted() const { return mean_.dimension() == 1; }
     const array& mean() const { return mean_; }
     const array& scale() const { return scale_; }
 
