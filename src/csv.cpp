@@ -76,7 +76,8 @@ Dataset read_table(const std::string& path, const std::string* label_column,
     Dataset out;
     std::optional<std::size_t> label;
     if (label_column != nullptr) {
-        label = label_column->empty() ? header.size() - 1 : column_index(header, *label_column, path);
+        label =
+            label_column->empty() ? header.size() - 1 : column_index(header, *label_column, path);
         out.label_name = header[*label];
     }
     std::vector<std::size_t> features;
@@ -85,7 +86,8 @@ Dataset read_table(const std::string& path, const std::string* label_column,
             if (c != label) features.push_back(c);
         }
     } else {
-        for (const auto& name : feature_columns) features.push_back(column_index(header, name, path));
+        for (const auto& name : feature_columns)
+            features.push_back(column_index(header, name, path));
     }
     for (std::size_t c : features) out.feature_names.push_back(header[c]);
     std::vector<bool> used(header.size(), false);

@@ -50,7 +50,9 @@ Counts count(const char* who, const array& predicted, const array& expected) {
     return c;
 }
 
-double ratio(double a, double b) { return b > 0.0 ? a / b : 0.0; }
+double ratio(double a, double b) {
+    return b > 0.0 ? a / b : 0.0;
+}
 
 }  // namespace
 

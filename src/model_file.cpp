@@ -19,11 +19,13 @@ using json = nlohmann::json;
 constexpr const char* format_tag = "xgrad-model";
 constexpr int format_version = 1;
 
-json to_json(const array& a) { return json(std::vector<double>(a.begin(), a.end())); }
+json to_json(const array& a) {
+    return json(std::vector<double>(a.begin(), a.end()));
+}
 
 /// @brief Reads one field, failing with a message that names the file and the field.
 class Reader {
-public:
+  public:
     Reader(const std::string& path, const json& document) : path_(path), document_(document) {}
 
     [[noreturn]] void fail(const std::string& what) const {
@@ -55,7 +57,8 @@ public:
         const json& list = field(object, key, json::value_t::array, "a list of numbers");
         array out = array::from_shape({list.size()});
         for (std::size_t i = 0; i < list.size(); ++i) {
-            if (!list[i].is_number()) fail("field '" + key + "' holds a non-number at " + std::to_string(i));
+            if (!list[i].is_number())
+                fail("field '" + key + "' holds a non-number at " + std::to_string(i));
             out(i) = list[i].get<double>();
             if (!std::isfinite(out(i))) fail("field '" + key + "' holds a non-finite number");
         }
@@ -64,7 +67,7 @@ public:
 
     const json& document() const { return document_; }
 
-private:
+  private:
     std::string path_;
     const json& document_;
 };
@@ -73,8 +76,9 @@ private:
 
 array ModelFile::decision_function(const array& raw_features) const {
     if (raw_features.dimension() != 2 || raw_features.shape()[1] != weights.size()) {
-        throw shape_error("model: expects features of shape (rows, " + std::to_string(weights.size()) +
-                          "), got " + format_shape(raw_features.shape()));
+        throw shape_error("model: expects features of shape (rows, " +
+                          std::to_string(weights.size()) + "), got " +
+                          format_shape(raw_features.shape()));
     }
     const array X = standardizer.fitted() ? standardizer.transform(raw_features) : raw_features;
     array z = array::from_shape({X.shape()[0]});
@@ -99,19 +103,15 @@ array ModelFile::predict(const array& raw_features) const {
 
 void save_model(const std::string& path, const ModelFile& model) {
     json document = {
-        {"format", format_tag},
-        {"version", format_version},
-        {"kind", model.kind},
-        {"features", model.feature_names},
-        {"label", model.label_name},
-        {"weights", to_json(model.weights)},
-        {"bias", model.bias},
-        {"hyperparameters", model.hyperparameters},
+        {"format", format_tag},      {"version", format_version},
+        {"kind", model.kind},        {"features", model.feature_names},
+        {"label", model.label_name}, {"weights", to_json(model.weights)},
+        {"bias", model.bias},        {"hyperparameters", model.hyperparameters},
     };
-    document["standardization"] =
-        model.standardizer.fitted()
-            ? json{{"mean", to_json(model.standardizer.mean())}, {"scale", to_json(model.standardizer.scale())}}
-            : json(nullptr);
+    document["standardization"] = model.standardizer.fitted()
+                                      ? json{{"mean", to_json(model.standardizer.mean())},
+                                             {"scale", to_json(model.standardizer.scale())}}
+                                      : json(nullptr);
     write_file_atomically(path, document.dump(2) + "\n");
 }
 
@@ -149,8 +149,8 @@ ModelFile load_model(const std::string& path) {
     model.weights = r.numbers(document, "weights");
     model.bias = r.number(document, "bias");
     if (model.weights.size() != model.feature_names.size()) {
-        r.fail("'weights' has " + std::to_string(model.weights.size()) + " values but 'features' names " +
-               std::to_string(model.feature_names.size()));
+        r.fail("'weights' has " + std::to_string(model.weights.size()) +
+               " values but 'features' names " + std::to_string(model.feature_names.size()));
     }
     if (!document.contains("standardization")) r.fail("missing field 'standardization'");
     const json& standardization = document["standardization"];

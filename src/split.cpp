@@ -55,6 +55,12 @@ Split train_test_split(const array& X, const array& y, double test_fraction, std
         test.insert(test.end(), rows.begin(), rows.begin() + n_test);
         train.insert(train.end(), rows.begin() + n_test, rows.end());
     }
+    if (train.empty() || test.empty()) {
+        throw std::invalid_argument("train_test_split: a test fraction of " +
+                                    std::to_string(test_fraction) + " of " +
+                                    std::to_string(y.size()) + " rows leaves the " +
+                                    (test.empty() ? "test" : "training") + " part empty");
+    }
     random.shuffle(train);  // groups must not stay in label order
     random.shuffle(test);
     return {take_rows(X, train), take_rows(y, train), take_rows(X, test), take_rows(y, test)};

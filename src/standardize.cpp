@@ -7,7 +7,8 @@
 
 namespace xgrad::data {
 
-Standardizer::Standardizer(array mean, array scale) : mean_(std::move(mean)), scale_(std::move(scale)) {
+Standardizer::Standardizer(array mean, array scale)
+    : mean_(std::move(mean)), scale_(std::move(scale)) {
     if (mean_.dimension() != 1 || mean_.shape() != scale_.shape()) {
         throw shape_error("Standardizer: mean " + format_shape(mean_.shape()) + " and scale " +
                           format_shape(scale_.shape()) + " must be vectors of one length");

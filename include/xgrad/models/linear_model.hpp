@@ -32,9 +32,10 @@ class LinearModel {
     const Var& bias() const { return bias_; }
     bool fit_intercept() const { return fit_intercept_; }
 
+    virtual ~LinearModel() = default;
+
   protected:
     explicit LinearModel(bool fit_intercept) : fit_intercept_(fit_intercept) {}
-    virtual ~LinearModel() = default;
     LinearModel(const LinearModel&) = default;
     LinearModel& operator=(const LinearModel&) = default;
 

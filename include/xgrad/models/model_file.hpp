@@ -16,7 +16,7 @@ namespace xgrad::models {
 /// @brief Thrown when a model file cannot be read or does not describe a model; the message
 /// starts with the file's path.
 class model_file_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
