@@ -110,8 +110,9 @@ TEST(Cli, BadModelFilesAndMissingColumns) {
          "/nonexistent.json: cannot open file"},
         {"predict --model " + model + " --data " + write_csv("few.csv", "mean_radius,x\n1,2\n"),
          "no column named 'mean_texture'"},
-        {"evaluate --model " + model + " --data " + write_csv("nolabel.csv", "mean_radius\n1\n"),
-         "no column named"},
+        {"evaluate --model " + model + " --data " +
+             write_csv("nolabel.csv", "mean_radius,other\n1,2\n"),
+         "no column named 'benign'"},
     };
     for (const auto& [arguments, message] : cases) {
         SCOPED_TRACE(arguments);
