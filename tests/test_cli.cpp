@@ -150,6 +150,14 @@ TEST(Cli, TrainSaveLoadPredictIsBitForBit) {
     EXPECT_NE(evaluation.out.find("ROC-AUC"), std::string::npos);
 }
 
+TEST(Cli, GradcheckSweepsTheStep) {
+    const CliRun r = xgrad_cli("gradcheck");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("1e-13"), std::string::npos);
+    EXPECT_NE(r.out.find("gradcheck: passed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("gradgradcheck: passed"), std::string::npos) << r.out;
+}
+
 TEST(ModelFile, SaveLoadKeepsEveryBit) {
     models::ModelFile file;
     file.feature_names = {"a", "b", "c"};

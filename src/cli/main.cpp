@@ -6,6 +6,7 @@
  *                  [--l2] [--l1] [--standardize] [--test-split 0.2] ...    *
  *   xgrad evaluate --model FILE --data FILE                                *
  *   xgrad predict  --model FILE --data FILE [--output predictions.csv]     *
+ *   xgrad gradcheck [--data FILE] [--plots DIR]                            *
  *                                                                          *
  * Exit codes: 0 success, 2 bad arguments or input (one line on stderr).    *
  ***************************************************************************/
@@ -28,6 +29,8 @@
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/models/model_file.hpp"
 #include "xgrad/plot/svg_plot.hpp"
+#include "xgrad/random.hpp"
+#include "xgrad/xgrad.hpp"
 
 #ifndef XGRAD_DATA_DIR
 #define XGRAD_DATA_DIR "data"
@@ -330,6 +333,53 @@ int predict(const std::string& model_path, const std::string& data_path,
     return 0;
 }
 
+/// @brief The gradient-check experiment on the logistic-regression graph: forward and central
+/// differences against backprop for h from 1e-1 to 1e-13, then gradcheck and gradgradcheck.
+int gradcheck(const std::string& data_path, const std::string& label, const std::string& plots,
+              std::uint64_t seed) {
+    const xgrad::data::Dataset d = xgrad::data::read_csv(data_path, label);
+    require_binary_labels(data_path, d);
+    const array X = xgrad::data::Standardizer().fit_transform(d.features);
+    xgrad::Random random(seed);
+    array w0 = array::from_shape({X.shape()[1]});
+    for (double& v : w0) v = random.normal(0.0, 0.3);
+    xgrad::Var w = xgrad::parameter(w0);
+    xgrad::Var b = xgrad::parameter(0.1);
+    const auto f = [&] {
+        return xgrad::bce_with_logits(xgrad::matmul(xgrad::constant(X), w) + b,
+                                      xgrad::constant(d.labels));
+    };
+    std::vector<double> steps;
+    for (int e = -1; e >= -13; --e) steps.push_back(std::pow(10.0, e));
+    const auto rows = xgrad::finite_difference_sweep(f, {w, b}, steps);
+    fmt::print("logistic regression on {} ({} parameters): max relative error against backprop\n",
+               data_path, X.shape()[1] + 1);
+    fmt::print("  {:<8}  {:<12}  {:<12}\n", "h", "forward", "central");
+    xgrad::plot::Series forward{"forward difference", {}, {}, true};
+    xgrad::plot::Series central{"central difference", {}, {}, true};
+    for (const auto& row : rows) {
+        fmt::print("  {:<8.0e}  {:<12.3e}  {:<12.3e}\n", row.step, row.forward_error,
+                   row.central_error);
+        forward.x.push_back(row.step);
+        forward.y.push_back(row.forward_error);
+        central.x.push_back(row.step);
+        central.y.push_back(row.central_error);
+    }
+    if (!plots.empty()) {
+        xgrad::write_file_atomically(
+            plots + "/gradient_check.svg",
+            xgrad::plot::line_plot_svg({forward, central},
+                                       {"Finite-difference error against backprop", "step h",
+                                        "max relative error", true, true, 760, 480}));
+        fmt::print("plot: {}/gradient_check.svg\n", plots);
+    }
+    const xgrad::GradcheckReport first = xgrad::gradcheck(f, {w, b});
+    const xgrad::GradcheckReport second = xgrad::gradgradcheck(f, {w, b});
+    fmt::print("gradcheck: {}\n{}gradgradcheck: {}\n{}", first.passed ? "passed" : "FAILED",
+               first.to_string(), second.passed ? "passed" : "FAILED", second.to_string());
+    return first.passed && second.passed ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -409,8 +459,25 @@ int main(int argc, char** argv) {
     predict_cmd->add_option("--output", output,
                             "Write predictions here (CSV) instead of to stdout");
 
+    std::string check_data = XGRAD_DATA_DIR "/breast_cancer.csv";
+    std::string check_label;
+    std::string check_plots;
+    std::uint64_t check_seed = 2026;
+    CLI::App* gradcheck_cmd = app.add_subcommand(
+        "gradcheck", "Numerical against automatic derivatives of the logistic-regression graph");
+    gradcheck_cmd->add_option("--data", check_data, "CSV with 0/1 labels")->capture_default_str();
+    gradcheck_cmd->add_option("--label", check_label,
+                              "Label column name (default: the last column)");
+    gradcheck_cmd
+        ->add_option("--plots", check_plots,
+                     "Write gradient_check.svg into this existing directory")
+        ->check(CLI::ExistingDirectory);
+    gradcheck_cmd->add_option("--seed", check_seed, "Seed of the weights the check runs at")
+        ->capture_default_str();
+
     try {
         app.parse(argc, argv);
+        if (*gradcheck_cmd) return gradcheck(check_data, check_label, check_plots, check_seed);
         if (*train_cmd) return train(t);
         if (*evaluate_cmd) return evaluate(model_path, data_path);
         return predict(model_path, data_path, output);
