@@ -302,8 +302,8 @@ SolveResult lbfgs(const Var& objective, const std::vector<Var>& params,
     vector g;
     double f = problem.evaluate(x, g);
     std::deque<std::pair<vector, vector>> memory;  // (s, y) = (Δx, Δ∇f), newest last
-    for (std::size_t k = 0; !problem.record(f, g, options.stop) && k < options.stop.max_iterations;
-         ++k) {
+    bool converged = problem.record(f, g, options.stop);
+    for (std::size_t k = 0; !converged && k < options.stop.max_iterations; ++k) {
         // Two-loop recursion: d = −H⁻¹∇f with the inverse Hessian estimated from memory.
         vector q = g;
         std::vector<double> alpha(memory.size());
@@ -328,7 +328,7 @@ SolveResult lbfgs(const Var& objective, const std::vector<Var>& params,
         const vector g_old = g;
         if (line_search.search(x, f, g, d, first_step) == 0.0) {
             if (memory.empty()) break;  // not even a gradient step: stop where we are
-            memory.clear();             // a stale estimate: restart from the gradient
+            memory.clear();             // a stale estimate: retry from the gradient, same point
             continue;
         }
         vector s = axpy(x, -1.0, x_old);
@@ -337,6 +337,7 @@ SolveResult lbfgs(const Var& objective, const std::vector<Var>& params,
             memory.emplace_back(std::move(s), std::move(y));
             if (memory.size() > options.history) memory.pop_front();
         }
+        converged = problem.record(f, g, options.stop);  // one entry per point reached
     }
     return problem.result();
 }
