@@ -310,11 +310,24 @@ class BinaryNode final : public Node {
             const shape_type& b = input(1).value().shape();
             if (a != b) broadcast_shapes(Rule::name, a, b);  // throws if they do not fit
         }
+        if (row_broadcast()) {  // a bias row added to every row of a matrix, and the like
+            const array& a = input(0).value();
+            const array& b = input(1).value();
+            value_.resize(row_major_operand(a, b).shape());
+            for_each_row_element([&](std::size_t k, std::size_t j) {
+                value_.data()[k] = Rule::forward(element(a, k, j), element(b, k, j));
+            });
+            return;
+        }
         with_operands(
             [this](const auto& a, const auto& b) { xt::noalias(value_) = Rule::forward(a, b); });
     }
 
     void backward() override {
+        if (row_broadcast()) {
+            backward_row_broadcast();
+            return;
+        }
         with_operands([this](const auto& left, const auto& right) {
             const array& g = grad();
             if constexpr (!LeftScalar) {
@@ -364,6 +377,59 @@ class BinaryNode final : public Node {
     double scalar() const { return scalar_; }
 
   private:
+    /// @brief True when one node operand is a matrix (m, n) and the other a row of n: xtensor's
+    /// broadcasting loop is slow there, so both passes use plain loops over the rule instead.
+    bool row_broadcast() {
+        if constexpr (LeftScalar || RightScalar) {
+            return false;
+        } else {
+            const array& a = input(0).value();
+            const array& b = input(1).value();
+            auto is_row_of = [](const array& row, const array& matrix) {
+                return matrix.dimension() == 2 && row.dimension() == 1 &&
+                       row.size() == matrix.shape()[1] && row.size() > 1;
+            };
+            return is_row_of(b, a) || is_row_of(a, b);
+        }
+    }
+    static const array& row_major_operand(const array& a, const array& b) {
+        return a.dimension() == 2 ? a : b;
+    }
+    /// @brief Element (k = i·n + j) of an operand that is either the matrix or the row.
+    static double element(const array& operand, std::size_t k, std::size_t j) {
+        return operand.dimension() == 2 ? operand.data()[k] : operand.data()[j];
+    }
+    template <class F>
+    void for_each_row_element(F f) {
+        const array& matrix = row_major_operand(input(0).value(), input(1).value());
+        const std::size_t rows = matrix.shape()[0];
+        const std::size_t n = matrix.shape()[1];
+        for (std::size_t i = 0; i < rows; ++i) {
+            for (std::size_t j = 0; j < n; ++j) f(i * n + j, j);
+        }
+    }
+    void backward_row_broadcast() {
+        const array& a = input(0).value();
+        const array& b = input(1).value();
+        const double* g = grad().data();
+        const double* y = value_.data();
+        for (std::size_t side = 0; side < 2; ++side) {
+            Node& target = input(side);
+            if (!target.requires_grad()) continue;
+            bool overwrite = false;
+            array& out = target.grad_for_accumulate(overwrite);
+            const bool is_row = target.value().dimension() == 1;
+            if (overwrite) out.fill(0.0);
+            for_each_row_element([&](std::size_t k, std::size_t j) {
+                const double ak = element(a, k, j);
+                const double bk = element(b, k, j);
+                const double d =
+                    side == 0 ? Rule::grad_a(g[k], ak, bk, y[k]) : Rule::grad_b(g[k], ak, bk, y[k]);
+                out.data()[is_row ? j : k] += d;  // the row sums its contributions over the rows
+            });
+        }
+    }
+
     /// @brief Calls f(left, right). A one-element node operand broadcast against the other is
     /// passed as a double, so xtensor runs its fast contiguous loop instead of a broadcast one.
     template <class F>
