@@ -81,8 +81,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     validation_history_.clear();
     // The objective of a batch: its mean loss plus the penalties, scaled by the full m.
     auto objective = [this, rows, &options](const Var& features, const Var& targets) {
-        Var z = matmul(features, weights_);
-        Var total = loss(fit_intercept_ ? z + bias_ : z, targets);
+        Var total = batch_loss(features, targets);
         if (options.l2 > 0.0) total = total + l2_penalty(weights_, options.l2, rows);
         if (options.l1 > 0.0) total = total + l1_penalty(weights_, options.l1, rows);
         return total;
@@ -139,6 +138,11 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     }
 }
 
+Var LinearModel::batch_loss(const Var& features, const Var& targets) const {
+    const Var z = matmul(features, weights_);
+    return loss(fit_intercept_ ? z + bias_ : z, targets);
+}
+
 double LinearModel::loss_on(const array& X, const array& y) const {
     const array z = decision_function(X);
     no_grad scope;
@@ -190,6 +194,13 @@ Var LogisticRegression::loss(const Var& z, const Var& y) const {
     if (w0 == 1.0 && w1 == 1.0) return bce_with_logits(z, y);
     // Each sample weighted by its class: w = w₀ + y·(w₁ − w₀).
     return mean((y * (w1 - w0) + w0) * bce_with_logits(z, y, reduction::none));
+}
+
+Var LogisticRegression::batch_loss(const Var& features, const Var& targets) const {
+    if (!fit_intercept() || class_weights_ != std::pair{1.0, 1.0}) {
+        return LinearModel::batch_loss(features, targets);
+    }
+    return linear_bce_with_logits(features, weights(), bias(), targets);
 }
 
 void LogisticRegression::check_targets(const array& y) const {

@@ -21,7 +21,7 @@ namespace xgrad::detail {
 /// inputs in backward().
 class Node : public std::enable_shared_from_this<Node> {
   public:
-    static constexpr std::size_t max_inputs = 2;
+    static constexpr std::size_t max_inputs = 4;
 
     Node(const char* op_name, bool requires_grad);
     virtual ~Node();

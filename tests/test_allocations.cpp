@@ -63,13 +63,19 @@ struct LogisticStep {
     Tape tape;
 };
 
-LogisticStep build(std::size_t m, std::size_t n, bool fused, std::mt19937_64& rng) {
+/// @brief The loss of the logistic step: the fused op, the fused BCE on logits, or the
+/// written-out BCE on sigmoid.
+enum class Loss { linear_bce, bce_with_logits, bce_on_sigmoid };
+
+LogisticStep build(std::size_t m, std::size_t n, Loss kind, std::mt19937_64& rng) {
     Var X = constant(random_array(rng, {m, n}));
     Var y = constant(xt::round(random_array(rng, {m}, 0.0, 1.0)));
     Var w = parameter(xt::zeros<double>({n}));
     Var b = parameter(0.0);
     Var z = matmul(X, w) + b;
-    Var loss = fused ? bce_with_logits(z, y) : binary_cross_entropy(sigmoid(z), y);
+    Var loss = kind == Loss::linear_bce        ? linear_bce_with_logits(X, w, b, y)
+               : kind == Loss::bce_with_logits ? bce_with_logits(z, y)
+                                               : binary_cross_entropy(sigmoid(z), y);
     return {X, y, w, b, Tape(loss)};
 }
 
@@ -90,11 +96,11 @@ void train_steps(LogisticStep& s, const array& batches, int steps) {
 
 TEST(Allocations, ReplayedLogisticStepAllocatesNothing) {
     std::mt19937_64 rng(61);
-    for (bool fused : {true, false}) {
+    for (Loss kind : {Loss::linear_bce, Loss::bce_with_logits, Loss::bce_on_sigmoid}) {
         for (auto [m, n] : {std::pair<std::size_t, std::size_t>{64, 10}, {1000, 20}, {1, 3}}) {
-            SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) +
-                         (fused ? " fused" : " graph"));
-            LogisticStep step = build(m, n, fused, rng);
+            SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + " loss " +
+                         std::to_string(static_cast<int>(kind)));
+            LogisticStep step = build(m, n, kind, rng);
             const array batches = random_array(rng, {2, m, n});
             train_steps(step, batches, 2);  // first runs size the gradient buffers
             const long long before = allocations.load();

@@ -142,6 +142,48 @@ TEST(Losses, CrossEntropyAtHugeLogits) {
     EXPECT_EQ(logits.grad()(0, 1), -1.0);
 }
 
+TEST(Losses, FusedLinearBceEqualsTheSeparateOps) {
+    std::mt19937_64 rng(59);
+    for (auto [m, n] :
+         {std::pair<std::size_t, std::size_t>{1, 1}, {7, 3}, {511, 4}, {513, 6}, {2000, 30}}) {
+        for (reduction how : {reduction::mean, reduction::sum}) {
+            const array X0 = random_array(rng, {m, n});
+            const array y0 = xt::round(random_array(rng, {m}, 0.0, 1.0));
+            Var X = constant(X0);
+            Var y = constant(y0);
+            Var w1 = parameter(random_array(rng, {n}));
+            Var b1 = parameter(0.3);
+            Var w2 = parameter(w1.value());
+            Var b2 = parameter(0.3);
+            Var fused = linear_bce_with_logits(X, w1, b1, y, how);
+            Var separate = bce_with_logits(matmul(X, w2) + b2, y, how);
+            EXPECT_LE(testing::relative_error(fused.item(), separate.item()), 1e-13)
+                << m << "x" << n;
+            fused.backward();
+            separate.backward();
+            EXPECT_LE(normwise_relative_error(w1.grad(), w2.grad()), 1e-13) << m << "x" << n;
+            EXPECT_LE(testing::relative_error(b1.grad()(), b2.grad()()), 1e-12) << m << "x" << n;
+        }
+    }
+}
+
+TEST(Losses, FusedLinearBceGradientsForEveryInput) {
+    std::mt19937_64 rng(61);
+    Var X = parameter(random_array(rng, {9, 3}));
+    Var w = parameter(random_array(rng, {3}));
+    Var b = parameter(array{0.2});
+    Var y = parameter(random_array(rng, {9}, 0.0, 1.0));  // soft targets
+    testing::expect_gradients_match(linear_bce_with_logits(X, w, b, y));
+    testing::expect_gradients_match(linear_bce_with_logits(X, w, b, y, reduction::sum) * 0.5);
+    const GradcheckOptions strict{1e-6, 1e-7, 1e-5};
+    EXPECT_TRUE(
+        gradgradcheck([&] { return linear_bce_with_logits(X, w, b, y); }, {X, w, b, y}, strict)
+            .passed);
+    XGRAD_EXPECT_THROW_WITH(
+        linear_bce_with_logits(X, parameter(array{1.0, 2.0}), b, y), shape_error,
+        "linear_bce_with_logits: X (9,3), w (2,), b (1,) and y (9,) do not fit");
+}
+
 TEST(Losses, ShapeMismatchIsRefusedNotBroadcast) {
     Var z = parameter(xt::zeros<double>({4}));
     Var y_column = constant(xt::zeros<double>({4, 1}));

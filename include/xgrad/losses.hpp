@@ -24,6 +24,12 @@ Var bce_with_logits(const Var& logits, const Var& targets, reduction how = reduc
 /// −log softmax(logits)[i, yᵢ], averaged or summed; built on log_softmax, stable for any logits.
 Var cross_entropy(const Var& logits, const Var& class_indices, reduction how = reduction::mean);
 
+/// @brief bce_with_logits(matmul(X, w) + b, y), fused: one pass over X (by blocks of rows that
+/// stay in cache) makes the loss and the gradients for w and b, where the separate ops read X
+/// twice. X (m, n), w (n,), b one number, y (m,); mean or sum.
+Var linear_bce_with_logits(const Var& X, const Var& w, const Var& b, const Var& y,
+                           reduction how = reduction::mean);
+
 /// @brief Squared error (prediction - target)^2, averaged or summed.
 Var mse(const Var& predictions, const Var& targets, reduction how = reduction::mean);
 

@@ -41,6 +41,9 @@ class LinearModel {
 
     /// @brief The loss node of a batch, from its scores z and targets y.
     virtual Var loss(const Var& z, const Var& y) const = 0;
+    /// @brief The loss of a batch from its features: loss(X w + b, y) unless a model has a fused
+    /// op for the whole expression.
+    virtual Var batch_loss(const Var& features, const Var& targets) const;
     /// @brief Throws if the targets do not suit the model.
     virtual void check_targets(const array& y) const = 0;
     /// @brief The class name, for error messages.
