@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make ccache libxtensor-dev libxtensor-blas-dev libopenblas-dev libgtest-dev
-          libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev)
+          libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev)
 
 missing=()
 for p in "${packages[@]}"; do
