@@ -17,8 +17,7 @@
 #include <string>
 #include <vector>
 
-#include <cblas.h>
-
+#include "../logistic_step.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -33,6 +32,7 @@ using xgrad::array;
 using xgrad::Var;
 
 bool quick = false;
+volatile double sink = 0.0;  // results land here, so that no step's work is optimised away
 
 /// @brief Median wall time of `step` in microseconds (after two warm-up calls), and the count.
 std::pair<double, std::size_t> median_time(const std::function<void()>& step, double min_seconds) {
@@ -63,19 +63,6 @@ void emit(const std::string& workload, const std::string& variant, double median
     std::fflush(stdout);
 }
 
-struct Problem {
-    array X;
-    array y;
-};
-
-Problem make_problem(std::size_t m, std::size_t n) {
-    xgrad::Random random(1);
-    Problem p{array::from_shape({m, n}), array::from_shape({m})};
-    for (double& v : p.X) v = random.normal();
-    for (double& v : p.y) v = random.normal() > 0.0 ? 1.0 : 0.0;
-    return p;
-}
-
 /// @brief a = b + s·c over arrays larger than any cache: bytes moved per second.
 double stream_triad_gb_per_s() {
     const std::size_t n = 20'000'000;  // 3 × 160 MB
@@ -90,69 +77,30 @@ double stream_triad_gb_per_s() {
 }
 
 void logistic_steps(double bandwidth) {
-    const double rate = 0.1;
     for (auto [m, n] : {std::pair<std::size_t, std::size_t>{64, 10}, {10000, 100}, {1000000, 20}}) {
         const std::string workload = "logistic " + std::to_string(m) + "x" + std::to_string(n);
-        const Problem data = make_problem(m, n);
-        const std::pair<const char*,
-                        std::function<Var(const Var&, const Var&, const Var&, const Var&)>>
-            losses[] = {
-                {"xgrad graph bce_with_logits",
-                 [](const Var& X, const Var& w, const Var& b, const Var& y) {
-                     return xgrad::bce_with_logits(xgrad::matmul(X, w) + b, y);
-                 }},
-                {"xgrad graph linear_bce_with_logits (fused)",
-                 [](const Var& X, const Var& w, const Var& b, const Var& y) {
-                     return xgrad::linear_bce_with_logits(X, w, b, y);
-                 }},
-                {"xgrad graph bce_on_sigmoid",
-                 [](const Var& X, const Var& w, const Var& b, const Var& y) {
-                     return xgrad::binary_cross_entropy(xgrad::sigmoid(xgrad::matmul(X, w) + b), y);
-                 }},
-            };
-        for (const auto& [name, make_loss] : losses) {
-            Var X = xgrad::constant(data.X);
-            Var y = xgrad::constant(data.y);
-            Var w = xgrad::parameter(xt::zeros<double>({n}));
-            Var b = xgrad::parameter(0.0);
-            xgrad::Tape tape(make_loss(X, w, b, y));
-            const auto [us, repeats] = median_time(
-                [&] {
-                    tape.forward();
-                    w.zero_grad();
-                    b.zero_grad();
-                    tape.backward();
-                    xt::noalias(w.mutable_value()) -= rate * w.grad();
-                    b.mutable_value()() -= rate * b.grad()();
-                },
-                quick ? 0.5 : 2.0);
+        const xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
+        const std::pair<const char*, xgrad::bench::LossBuilder> losses[] = {
+            {"xgrad graph bce_with_logits",
+             [](const Var& X, const Var& w, const Var& b, const Var& y) {
+                 return xgrad::bce_with_logits(xgrad::matmul(X, w) + b, y);
+             }},
+            {"xgrad graph linear_bce_with_logits (fused)",
+             [](const Var& X, const Var& w, const Var& b, const Var& y) {
+                 return xgrad::linear_bce_with_logits(X, w, b, y);
+             }},
+            {"xgrad graph bce_on_sigmoid",
+             [](const Var& X, const Var& w, const Var& b, const Var& y) {
+                 return xgrad::binary_cross_entropy(xgrad::sigmoid(xgrad::matmul(X, w) + b), y);
+             }},
+        };
+        for (const auto& [name, loss] : losses) {
+            xgrad::bench::GraphStep step(data, loss);
+            const auto [us, repeats] = median_time([&] { sink = step(); }, quick ? 0.5 : 2.0);
             emit(workload, name, us, repeats);
         }
-        std::vector<double> w(n, 0.0), grad_w(n), z(m), residual(m);
-        double b = 0.0;
-        const auto mi = static_cast<int>(m);
-        const auto ni = static_cast<int>(n);
-        const auto [us, repeats] = median_time(
-            [&] {
-                cblas_dgemv(CblasRowMajor, CblasNoTrans, mi, ni, 1.0, data.X.data(), ni, w.data(),
-                            1, 0.0, z.data(), 1);
-                double loss = 0.0;
-                double grad_b = 0.0;
-                for (std::size_t i = 0; i < m; ++i) {
-                    const double zi = z[i] + b;
-                    const double e = std::exp(-std::abs(zi));
-                    loss += std::max(zi, 0.0) - zi * data.y(i) + std::log1p(e);
-                    residual[i] = ((zi >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - data.y(i)) /
-                                  static_cast<double>(m);
-                    grad_b += residual[i];
-                }
-                cblas_dgemv(CblasRowMajor, CblasTrans, mi, ni, 1.0, data.X.data(), ni,
-                            residual.data(), 1, 0.0, grad_w.data(), 1);
-                for (std::size_t j = 0; j < n; ++j) w[j] -= rate * grad_w[j];
-                b -= rate * grad_b;
-                if (!std::isfinite(loss)) std::abort();
-            },
-            quick ? 0.5 : 2.0);
+        xgrad::bench::HandWrittenStep by_hand(data);
+        const auto [us, repeats] = median_time([&] { sink = by_hand(); }, quick ? 0.5 : 2.0);
         emit(workload, "hand-written step", us, repeats);
         // One step reads X twice; the floor is that traffic at the triad's bandwidth.
         const double floor_us = 2.0 * 8.0 * static_cast<double>(m * n) / (bandwidth * 1e9) * 1e6;
@@ -203,7 +151,7 @@ void breast_cancer_training(const std::string& data_dir) {
 
 /// @brief Peak resident memory of training on (m, n) against the bytes of X and y.
 void peak_memory(std::size_t m, std::size_t n) {
-    Problem data = make_problem(m, n);
+    xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
     Var X = xgrad::constant(std::move(data.X));
     Var y = xgrad::constant(std::move(data.y));
     Var w = xgrad::parameter(xt::zeros<double>({n}));
