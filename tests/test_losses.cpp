@@ -142,6 +142,23 @@ TEST(Losses, CrossEntropyAtHugeLogits) {
     EXPECT_EQ(logits.grad()(0, 1), -1.0);
 }
 
+TEST(Losses, PerSampleReductionNone) {
+    std::mt19937_64 rng(67);
+    Var z = parameter(random_array(rng, {5}, -3.0, 3.0));
+    Var y = parameter(random_array(rng, {5}, 0.0, 1.0));
+    Var weights = constant(random_array(rng, {5}, 0.5, 2.0));
+    const Var per_sample = bce_with_logits(z, y, reduction::none);
+    EXPECT_EQ(per_sample.shape(), (shape_type{5}));
+    EXPECT_LE(testing::relative_error(sum(per_sample).item(),
+                                      bce_with_logits(z, y, reduction::sum).item()),
+              1e-15);
+    testing::expect_gradients_match(sum(bce_with_logits(z, y, reduction::none) * weights));
+    testing::expect_gradients_match(sum(mse(z, y, reduction::none) * weights));
+    EXPECT_TRUE(gradgradcheck([&] { return sum(bce_with_logits(z, y, reduction::none) * weights); },
+                              {z, y}, GradcheckOptions{1e-6, 1e-7, 1e-5})
+                    .passed);
+}
+
 TEST(Losses, FusedLinearBceEqualsTheSeparateOps) {
     std::mt19937_64 rng(59);
     for (auto [m, n] :
