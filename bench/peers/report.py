@@ -46,7 +46,7 @@ for workload, group in by_workload.items():
         print(f"| {workload} | {r['variant']}{extra} | {fmt_time(r['median_us'])} | {threads} | {note} |")
 for e in extras:
     if "gb_per_s" in e:
-        print(f"\nSTREAM triad on this machine: {e['gb_per_s']:.1f} GB/s (the floor rows use it).")
+        print(f"\nSTREAM triad on this machine ({e['variant']}): {e['gb_per_s']:.1f} GB/s (the floor rows use it).")
     if "peak_bytes" in e:
         print(f"{e['workload']}: peak RSS {e['peak_bytes'] / 1e6:.0f} MB, X and y {e['data_bytes'] / 1e6:.0f} MB "
               f"(ratio {e['ratio']:.2f}).")
