@@ -20,7 +20,8 @@ class LogisticRegression : public LinearModel {
 
   protected:
     Var loss(const Var& z, const Var& y) const override;
-    /// @brief linear_bce_with_logits (one pass over X) when there is an intercept and no class weights.
+    /// @brief linear_bce_with_logits (one pass over X) when there is an intercept and no class
+    /// weights.
     Var batch_loss(const Var& features, const Var& targets) const override;
     void check_targets(const array& y) const override;
     const char* name() const override { return "LogisticRegression"; }
