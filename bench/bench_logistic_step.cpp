@@ -12,15 +12,19 @@
 
 namespace {
 
-using xgrad::Var;
-
 void set_threads_from_env() {
     const char* env = std::getenv("XGRAD_BENCH_THREADS");
     xgrad::set_blas_threads(env != nullptr ? std::atoi(env) : 1);
 }
 
-template <class Step>
-void run(benchmark::State& state, Step& step, std::size_t m, std::size_t n) {
+/// @brief Times `Step` built from the problem (and the loss, for graph steps) at (m, n) = range.
+template <class Step, class... LossBuilder>
+void run(benchmark::State& state, LossBuilder... loss) {
+    set_threads_from_env();
+    const auto m = static_cast<std::size_t>(state.range(0));
+    const auto n = static_cast<std::size_t>(state.range(1));
+    const xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
+    Step step(data, loss...);
     for (auto _ : state) benchmark::DoNotOptimize(step());
     state.counters["blas_threads"] = xgrad::blas_threads();
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 2 *
@@ -29,36 +33,17 @@ void run(benchmark::State& state, Step& step, std::size_t m, std::size_t n) {
 
 /// @brief The graph z = Xw + b, loss = bce_with_logits(z, y), replayed every step.
 void graph_step(benchmark::State& state) {
-    set_threads_from_env();
-    const auto m = static_cast<std::size_t>(state.range(0));
-    const auto n = static_cast<std::size_t>(state.range(1));
-    const xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
-    xgrad::bench::GraphStep step(data, [](const Var& X, const Var& w, const Var& b, const Var& y) {
-        return xgrad::bce_with_logits(xgrad::matmul(X, w) + b, y);
-    });
-    run(state, step, m, n);
+    run<xgrad::bench::GraphStep>(state, xgrad::bench::LossBuilder(xgrad::bench::separate_ops_loss));
 }
 
 /// @brief The same with the fused op: one pass over X.
 void fused_graph_step(benchmark::State& state) {
-    set_threads_from_env();
-    const auto m = static_cast<std::size_t>(state.range(0));
-    const auto n = static_cast<std::size_t>(state.range(1));
-    const xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
-    xgrad::bench::GraphStep step(data, [](const Var& X, const Var& w, const Var& b, const Var& y) {
-        return xgrad::linear_bce_with_logits(X, w, b, y);
-    });
-    run(state, step, m, n);
+    run<xgrad::bench::GraphStep>(state, xgrad::bench::LossBuilder(xgrad::bench::fused_loss));
 }
 
 /// @brief The same step by hand: gemv, one pass for loss and residual, gemv, update.
 void analytic_step(benchmark::State& state) {
-    set_threads_from_env();
-    const auto m = static_cast<std::size_t>(state.range(0));
-    const auto n = static_cast<std::size_t>(state.range(1));
-    const xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
-    xgrad::bench::HandWrittenStep step(data);
-    run(state, step, m, n);
+    run<xgrad::bench::HandWrittenStep>(state);
 }
 
 void sizes(benchmark::internal::Benchmark* b) {

@@ -35,6 +35,19 @@ inline LogisticProblem make_logistic_problem(std::size_t m, std::size_t n) {
 /// @brief The loss graph from X, w, b and y.
 using LossBuilder = std::function<Var(const Var& X, const Var& w, const Var& b, const Var& y)>;
 
+/// @brief bce_with_logits(matmul(X, w) + b, y): the separate ops.
+inline Var separate_ops_loss(const Var& X, const Var& w, const Var& b, const Var& y) {
+    return bce_with_logits(matmul(X, w) + b, y);
+}
+/// @brief linear_bce_with_logits: the fused op, one pass over X.
+inline Var fused_loss(const Var& X, const Var& w, const Var& b, const Var& y) {
+    return linear_bce_with_logits(X, w, b, y);
+}
+/// @brief The written-out BCE on sigmoid probabilities.
+inline Var sigmoid_bce_loss(const Var& X, const Var& w, const Var& b, const Var& y) {
+    return binary_cross_entropy(sigmoid(matmul(X, w) + b), y);
+}
+
 /// @brief The graph recorded once and replayed: forward, zero_grad, backward, update.
 class GraphStep {
   public:

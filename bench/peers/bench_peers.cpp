@@ -104,18 +104,9 @@ void logistic_steps(double bandwidth) {
         const std::string workload = "logistic " + std::to_string(m) + "x" + std::to_string(n);
         const xgrad::bench::LogisticProblem data = xgrad::bench::make_logistic_problem(m, n);
         const std::pair<const char*, xgrad::bench::LossBuilder> losses[] = {
-            {"xgrad graph bce_with_logits",
-             [](const Var& X, const Var& w, const Var& b, const Var& y) {
-                 return xgrad::bce_with_logits(xgrad::matmul(X, w) + b, y);
-             }},
-            {"xgrad graph linear_bce_with_logits (fused)",
-             [](const Var& X, const Var& w, const Var& b, const Var& y) {
-                 return xgrad::linear_bce_with_logits(X, w, b, y);
-             }},
-            {"xgrad graph bce_on_sigmoid",
-             [](const Var& X, const Var& w, const Var& b, const Var& y) {
-                 return xgrad::binary_cross_entropy(xgrad::sigmoid(xgrad::matmul(X, w) + b), y);
-             }},
+            {"xgrad graph bce_with_logits", xgrad::bench::separate_ops_loss},
+            {"xgrad graph linear_bce_with_logits (fused)", xgrad::bench::fused_loss},
+            {"xgrad graph bce_on_sigmoid", xgrad::bench::sigmoid_bce_loss},
         };
         for (const auto& [name, loss] : losses) {
             xgrad::bench::GraphStep step(data, loss);
