@@ -14,55 +14,52 @@
 
 namespace xgrad::detail {
 
-// Functions a derivative needs, for both kinds of operand: arrays (first-order backward, values)
-// and Vars (backward as a graph, for second derivatives).
+// Functions a derivative needs, for both kinds of operand: doubles (first-order backward runs
+// each rule element by element) and Vars (backward as a graph, for second derivatives).
 namespace derivative {
 
-// The exponent goes in as a prvalue: xtensor would keep a reference to a named parameter.
-inline auto pow(const array& x, double e) {
-    return xt::pow(x, double{e});
+inline double pow(double x, double e) {
+    return std::pow(x, e);
 }
 inline Var pow(const Var& x, double e) {
     return xgrad::pow(x, e);
 }
 
 /// @brief g where x > 0, else 0.
-template <class G>
-auto where_positive(const array& x, const G& g) {
-    return xt::where(x > 0.0, g, 0.0);
+inline double where_positive(double x, double g) {
+    return x > 0.0 ? g : 0.0;
 }
 inline Var where_positive(const Var& x, const Var& g) {
     return g * positive_mask(x);
 }
 
 /// @brief g where x > 0, else slope·g.
-template <class G>
-auto where_positive_else(const array& x, const G& g, double slope) {
-    return xt::where(x > 0.0, g, double{slope} * g);  // a prvalue: see pow above
+inline double where_positive_else(double x, double g, double slope) {
+    return x > 0.0 ? g : slope * g;
 }
 inline Var where_positive_else(const Var& x, const Var& g, double slope) {
     return g * (positive_mask(x) * (1.0 - slope) + slope);
 }
 
 /// @brief sign(x): −1, 0 or 1 (0 at 0, the subgradient the optimisers expect).
-inline auto sign(const array& x) {
-    return xt::sign(x);
+inline double sign(double x) {
+    return static_cast<double>((x > 0.0) - (x < 0.0));
 }
 inline Var sign(const Var& x) {
     return positive_mask(x) - positive_mask(-x);
 }
 
 /// @brief σ(x) from y = softplus(x): 1 − e^−y, as −expm1(−y) to keep small values exact.
-inline auto sigmoid_given_softplus(const array&, const array& y) {
-    return -xt::expm1(-y);
+inline double sigmoid_given_softplus(double, double y) {
+    return -std::expm1(-y);
 }
 inline Var sigmoid_given_softplus(const Var& x, const Var&) {
     return sigmoid(x);
 }
 
 /// @brief 1 − σ(x) from y = log σ(x): 1 − e^y, as −expm1(y) to keep small values exact.
-inline auto one_minus_sigmoid_given_log_sigmoid(const array&, const array& y) {
-    return -xt::expm1(y);
+inline double one_minus_sigmoid_given_log_sigmoid(double, double y) {
+    return -std::expm1(y);
 }
 inline Var one_minus_sigmoid_given_log_sigmoid(const Var& x, const Var&) {
     return sigmoid(-x);
@@ -280,9 +277,22 @@ class UnaryNode final : public Node {
         add_input(x.node_ptr());
     }
     void forward() override { rule_.forward(value_, input(0).value()); }
+    // One plain loop over doubles: no expression templates, so a rule like relu's select
+    // compiles without a branch per element (xt::where mispredicts on half of them).
     void backward() override {
         Node& x = input(0);
-        if (x.requires_grad()) accumulate_grad(x, rule_.grad(grad(), x.value(), value_));
+        if (!x.requires_grad()) return;
+        bool overwrite = false;
+        double* out = x.grad_for_accumulate(overwrite).data();
+        const double* g = grad().data();
+        const double* in = x.value().data();
+        const double* y = value_.data();
+        const std::size_t n = value_.size();
+        if (overwrite) {
+            for (std::size_t i = 0; i < n; ++i) out[i] = rule_.grad(g[i], in[i], y[i]);
+        } else {
+            for (std::size_t i = 0; i < n; ++i) out[i] += rule_.grad(g[i], in[i], y[i]);
+        }
     }
     GradVars backward_as_graph(const Var& g) override {
         if (!input(0).requires_grad()) return {};

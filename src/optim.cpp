@@ -55,17 +55,22 @@ void SGD::step() {
     const bool first = velocity_.empty();
     if (first && momentum_ != 0.0) velocity_ = zeros_like(params_);
     for (std::size_t k = 0; k < params_.size(); ++k) {
-        array& p = params_[k].mutable_value();
-        const array& g = params_[k].grad();
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            double d = g.data()[i];
-            if (weight_decay_ != 0.0) d += weight_decay_ * p.data()[i];
-            if (momentum_ != 0.0) {
-                double& b = velocity_[k].data()[i];
-                b = first ? d : momentum_ * b + d;
-                d = nesterov_ ? d + momentum_ * b : b;
+        double* p = params_[k].mutable_value().data();
+        const double* g = params_[k].grad().data();
+        const std::size_t n = params_[k].value().size();
+        if (momentum_ == 0.0 && weight_decay_ == 0.0) {  // plain SGD: one vectorisable loop
+            for (std::size_t i = 0; i < n; ++i) p[i] -= learning_rate_ * g[i];
+            continue;
+        }
+        double* velocity = momentum_ != 0.0 ? velocity_[k].data() : nullptr;
+        for (std::size_t i = 0; i < n; ++i) {
+            double d = g[i];
+            if (weight_decay_ != 0.0) d += weight_decay_ * p[i];
+            if (velocity != nullptr) {
+                velocity[i] = first ? d : momentum_ * velocity[i] + d;
+                d = nesterov_ ? d + momentum_ * velocity[i] : velocity[i];
             }
-            p.data()[i] -= learning_rate_ * d;
+            p[i] -= learning_rate_ * d;
         }
     }
 }

@@ -199,6 +199,10 @@ int main(int argc, char** argv) {
             peak_memory(std::stoul(argv[i + 1]), std::stoul(argv[i + 2]));
             return 0;
         }
+        if (std::strcmp(argv[i], "--mlp") == 0) {  // the MLP step alone, for profiling
+            mlp_step();
+            return 0;
+        }
     }
     const double bandwidth = stream_triad_gb_per_s();
 #ifdef __AVX__
