@@ -3,6 +3,7 @@
  ***************************************************************************/
 #include "xgrad/losses.hpp"
 
+#include "fusion.hpp"
 #include "node.hpp"
 #include "stable_math.hpp"
 #include "xgrad/ops.hpp"
@@ -42,6 +43,8 @@ class BceWithLogitsNode final : public detail::Node {
     }
 
     void forward() override {
+        if (fused_ && forward_fused()) return;
+        fused_last_ = false;
         const array& z = input(0).value();
         const array& y = input(1).value();
         if (z.shape() != y.shape()) {
@@ -77,6 +80,12 @@ class BceWithLogitsNode final : public detail::Node {
 
     // dL/dz = scale (σ(z) - y),  dL/dy = -scale z
     void backward() override {
+        if (fused_last_) {  // straight to X, w, b and y: z and X·w were never made
+            Node& product = input(0).input(product_side_);
+            kernel_.backward(grad().data()[0], product.input(0), product.input(1),
+                             input(0).input(1 - product_side_), input(1));
+            return;
+        }
         // g is the seed per sample (none), or one number times the mean's scale.
         auto push = [this](const auto& g) {
             if (input(0).requires_grad()) {
@@ -101,10 +110,53 @@ class BceWithLogitsNode final : public detail::Node {
         return out;
     }
 
+    // On a tape, bce_with_logits(matmul(X, w) + b, y) whose sum and product no one else holds
+    // runs as linear_bce_with_logits: one pass over X, and no m-long buffer.
+    std::vector<Node*> fuse_for_replay() override {
+        Node& z = input(0);
+        if (how_ == reduction::none || input_ptr(0).use_count() != 1 ||
+            !detail::is_sum_of_two_nodes(z)) {
+            return {};
+        }
+        for (std::size_t side = 0; side < 2; ++side) {
+            Node& product = z.input(side);
+            if (z.input_ptr(side).use_count() == 1 && detail::is_matrix_vector_product(product)) {
+                fused_ = true;
+                product_side_ = side;
+                return {&z, &product};
+            }
+        }
+        return {};
+    }
+
   private:
+    /// @brief The fused pass, if the operands have the shapes it takes; else false, and the
+    /// skipped sum and product are recomputed when the plain pass reads z.
+    bool forward_fused() {
+        Node& z = input(0);
+        Node& product = z.input(product_side_);
+        z.mark_stale();
+        product.mark_stale();
+        const array& X = product.input(0).value();
+        const array& w = product.input(1).value();
+        const array& b = z.input(1 - product_side_).value();
+        const array& y = input(1).value();
+        if (!detail::LinearBceKernel::fits(X, w, b, y)) return false;
+        scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(X.shape()[0]) : 1.0;
+        value_.resize(shape_type{});
+        value_.data()[0] = kernel_.forward(X, w, b.data()[0], y, scale_);
+        if (probability_.size() != 0) probability_.resize(shape_type{0});  // not needed now
+        fused_last_ = true;
+        return true;
+    }
+
     reduction how_;
     double scale_ = 1.0;
-    array probability_;  // σ(z) from the forward pass
+    array probability_;        // σ(z) from the forward pass
+    bool fused_ = false;       // a tape asked for the fused pass
+    bool fused_last_ = false;  // the last forward() was fused: backward() goes with it
+    std::size_t product_side_ = 0;
+    detail::LinearBceKernel kernel_;
 };
 
 }  // namespace

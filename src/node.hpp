@@ -9,6 +9,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <xtensor/xnoalias.hpp>
 
@@ -38,6 +39,10 @@ class Node : public std::enable_shared_from_this<Node> {
     /// need no gradient.
     using GradVars = std::array<Var, max_inputs>;
     virtual GradVars backward_as_graph(const Var& g);
+    /// @brief Asked once by a tape before its first replay: a node that can compute itself and
+    /// some of its inputs in one fused pass switches to doing so and returns those inputs, which
+    /// the tape then skips. Only inputs no one else holds may be taken. Most nodes take none.
+    virtual std::vector<Node*> fuse_for_replay() { return {}; }
 
     /// @brief A handle to this node, and to its i-th input.
     Var self() { return Var(shared_from_this()); }
@@ -67,6 +72,11 @@ class Node : public std::enable_shared_from_this<Node> {
 
     /// @brief Direct access for leaves and op implementations.
     array& mutable_value() { return value_; }
+    /// @brief Drops the value of a node a fused pass skipped; value() recomputes it on demand.
+    void mark_stale() {
+        value_ready_ = false;
+        if (value_.size() != 0) value_.resize(shape_type{0});
+    }
 
     // Graph traversal marks (see Tape): a node is visited when its mark equals the walk's.
     std::uint64_t visit_mark = 0;
@@ -74,8 +84,11 @@ class Node : public std::enable_shared_from_this<Node> {
 
   protected:
     void add_input(std::shared_ptr<Node> input);
-    /// @brief Lazy nodes compute their value here on first read.
-    virtual void materialize() { value_ready_ = true; }
+    /// @brief Lazy and stale nodes compute their value here on first read.
+    virtual void materialize() {
+        forward();
+        value_ready_ = true;
+    }
 
     array value_;
     bool value_ready_ = true;

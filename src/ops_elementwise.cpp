@@ -8,6 +8,7 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "fusion.hpp"
 #include "node.hpp"
 #include "stable_math.hpp"
 #include "xgrad/ops.hpp"
@@ -501,6 +502,10 @@ const std::shared_ptr<Node>* sigmoid_input(const Node& x) {
 }
 
 }  // namespace
+
+bool is_sum_of_two_nodes(const Node& node) {
+    return dynamic_cast<const BinaryNode<rules::add, false, false>*>(&node) != nullptr;
+}
 
 }  // namespace xgrad::detail
 

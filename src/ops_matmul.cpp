@@ -6,6 +6,7 @@
 #include <xtensor/xmanipulation.hpp>
 
 #include "blas.hpp"
+#include "fusion.hpp"
 #include "node.hpp"
 #include "xgrad/ops.hpp"
 
@@ -62,6 +63,9 @@ class MatMulNode final : public Node {
         add_input(a.var->node_ptr());
         add_input(b.var->node_ptr());
     }
+
+    /// @brief Neither operand is read transposed.
+    bool plain() const { return !trans_a_ && !trans_b_; }
 
     void forward() override {
         const Dims d = dims();
@@ -222,6 +226,12 @@ class MatMulNode final : public Node {
 };
 
 }  // namespace
+
+bool is_matrix_vector_product(const Node& node) {
+    const auto* product = dynamic_cast<const MatMulNode*>(&node);
+    return product != nullptr && product->plain() && node.input(0).value().dimension() == 2 &&
+           node.input(1).value().dimension() == 1;
+}
 
 }  // namespace xgrad::detail
 

@@ -39,15 +39,33 @@ Tape::Tape(Var output) : output_(std::move(output)) {
     }
 }
 
+// Planned at the first replay, not at construction: by then the temporaries of the expression
+// that built the graph are gone, so a node's use count says who else holds it.
+void Tape::plan_replay() {
+    std::vector<detail::Node*> skipped;
+    for (detail::Node* node : order_) {
+        const std::vector<detail::Node*> taken = node->fuse_for_replay();
+        if (!taken.empty()) ++fused_;
+        skipped.insert(skipped.end(), taken.begin(), taken.end());
+    }
+    for (detail::Node* node : order_) {
+        if (std::find(skipped.begin(), skipped.end(), node) == skipped.end()) {
+            replay_.push_back(node);
+        }
+    }
+    planned_ = true;
+}
+
 void Tape::forward() {
+    if (!planned_) plan_replay();
     if (is_anomaly_detection_enabled()) {
-        for (detail::Node* node : order_) {
+        for (detail::Node* node : replay_) {
             node->forward();
             detail::check_forward_anomaly(*node);
         }
         return;
     }
-    for (detail::Node* node : order_) node->forward();
+    for (detail::Node* node : replay_) node->forward();
 }
 
 void Tape::backward() {

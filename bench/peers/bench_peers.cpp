@@ -122,15 +122,104 @@ void logistic_steps(double bandwidth) {
     }
 }
 
+/// @brief The MLP step written out by hand with the BLAS calls the graph makes (two large and
+/// three small dgemm) and plain loops for everything else: the zero-overhead reference.
+class HandWrittenMlpStep {
+  public:
+    HandWrittenMlpStep(const array& X, const array& labels, const std::vector<Var>& params)
+        : X_(X), labels_(labels) {
+        for (std::size_t k = 0; k < 4; ++k) {  // start from the graph's weights and biases
+            const array& p = params[k].value();
+            params_[k].assign(p.begin(), p.end());
+            grads_[k].resize(p.size());
+        }
+        z1_.resize(batch * hidden);
+        dz1_.resize(batch * hidden);
+        z2_.resize(batch * classes);
+    }
+
+    double operator()() {
+        const double* X = X_.data();
+        double *W1 = params_[0].data(), *b1 = params_[1].data();
+        double *W2 = params_[2].data(), *b2 = params_[3].data();
+        // forward: z1 = X W1 + b1, a1 = relu(z1) (in place), z2 = a1 W2 + b2
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, hidden, inputs, 1.0, X,
+                    inputs, W1, hidden, 0.0, z1_.data(), hidden);
+        for (int i = 0; i < batch; ++i) {
+            for (int j = 0; j < hidden; ++j)
+                z1_[i * hidden + j] = std::max(z1_[i * hidden + j] + b1[j], 0.0);
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, classes, hidden, 1.0,
+                    z1_.data(), hidden, W2, classes, 0.0, z2_.data(), classes);
+        // loss: mean softmax cross-entropy; dz2 = (softmax − one-hot) / batch, in place
+        double loss = 0.0;
+        for (int i = 0; i < batch; ++i) {
+            double* row = &z2_[i * classes];
+            double top = -INFINITY;
+            for (int j = 0; j < classes; ++j) top = std::max(top, row[j] += b2[j]);
+            double total = 0.0;
+            for (int j = 0; j < classes; ++j) total += std::exp(row[j] - top);
+            const auto label = static_cast<int>(labels_(i));
+            loss += top + std::log(total) - row[label];
+            for (int j = 0; j < classes; ++j) row[j] = std::exp(row[j] - top) / total / batch;
+            row[label] -= 1.0 / batch;
+        }
+        // backward: dW2 = a1ᵀ dz2, db2 = Σ dz2, da1 = dz2 W2ᵀ, dz1 = da1 where a1 > 0,
+        // dW1 = Xᵀ dz1, db1 = Σ dz1
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hidden, classes, batch, 1.0,
+                    z1_.data(), hidden, z2_.data(), classes, 0.0, grads_[2].data(), classes);
+        column_sums(z2_.data(), classes, grads_[3].data());
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, hidden, classes, 1.0,
+                    z2_.data(), classes, W2, classes, 0.0, dz1_.data(), hidden);
+        for (int k = 0; k < batch * hidden; ++k) dz1_[k] = z1_[k] > 0.0 ? dz1_[k] : 0.0;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, inputs, hidden, batch, 1.0, X, inputs,
+                    dz1_.data(), hidden, 0.0, grads_[0].data(), hidden);
+        column_sums(dz1_.data(), hidden, grads_[1].data());
+        for (std::size_t k = 0; k < 4; ++k) {
+            double* p = params_[k].data();
+            const double* g = grads_[k].data();
+            for (std::size_t i = 0; i < params_[k].size(); ++i) p[i] -= mlp_learning_rate * g[i];
+        }
+        return loss / batch;
+    }
+
+    static constexpr int batch = 256, inputs = 784, hidden = 256, classes = 10;
+    static constexpr double mlp_learning_rate = 0.01;
+
+  private:
+    static void column_sums(const double* rows, int width, double* out) {
+        std::fill(out, out + width, 0.0);
+        for (int i = 0; i < batch; ++i) {
+            for (int j = 0; j < width; ++j) out[j] += rows[i * width + j];
+        }
+    }
+
+    const array& X_;
+    const array& labels_;
+    std::vector<double> params_[4], grads_[4];
+    std::vector<double> z1_, dz1_, z2_;
+};
+
 void mlp_step() {
+    using Step = HandWrittenMlpStep;
     xgrad::Random random(2);
-    array X = array::from_shape({256, 784});
+    array X = array::from_shape({Step::batch, Step::inputs});
     for (double& v : X) v = random.normal();
-    array labels = array::from_shape({256});
-    for (double& v : labels) v = static_cast<double>(random.index(10));
-    xgrad::nn::MLP net({784, 256, 10}, xgrad::nn::Activation::relu, 3);
-    xgrad::optim::SGD sgd(net.parameters(), 0.01);
-    xgrad::Tape tape(xgrad::cross_entropy(net(xgrad::constant(X)), xgrad::constant(labels)));
+    array labels = array::from_shape({Step::batch});
+    for (double& v : labels) v = static_cast<double>(random.index(Step::classes));
+    xgrad::nn::MLP net({Step::inputs, Step::hidden, Step::classes}, xgrad::nn::Activation::relu, 3);
+    Step by_hand(X, labels, net.parameters());
+    xgrad::optim::SGD sgd(net.parameters(), Step::mlp_learning_rate);
+    Var loss = xgrad::cross_entropy(net(xgrad::constant(X)), xgrad::constant(labels));
+    xgrad::Tape tape(loss);
+    // Both start from the same weights: their first losses must agree, or the timing is moot.
+    const double graph_loss = loss.value()();
+    const double by_hand_loss = by_hand();
+    if (std::abs(graph_loss - by_hand_loss) > 1e-12 * std::abs(graph_loss)) {
+        std::fprintf(stderr, "MLP: hand-written loss %.17g differs from the graph's %.17g\n",
+                     by_hand_loss, graph_loss);
+        std::exit(1);
+    }
     const auto [us, repeats] = median_time(
         [&] {
             tape.forward();
@@ -140,6 +229,8 @@ void mlp_step() {
         },
         quick ? 0.5 : 2.0);
     emit("mlp 784-256-10 batch 256", "xgrad graph", us, repeats);
+    const auto [hand_us, hand_repeats] = median_time([&] { sink = by_hand(); }, quick ? 0.5 : 2.0);
+    emit("mlp 784-256-10 batch 256", "hand-written step", hand_us, hand_repeats);
 }
 
 void breast_cancer_training(const std::string& data_dir) {
