@@ -14,10 +14,11 @@ bool is_matrix_vector_product(const Node& node);
 /// @brief Whether `node` is a + b with two node operands.
 bool is_sum_of_two_nodes(const Node& node);
 
-/// @brief Mean or summed bce_with_logits(X·w + b, y) in one pass over X: rows in cache-sized
-/// blocks, z = X_blk·w + b, the loss and the residual r = (σ(z) − y)·scale, then X_blkᵀ·r while
-/// the block is still in cache. The gradients for w and b are made during forward, per unit of
-/// the output's gradient, and scaled in backward.
+/// @brief Mean or summed bce_with_logits(X·w + b, y) with X read from memory once: for a group
+/// of rows, z = X_grp·w + b, the losses and the residuals r = (σ(z) − y)·scale, then X_grpᵀ·r
+/// while the group is still in cache. The gradients for w and b are made during forward, per
+/// unit of the output's gradient, and scaled in backward. Built with xsimd for the host (the
+/// default), groups are a few rows in registers and L1; without, 512-row blocks through BLAS.
 class LinearBceKernel {
   public:
     /// @brief Whether the operands have the shapes the kernel takes: X (m, n) with m > 0, w (n,),
@@ -31,10 +32,14 @@ class LinearBceKernel {
     void backward(double g, Node& X, Node& w, Node& b, Node& y);
 
   private:
-    void loss_and_residual(double* r, const double* y, std::size_t rows, double b, double& total);
+    void one_pass(const array& X, const array& w, double b, const array& y, double& total);
+    void blocked(const array& X, const array& w, double b, const array& y, double& total);
+    /// @brief The loss term of logit z for target y; sets residual = σ(z) − y.
+    static double scalar_loss_and_residual(double z, double y, double& residual);
     void backward_to_data(double g, Node& X, Node& w, Node& b, Node& y);
 
-    static constexpr std::size_t block_rows = 512;  // 512 rows × 100 features = 400 KB: in L2
+    static constexpr std::size_t block_rows = 512;      // at most; blocked(): 512 × 100 = 400 KB
+    static constexpr std::size_t l1_bytes = 32 * 1024;  // one_pass(): a block stays in L1
 
     double scale_ = 1.0;
     array unit_grad_w_;  // Xᵀr for an output gradient of 1

@@ -130,7 +130,7 @@ class WolfeSearch {
         double step = first_step;
         for (std::size_t i = 0; i < options_.max_line_search_steps; ++i) {
             const Point p = probe(step);
-            if (!sufficient_decrease(step, p.f) || (i > 0 && p.f >= f_previous)) {
+            if (!sufficient_decrease(step, p.f) || (i > 0 && p.f > f_previous + noise_)) {
                 return finish(zoom({previous, f_previous, slope_previous}, {step, p.f, p.slope}), x,
                               f, g);
             }
@@ -176,7 +176,7 @@ class WolfeSearch {
         for (std::size_t i = 0; i < options_.max_line_search_steps; ++i) {
             const double step = interpolate(lo, hi);
             Point p = probe(step);
-            if (!sufficient_decrease(step, p.f) || p.f >= lo.f) {
+            if (!sufficient_decrease(step, p.f) || p.f > lo.f + noise_) {
                 hi = {step, p.f, p.slope};
             } else {
                 if (std::abs(p.slope) <= -options_.c2 * slope0_) return p;
