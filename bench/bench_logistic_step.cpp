@@ -31,9 +31,15 @@ void run(benchmark::State& state, LossBuilder... loss) {
                             static_cast<int64_t>(m * n * sizeof(double)));
 }
 
-/// @brief The graph z = Xw + b, loss = bce_with_logits(z, y), replayed every step.
+/// @brief The graph z = Xw + b, loss = bce_with_logits(z, y), replayed every step (fused by the
+/// tape into one pass over X).
 void graph_step(benchmark::State& state) {
     run<xgrad::bench::GraphStep>(state, xgrad::bench::LossBuilder(xgrad::bench::separate_ops_loss));
+}
+
+/// @brief The same graph with the logits held by the caller, so the tape does not fuse it.
+void held_logits_graph_step(benchmark::State& state) {
+    run<xgrad::bench::GraphStep>(state, xgrad::bench::LossBuilder(xgrad::bench::held_logits_loss));
 }
 
 /// @brief The same with the fused op: one pass over X.
@@ -53,6 +59,7 @@ void sizes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(graph_step)->Apply(sizes);
+BENCHMARK(held_logits_graph_step)->Apply(sizes);
 BENCHMARK(fused_graph_step)->Apply(sizes);
 BENCHMARK(analytic_step)->Apply(sizes);
 BENCHMARK_MAIN();

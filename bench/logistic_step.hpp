@@ -32,19 +32,26 @@ inline LogisticProblem make_logistic_problem(std::size_t m, std::size_t n) {
     return p;
 }
 
-/// @brief The loss graph from X, w, b and y.
-using LossBuilder = std::function<Var(const Var& X, const Var& w, const Var& b, const Var& y)>;
+/// @brief The loss graph from X, w, b and y; an intermediate the caller must keep alive goes into
+/// `held` (a Var the user holds is never fused away by the tape).
+using LossBuilder =
+    std::function<Var(const Var& X, const Var& w, const Var& b, const Var& y, Var& held)>;
 
-/// @brief bce_with_logits(matmul(X, w) + b, y): the separate ops.
-inline Var separate_ops_loss(const Var& X, const Var& w, const Var& b, const Var& y) {
+/// @brief bce_with_logits(matmul(X, w) + b, y): the separate ops, which the tape fuses.
+inline Var separate_ops_loss(const Var& X, const Var& w, const Var& b, const Var& y, Var&) {
     return bce_with_logits(matmul(X, w) + b, y);
 }
+/// @brief The same with the logits held, as a user who reads them would: no fusion.
+inline Var held_logits_loss(const Var& X, const Var& w, const Var& b, const Var& y, Var& held) {
+    held = matmul(X, w) + b;
+    return bce_with_logits(held, y);
+}
 /// @brief linear_bce_with_logits: the fused op, one pass over X.
-inline Var fused_loss(const Var& X, const Var& w, const Var& b, const Var& y) {
+inline Var fused_loss(const Var& X, const Var& w, const Var& b, const Var& y, Var&) {
     return linear_bce_with_logits(X, w, b, y);
 }
 /// @brief The written-out BCE on sigmoid probabilities.
-inline Var sigmoid_bce_loss(const Var& X, const Var& w, const Var& b, const Var& y) {
+inline Var sigmoid_bce_loss(const Var& X, const Var& w, const Var& b, const Var& y, Var&) {
     return binary_cross_entropy(sigmoid(matmul(X, w) + b), y);
 }
 
@@ -56,7 +63,7 @@ class GraphStep {
           y_(constant(data.y)),
           w_(parameter(xt::zeros<double>({data.X.shape()[1]}))),
           b_(parameter(0.0)),
-          tape_(loss(X_, w_, b_, y_)) {}
+          tape_(loss(X_, w_, b_, y_, held_)) {}
 
     double operator()() {
         tape_.forward();
@@ -69,7 +76,7 @@ class GraphStep {
     }
 
   private:
-    Var X_, y_, w_, b_;
+    Var X_, y_, w_, b_, held_;
     Tape tape_;
 };
 

@@ -9,6 +9,14 @@
 
 namespace xgrad::detail {
 
+/// @brief Σᵢ max(zᵢ,0) − zᵢyᵢ + log(1 + e^−|zᵢ|), the terms of bce_with_logits; each term is also
+/// stored in `terms` unless it is null. Vectorised like the fused kernel.
+double bce_with_logits_terms(const double* z, const double* y, std::size_t n, double* terms);
+/// @brief out[i] = (or +=, unless `overwrite`) gᵢ·(σ(zᵢ) − yᵢ), with gᵢ = g[i], or `g_all` for
+/// every i when g is null.
+void bce_with_logits_residual(const double* z, const double* y, std::size_t n, const double* g,
+                              double g_all, double* out, bool overwrite);
+
 /// @brief Whether `node` is matmul(X, w) for a matrix X and a vector w, neither transposed.
 bool is_matrix_vector_product(const Node& node);
 /// @brief Whether `node` is a + b with two node operands.
@@ -31,11 +39,12 @@ class LinearBceKernel {
     /// @brief Adds g times dL/dX, dL/dw, dL/db, dL/dy into whichever of the nodes need one.
     void backward(double g, Node& X, Node& w, Node& b, Node& y);
 
+    /// @brief The loss term of logit z for target y; sets residual = σ(z) − y.
+    static double scalar_loss_and_residual(double z, double y, double& residual);
+
   private:
     void one_pass(const array& X, const array& w, double b, const array& y, double& total);
     void blocked(const array& X, const array& w, double b, const array& y, double& total);
-    /// @brief The loss term of logit z for target y; sets residual = σ(z) − y.
-    static double scalar_loss_and_residual(double z, double y, double& residual);
     void backward_to_data(double g, Node& X, Node& w, Node& b, Node& y);
 
     static constexpr std::size_t block_rows = 512;      // at most; blocked(): 512 × 100 = 400 KB

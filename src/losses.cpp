@@ -56,26 +56,11 @@ class BceWithLogitsNode final : public detail::Node {
             throw shape_error("bce_with_logits: cannot average over no samples");
         }
         scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
-        probability_.resize(z.shape());
-        const double* zp = z.data();
-        const double* yp = y.data();
-        double* p = probability_.data();
         const bool per_sample = how_ == reduction::none;
         value_.resize(per_sample ? z.shape() : shape_type{});
-        double* out = value_.data();
-        double total = 0.0;
-        for (std::size_t i = 0; i < n; ++i) {
-            // One exponential serves both the loss and σ(z), kept for backward.
-            const double e = std::exp(-std::abs(zp[i]));
-            const double loss = std::max(zp[i], 0.0) - zp[i] * yp[i] + std::log1p(e);
-            if (per_sample) {
-                out[i] = loss;
-            } else {
-                total += loss;
-            }
-            p[i] = zp[i] >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-        }
-        if (!per_sample) out[0] = scale_ * total;
+        const double total = detail::bce_with_logits_terms(z.data(), y.data(), n,
+                                                           per_sample ? value_.data() : nullptr);
+        if (!per_sample) value_.data()[0] = scale_ * total;
     }
 
     // dL/dz = scale (σ(z) - y),  dL/dy = -scale z
@@ -86,17 +71,27 @@ class BceWithLogitsNode final : public detail::Node {
                              input(0).input(1 - product_side_), input(1));
             return;
         }
+        // σ(z) is recomputed rather than kept from forward: one m-long buffer less (as PyTorch).
+        const array& z = input(0).value();
+        const array& y = input(1).value();
         // g is the seed per sample (none), or one number times the mean's scale.
-        auto push = [this](const auto& g) {
-            if (input(0).requires_grad()) {
-                detail::accumulate_grad(input(0), g * (probability_ - input(1).value()));
+        const bool per_sample = how_ == reduction::none;
+        const double* g = grad().data();
+        const double g_all = per_sample ? 0.0 : scale_ * g[0];
+        if (input(0).requires_grad()) {
+            bool overwrite = false;
+            double* out = input(0).grad_for_accumulate(overwrite).data();
+            detail::bce_with_logits_residual(z.data(), y.data(), z.size(), per_sample ? g : nullptr,
+                                             g_all, out, overwrite);
+        }
+        auto g_at = [&](std::size_t i) { return per_sample ? g[i] : g_all; };
+        if (input(1).requires_grad()) {
+            bool overwrite = false;
+            double* out = input(1).grad_for_accumulate(overwrite).data();
+            for (std::size_t i = 0; i < z.size(); ++i) {
+                const double d = -g_at(i) * z.data()[i];
+                out[i] = overwrite ? d : out[i] + d;
             }
-            if (input(1).requires_grad()) detail::accumulate_grad(input(1), -g * input(0).value());
-        };
-        if (how_ == reduction::none) {
-            push(grad());
-        } else {
-            push(scale_ * grad().data()[0]);
         }
     }
 
@@ -145,14 +140,12 @@ class BceWithLogitsNode final : public detail::Node {
         scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(X.shape()[0]) : 1.0;
         value_.resize(shape_type{});
         value_.data()[0] = kernel_.forward(X, w, b.data()[0], y, scale_);
-        if (probability_.size() != 0) probability_.resize(shape_type{0});  // not needed now
         fused_last_ = true;
         return true;
     }
 
     reduction how_;
     double scale_ = 1.0;
-    array probability_;        // σ(z) from the forward pass
     bool fused_ = false;       // a tape asked for the fused pass
     bool fused_last_ = false;  // the last forward() was fused: backward() goes with it
     std::size_t product_side_ = 0;

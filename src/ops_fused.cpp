@@ -68,7 +68,8 @@ constexpr std::size_t lanes = batch::size;
 
 /// @brief The loss terms max(z,0) − z·y + log(1 + e^−|z|) of a batch of logits, added to
 /// `losses`, and their residuals σ(z) − y; one exponential serves both.
-batch loss_and_residual(const batch& z, const batch& y, batch& losses) {
+[[gnu::always_inline]] inline batch loss_and_residual(const batch& z, const batch& y,
+                                                      batch& losses) {
     const batch zero(0.0);
     const batch one(1.0);
     const batch e = xsimd::exp(-xsimd::abs(z));
@@ -235,6 +236,48 @@ void LinearBceKernel::backward_to_data(double g, Node& X_node, Node& w_node, Nod
         blas::ger(m, n, 1.0, r.data(), w.data(), gX.data(), n);
     }
     if (y_node.requires_grad()) accumulate_grad(y_node, -(g * scale_) * z);
+}
+
+double bce_with_logits_terms(const double* z, const double* y, std::size_t n, double* terms) {
+    double total = 0.0;
+    std::size_t i = 0;
+#if XGRAD_USE_XSIMD
+    batch sum(0.0);
+    for (; i + lanes <= n; i += lanes) {
+        batch losses(0.0);
+        loss_and_residual(batch::load_unaligned(z + i), batch::load_unaligned(y + i), losses);
+        if (terms != nullptr) losses.store_unaligned(terms + i);
+        sum += losses;
+    }
+    total = xsimd::hadd(sum);
+#endif
+    for (; i < n; ++i) {
+        double unused = 0.0;
+        const double loss = LinearBceKernel::scalar_loss_and_residual(z[i], y[i], unused);
+        if (terms != nullptr) terms[i] = loss;
+        total += loss;
+    }
+    return total;
+}
+
+void bce_with_logits_residual(const double* z, const double* y, std::size_t n, const double* g,
+                              double g_all, double* out, bool overwrite) {
+    std::size_t i = 0;
+#if XGRAD_USE_XSIMD
+    for (; i + lanes <= n; i += lanes) {
+        batch unused(0.0);
+        const batch gi = g != nullptr ? batch::load_unaligned(g + i) : batch(g_all);
+        const batch r = gi * loss_and_residual(batch::load_unaligned(z + i),
+                                               batch::load_unaligned(y + i), unused);
+        (overwrite ? r : r + batch::load_unaligned(out + i)).store_unaligned(out + i);
+    }
+#endif
+    for (; i < n; ++i) {
+        double r = 0.0;
+        LinearBceKernel::scalar_loss_and_residual(z[i], y[i], r);
+        r *= g != nullptr ? g[i] : g_all;
+        out[i] = overwrite ? r : out[i] + r;
+    }
 }
 
 namespace {

@@ -48,5 +48,5 @@ for e in extras:
     if "gb_per_s" in e:
         print(f"\nSTREAM triad on this machine ({e['variant']}): {e['gb_per_s']:.1f} GB/s (the floor rows use it).")
     if "peak_bytes" in e:
-        print(f"{e['workload']}: peak RSS {e['peak_bytes'] / 1e6:.0f} MB, X and y {e['data_bytes'] / 1e6:.0f} MB "
+        print(f"{e['workload']} ({e['variant']}): peak RSS {e['peak_bytes'] / 1e6:.0f} MB, X and y {e['data_bytes'] / 1e6:.0f} MB "
               f"(ratio {e['ratio']:.2f}).")
