@@ -5,6 +5,8 @@
 // w) + b, y) as a single blocked pass over X (see linear_bce_with_logits and Tape::forward).
 #pragma once
 
+#include <vector>
+
 #include "node.hpp"
 
 namespace xgrad::detail {
@@ -43,17 +45,28 @@ class LinearBceKernel {
     static double scalar_loss_and_residual(double z, double y, double& residual);
 
   private:
-    void one_pass(const array& X, const array& w, double b, const array& y, double& total);
-    void blocked(const array& X, const array& w, double b, const array& y, double& total);
+    /// @brief What one part of the rows adds up: Xᵀr, Σr and Σ losses, and its block of r.
+    struct Partial {
+        array grad_w;
+        double grad_b = 0.0;
+        double total = 0.0;
+        array residual;
+    };
+    void one_pass(const array& X, const array& w, double b, const array& y, std::size_t first_row,
+                  std::size_t row_count, Partial& out) const;
+    void blocked(const array& X, const array& w, double b, const array& y, Partial& out) const;
+    static std::size_t block_for(std::size_t n);
     void backward_to_data(double g, Node& X, Node& w, Node& b, Node& y);
 
     static constexpr std::size_t block_rows = 512;      // at most; blocked(): 512 × 100 = 400 KB
     static constexpr std::size_t l1_bytes = 32 * 1024;  // one_pass(): a block stays in L1
+    // Waking a worker costs some microseconds: a part gets at least this many elements of X.
+    static constexpr std::size_t min_work_per_part = std::size_t{1} << 17;
 
     double scale_ = 1.0;
     array unit_grad_w_;  // Xᵀr for an output gradient of 1
     double unit_grad_b_ = 0.0;
-    array residual_;  // one block of r
+    std::vector<Partial> partials_;  // one per part of the rows
 };
 
 }  // namespace xgrad::detail

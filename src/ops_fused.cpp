@@ -13,6 +13,7 @@
 
 #include "blas.hpp"
 #include "fusion.hpp"
+#include "parallel.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
 
@@ -26,17 +27,49 @@ bool LinearBceKernel::fits(const array& X, const array& w, const array& b, const
 
 double LinearBceKernel::forward(const array& X, const array& w, double b, const array& y,
                                 double scale) {
+    const std::size_t m = X.shape()[0];
     const std::size_t n = X.shape()[1];
     scale_ = scale;
     unit_grad_w_.resize(shape_type{n});
+#if XGRAD_USE_XSIMD
+    // Large problems split their rows between the cores the BLAS may use; each part sums into
+    // its own Partial, added up in a fixed order (the same threads give the same bits).
+    const std::size_t parts = parallel_parts(m * n, min_work_per_part);
+    if (partials_.size() < parts) partials_.resize(parts);
+    for (std::size_t k = 0; k < parts; ++k) {  // sized here: the workers never allocate
+        partials_[k].grad_w.resize(shape_type{n});
+        partials_[k].residual.resize(shape_type{block_for(n)});
+    }
+    struct Job {
+        LinearBceKernel* kernel;
+        const array *X, *w, *y;
+        double b;
+        std::size_t parts;
+    } job{this, &X, &w, &y, b, parts};
+    run_in_parallel(
+        parts,
+        [](void* context, std::size_t k) {
+            const Job& j = *static_cast<const Job*>(context);
+            const std::size_t m = j.X->shape()[0];
+            const std::size_t first = m * k / j.parts;
+            j.kernel->one_pass(*j.X, *j.w, j.b, *j.y, first, m * (k + 1) / j.parts - first,
+                               j.kernel->partials_[k]);
+        },
+        &job);
+    const std::size_t used = parts;
+#else
+    if (partials_.empty()) partials_.resize(1);
+    blocked(X, w, b, y, partials_[0]);  // one part: OpenBLAS threads the products itself
+    const std::size_t used = 1;
+#endif
     unit_grad_w_.fill(0.0);
     unit_grad_b_ = 0.0;
     double total = 0.0;
-#if XGRAD_USE_XSIMD
-    one_pass(X, w, b, y, total);
-#else
-    blocked(X, w, b, y, total);
-#endif
+    for (std::size_t k = 0; k < used; ++k) {
+        xt::noalias(unit_grad_w_) += partials_[k].grad_w;  // noalias: no temporary
+        unit_grad_b_ += partials_[k].grad_b;
+        total += partials_[k].total;
+    }
     return scale_ * total;
 }
 
@@ -144,22 +177,29 @@ void block_transposed_product(const double* X, std::size_t rows, std::size_t n, 
 
 }  // namespace
 
+/// @brief Rows per block: about 32 KB of X, a whole number of batches, at most block_rows.
+std::size_t LinearBceKernel::block_for(std::size_t n) {
+    return std::clamp((l1_bytes / (8 * n)) / lanes * lanes, lanes, block_rows);
+}
+
 /// @brief Rows in blocks of about 32 KB, each read from memory once and then kept in L1: the
 /// block's products with w, the losses and residuals of the whole block in batches (independent
 /// exponentials overlap), then Xᵀr for the block.
 void LinearBceKernel::one_pass(const array& X_array, const array& w_array, double b,
-                               const array& y_array, double& total) {
-    const std::size_t m = X_array.shape()[0];
+                               const array& y_array, std::size_t first_row, std::size_t row_count,
+                               Partial& out) const {
     const std::size_t n = X_array.shape()[1];
-    const std::size_t block = std::clamp((l1_bytes / (8 * n)) / lanes * lanes, lanes, block_rows);
-    residual_.resize(shape_type{block});
-    double* r = residual_.data();
+    const std::size_t block = out.residual.size();
+    out.grad_w.fill(0.0);
+    out.grad_b = 0.0;
+    out.total = 0.0;
+    double* r = out.residual.data();
     batch losses(0.0);
     batch residuals(0.0);
-    for (std::size_t first = 0; first < m; first += block) {
-        const std::size_t rows = std::min(block, m - first);
-        const double* X = X_array.data() + first * n;
-        const double* y = y_array.data() + first;
+    for (std::size_t done = 0; done < row_count; done += block) {
+        const std::size_t rows = std::min(block, row_count - done);
+        const double* X = X_array.data() + (first_row + done) * n;
+        const double* y = y_array.data() + first_row + done;
         block_products(X, rows, n, w_array.data(), r);
         std::size_t i = 0;  // r = (σ(r + b) − y)·scale, and the losses
         for (; i + lanes <= rows; i += lanes) {
@@ -170,14 +210,14 @@ void LinearBceKernel::one_pass(const array& X_array, const array& w_array, doubl
             ri.store_unaligned(r + i);
         }
         for (; i < rows; ++i) {
-            total += scalar_loss_and_residual(r[i] + b, y[i], r[i]);
+            out.total += scalar_loss_and_residual(r[i] + b, y[i], r[i]);
             r[i] *= scale_;
-            unit_grad_b_ += r[i];
+            out.grad_b += r[i];
         }
-        block_transposed_product(X, rows, n, r, unit_grad_w_.data());
+        block_transposed_product(X, rows, n, r, out.grad_w.data());
     }
-    total += xsimd::hadd(losses);
-    unit_grad_b_ += xsimd::hadd(residuals);
+    out.total += xsimd::hadd(losses);
+    out.grad_b += xsimd::hadd(residuals);
 }
 
 #else
@@ -185,22 +225,25 @@ void LinearBceKernel::one_pass(const array& X_array, const array& w_array, doubl
 /// @brief Rows in blocks that fit in L2: z = X_blk·w (BLAS), the losses and residuals, then
 /// X_blkᵀ·r (BLAS) while the block is still in cache, so X comes from memory once.
 void LinearBceKernel::blocked(const array& X_array, const array& w_array, double b,
-                              const array& y_array, double& total) {
+                              const array& y_array, Partial& out) const {
     const std::size_t m = X_array.shape()[0];
     const std::size_t n = X_array.shape()[1];
-    residual_.resize(shape_type{block_rows});
-    double* r = residual_.data();
+    out.grad_w.resize(shape_type{n});
+    out.grad_w.fill(0.0);
+    out.grad_b = 0.0;
+    out.total = 0.0;
+    out.residual.resize(shape_type{block_rows});
+    double* r = out.residual.data();
     for (std::size_t first = 0; first < m; first += block_rows) {
         const std::size_t rows = std::min(block_rows, m - first);
         const double* X_block = X_array.data() + first * n;
         blas::gemv(false, rows, n, 1.0, X_block, n, w_array.data(), 0.0, r);
         for (std::size_t i = 0; i < rows; ++i) {
-            const double z = r[i] + b;
-            total += scalar_loss_and_residual(z, y_array.data()[first + i], r[i]);
+            out.total += scalar_loss_and_residual(r[i] + b, y_array.data()[first + i], r[i]);
             r[i] *= scale_;
-            unit_grad_b_ += r[i];
+            out.grad_b += r[i];
         }
-        blas::gemv(true, rows, n, 1.0, X_block, n, r, 1.0, unit_grad_w_.data());
+        blas::gemv(true, rows, n, 1.0, X_block, n, r, 1.0, out.grad_w.data());
     }
 }
 

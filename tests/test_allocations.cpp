@@ -8,6 +8,7 @@
 #include <random>
 
 #include "support.hpp"
+#include "xgrad/blas.hpp"
 
 namespace {
 std::atomic<long long> allocations{0};  // operator new calls since start
@@ -109,6 +110,21 @@ TEST(Allocations, ReplayedLogisticStepAllocatesNothing) {
             EXPECT_TRUE(std::isfinite(step.tape.output().item()));
         }
     }
+}
+
+TEST(Allocations, ReplayedStepSplitBetweenThreadsAllocatesNothing) {
+    // Large enough for the fused kernel to hand half of the rows to a worker thread.
+    const int threads_before = blas_threads();
+    if (!set_blas_threads(2)) GTEST_SKIP() << "the BLAS does not take a thread count";
+    std::mt19937_64 rng(71);
+    LogisticStep step = build(20000, 20, Loss::bce_with_logits, rng);
+    const array batches = random_array(rng, {2, 20000, 20});
+    train_steps(step, batches, 2);  // first runs start the worker and size the buffers
+    const long long before = allocations.load();
+    train_steps(step, batches, 10);
+    EXPECT_EQ(allocations.load() - before, 0);
+    EXPECT_EQ(step.tape.fused(), 1u);
+    set_blas_threads(threads_before > 0 ? threads_before : 1);
 }
 
 TEST(Allocations, ReplayedMatrixProductsAndBroadcastsAllocateNothing) {

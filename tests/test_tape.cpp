@@ -4,6 +4,7 @@
 #include <random>
 
 #include "support.hpp"
+#include "xgrad/blas.hpp"
 
 namespace xgrad {
 namespace {
@@ -92,6 +93,37 @@ TEST(Tape, FusionCoversBiasFirstVectorBiasAndDataGradients) {
         EXPECT_EQ(fused.grad().shape(), plain.grad().shape());
         EXPECT_LE(max_relative_error(fused.grad(), plain.grad(), 1e-12), 1e-13);
     }
+}
+
+TEST(Tape, FusedReplaySplitsLargeProblemsBetweenThreads) {
+    // Enough rows for the kernel to split them between two threads (one part per 2^17 elements
+    // of X at least): the parts' sums agree with one thread's and with the unfused graph.
+    const int threads_before = blas_threads();
+    if (!set_blas_threads(2)) GTEST_SKIP() << "the BLAS does not take a thread count";
+    std::mt19937_64 rng(47);
+    const array X0 = random_array(rng, {30001, 20});
+    const array y0 = xt::round(random_array(rng, {30001}, 0.0, 1.0));
+    const array w0 = random_array(rng, {20}, -0.2, 0.2);
+    auto step = [&](bool hold_logits) {
+        Var w = parameter(w0);
+        Var b = parameter(0.1);
+        Var logits = matmul(constant(X0), w) + b;
+        Tape tape(bce_with_logits(logits, constant(y0)));
+        if (!hold_logits) logits = Var();
+        tape.forward();
+        tape.backward();
+        EXPECT_EQ(tape.fused(), hold_logits ? 0u : 1u);
+        return std::pair{tape.output().item(), array(w.grad())};
+    };
+    const auto [two_threads_loss, two_threads_grad] = step(false);
+    const auto [plain_loss, plain_grad] = step(true);
+    set_blas_threads(1);
+    const auto [one_thread_loss, one_thread_grad] = step(false);
+    set_blas_threads(threads_before > 0 ? threads_before : 1);
+    EXPECT_LE(relative_error(two_threads_loss, plain_loss), 1e-14);
+    EXPECT_LE(relative_error(one_thread_loss, plain_loss), 1e-14);
+    EXPECT_LE(max_relative_error(two_threads_grad, plain_grad, 1e-12), 1e-12);
+    EXPECT_LE(max_relative_error(one_thread_grad, plain_grad, 1e-12), 1e-12);
 }
 
 TEST(Tape, HeldIntermediatesAreNotFusedAway) {
