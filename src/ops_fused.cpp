@@ -27,11 +27,11 @@ bool LinearBceKernel::fits(const array& X, const array& w, const array& b, const
 
 double LinearBceKernel::forward(const array& X, const array& w, double b, const array& y,
                                 double scale) {
-    const std::size_t m = X.shape()[0];
     const std::size_t n = X.shape()[1];
     scale_ = scale;
     unit_grad_w_.resize(shape_type{n});
 #if XGRAD_USE_XSIMD
+    const std::size_t m = X.shape()[0];
     // Large problems split their rows between the cores the BLAS may use; each part sums into
     // its own Partial, added up in a fixed order (the same threads give the same bits).
     const std::size_t parts = parallel_parts(m * n, min_work_per_part);

@@ -26,7 +26,8 @@ Var cross_entropy(const Var& logits, const Var& class_indices, reduction how = r
 
 /// @brief bce_with_logits(matmul(X, w) + b, y), fused: one pass over X (by blocks of rows that
 /// stay in cache) makes the loss and the gradients for w and b, where the separate ops read X
-/// twice. X (m, n), w (n,), b one number, y (m,); mean or sum.
+/// twice. X (m, n), w (n,), b one number, y (m,); mean or sum. A Tape replays the separate ops
+/// this way by itself when no one holds their intermediate results (see Tape).
 Var linear_bce_with_logits(const Var& X, const Var& w, const Var& b, const Var& y,
                            reduction how = reduction::mean);
 
