@@ -179,6 +179,7 @@ void block_transposed_product(const double* X, std::size_t rows, std::size_t n, 
 
 /// @brief Rows per block: about 32 KB of X, a whole number of batches, at most block_rows.
 std::size_t LinearBceKernel::block_for(std::size_t n) {
+    if (n == 0) return block_rows;  // no features: z = b on every row
     return std::clamp((l1_bytes / (8 * n)) / lanes * lanes, lanes, block_rows);
 }
 

@@ -126,6 +126,22 @@ TEST(Tape, FusedReplaySplitsLargeProblemsBetweenThreads) {
     EXPECT_LE(max_relative_error(one_thread_grad, plain_grad, 1e-12), 1e-12);
 }
 
+TEST(Tape, FusedReplayTakesAMatrixWithoutColumns) {
+    // X (m, 0): every logit is b, so the loss is softplus(b) − b·ȳ and dL/db = σ(b) − ȳ.
+    Var X = constant(xt::zeros<double>({5, 0}));
+    Var y = constant(array{1.0, 0.0, 1.0, 1.0, 0.0});
+    Var w = parameter(xt::zeros<double>({0}));
+    Var b = parameter(0.5);
+    Tape tape(bce_with_logits(matmul(X, w) + b, y));
+    tape.forward();
+    tape.backward();
+    EXPECT_EQ(tape.fused(), 1u);
+    const double sigmoid_b = 1.0 / (1.0 + std::exp(-0.5));
+    EXPECT_NEAR(tape.output().item(), std::log1p(std::exp(0.5)) - 0.5 * 0.6, 1e-15);
+    EXPECT_NEAR(b.grad()(), sigmoid_b - 0.6, 1e-15);
+    EXPECT_EQ(w.grad().size(), 0u);
+}
+
 TEST(Tape, HeldIntermediatesAreNotFusedAway) {
     std::mt19937_64 rng(41);
     Var X = constant(random_array(rng, {16, 3}));
