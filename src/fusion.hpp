@@ -21,6 +21,8 @@ void bce_with_logits_residual(const double* z, const double* y, std::size_t n, c
 
 /// @brief Whether `node` is matmul(X, w) for a matrix X and a vector w, neither transposed.
 bool is_matrix_vector_product(const Node& node);
+/// @brief The input z when x is sigmoid(z), else null (the stable rewrites of log and BCE).
+const std::shared_ptr<Node>* sigmoid_input(const Node& x);
 /// @brief Whether `node` is a + b with two node operands.
 bool is_sum_of_two_nodes(const Node& node);
 

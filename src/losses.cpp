@@ -156,6 +156,11 @@ class BceWithLogitsNode final : public detail::Node {
 
 Var binary_cross_entropy(const Var& probabilities, const Var& targets, reduction how) {
     require_same_shape("binary_cross_entropy", "probabilities", probabilities, "targets", targets);
+    // BCE of σ(z) is BCE with logits z: the same value and gradient in one stable node (σ(z)
+    // itself was never in the loss's graph: log(σ(z)) and log(1 − σ(z)) are rewritten anyway).
+    if (const auto* z = detail::sigmoid_input(probabilities.node())) {
+        return bce_with_logits(Var(*z), targets, how);
+    }
     const Var& p = probabilities;
     const Var& y = targets;
     return -reduce(y * log(p) + (1.0 - y) * log(1.0 - p), how);

@@ -495,13 +495,12 @@ Var binary(double a, const Var& b) {
         std::make_shared<BinaryNode<Rule, true, false>>(std::initializer_list<const Var*>{&b}, a));
 }
 
-/// @brief The input z when x is sigmoid(z), else null.
+}  // namespace
+
 const std::shared_ptr<Node>* sigmoid_input(const Node& x) {
     if (dynamic_cast<const UnaryNode<rules::sigmoid>*>(&x) == nullptr) return nullptr;
     return &x.input_ptr(0);
 }
-
-}  // namespace
 
 bool is_sum_of_two_nodes(const Node& node) {
     return dynamic_cast<const BinaryNode<rules::add, false, false>*>(&node) != nullptr;

@@ -66,7 +66,7 @@ TEST(Losses, GraphBceOnSigmoidIsStableAtHugeLogits) {
     // log(σ(z)) and log(1 − σ(z)) are rewritten to their stable forms: no inf, no NaN.
     Var z = parameter({1000.0, -1000.0, 1000.0, -1000.0, 2.0});
     Var y = constant({1.0, 0.0, 0.0, 1.0, 1.0});
-    Var loss = binary_cross_entropy(sigmoid(z), y);
+    Var loss = -mean(y * log(sigmoid(z)) + (1.0 - y) * log(1.0 - sigmoid(z)));  // written out
     Var fused = bce_with_logits(z, y);
     EXPECT_TRUE(std::isfinite(loss.item()));
     EXPECT_LE(testing::relative_error(loss.item(), fused.item()), 1e-14);
@@ -75,6 +75,19 @@ TEST(Losses, GraphBceOnSigmoidIsStableAtHugeLogits) {
     z.zero_grad();
     fused.backward();
     EXPECT_LE(testing::max_relative_error(graph_grad, z.grad(), 1e-300), 1e-14);
+}
+
+TEST(Losses, BinaryCrossEntropyOfSigmoidIsBceWithLogits) {
+    std::mt19937_64 rng(29);
+    Var z = parameter(random_array(rng, {6}, -30.0, 30.0));
+    Var y = constant({1.0, 0.0, 1.0, 1.0, 0.0, 0.0});
+    for (reduction how : {reduction::mean, reduction::sum, reduction::none}) {
+        Var loss = binary_cross_entropy(sigmoid(z), y, how);
+        EXPECT_STREQ(loss.op_name(), "bce_with_logits");
+        EXPECT_EQ(loss.value(), bce_with_logits(z, y, how).value());
+    }
+    // Probabilities that do not come from sigmoid keep the composed graph.
+    EXPECT_STREQ(binary_cross_entropy(constant({0.3, 0.6}), constant({0.0, 1.0})).op_name(), "neg");
 }
 
 TEST(Losses, LogOfSigmoidIsRewritten) {

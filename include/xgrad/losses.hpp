@@ -12,7 +12,8 @@ namespace xgrad {
 enum class reduction { mean, sum, none };
 
 /// @brief Binary cross-entropy on probabilities, -[y log p + (1 - y) log(1 - p)], built from
-/// log, mul, sub and mean nodes. When p is a sigmoid node the logs are computed stably.
+/// log, mul, sub and mean nodes. When p is sigmoid(z) it is bce_with_logits(z, y): the same
+/// value and gradient, computed stably in one node.
 Var binary_cross_entropy(const Var& probabilities, const Var& targets,
                          reduction how = reduction::mean);
 
