@@ -13,25 +13,10 @@ namespace xgrad::data {
 
 namespace {
 
-std::vector<std::string> split_fields(const std::string& line) {
-    std::vector<std::string> fields;
-    std::string field;
-    for (char c : line) {
-        if (c == ',') {
-            fields.push_back(field);
-            field.clear();
-        } else {
-            field += c;
-        }
-    }
-    fields.push_back(field);
-    return fields;
-}
-
 std::string trim(const std::string& s) {
-    const auto first = s.find_first_not_of(" \t\r\"");
+    const auto first = s.find_first_not_of(" \t\r");
     if (first == std::string::npos) return "";
-    const auto last = s.find_last_not_of(" \t\r\"");
+    const auto last = s.find_last_not_of(" \t\r");
     return s.substr(first, last - first + 1);
 }
 
@@ -40,6 +25,49 @@ std::string trim(const std::string& s) {
     std::string where = path + ":" + std::to_string(line);
     if (column > 0) where += ":" + std::to_string(column);
     throw csv_error(where + ": " + what);
+}
+
+/// @brief The fields of one line, RFC 4180 style: a field in double quotes may hold commas and
+/// doubled quotes ("" for "), and spaces around it are dropped. A quoted field may not span lines.
+std::vector<std::string> split_fields(const std::string& line, const std::string& path,
+                                      std::size_t line_number) {
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    std::vector<std::string> fields;
+    const std::size_t n = line.size();
+    std::size_t i = 0;
+    for (;;) {
+        const std::size_t column = fields.size() + 1;
+        std::size_t start = i;
+        while (start < n && is_space(line[start])) ++start;
+        std::string field;
+        if (start < n && line[start] == '"') {
+            for (i = start + 1;; ++i) {
+                if (i >= n)
+                    fail(path, line_number, column, "quoted field is not closed on its line");
+                if (line[i] != '"') {
+                    field += line[i];
+                } else if (i + 1 < n && line[i + 1] == '"') {
+                    field += '"';
+                    ++i;
+                } else {
+                    ++i;
+                    break;
+                }
+            }
+            while (i < n && is_space(line[i])) ++i;
+            if (i < n && line[i] != ',') {
+                fail(path, line_number, column,
+                     "'" + std::string(1, line[i]) + "' after the closing quote");
+            }
+        } else {
+            const std::size_t comma = std::min(line.find(',', i), n);
+            field = line.substr(i, comma - i);
+            i = comma;
+        }
+        fields.push_back(std::move(field));
+        if (i >= n) return fields;
+        ++i;  // past the comma
+    }
 }
 
 std::size_t column_index(const std::vector<std::string>& header, const std::string& name,
@@ -67,7 +95,7 @@ Dataset read_table(const std::string& path, const std::string* label_column,
     if (!std::getline(in, line) || trim(line).empty()) {
         fail(path, 1, 0, "empty file, expected a header row");
     }
-    std::vector<std::string> header = split_fields(line);
+    std::vector<std::string> header = split_fields(line, path, 1);
     for (auto& h : header) h = trim(h);
     if (label_column != nullptr && header.size() < 2) {
         fail(path, 1, 0, "need at least one feature column and a label column");
@@ -102,7 +130,7 @@ Dataset read_table(const std::string& path, const std::string* label_column,
     while (std::getline(in, line)) {
         ++line_number;
         if (trim(line).empty()) continue;  // blank lines (e.g. a trailing newline) carry no row
-        const std::vector<std::string> fields = split_fields(line);
+        const std::vector<std::string> fields = split_fields(line, path, line_number);
         if (fields.size() != header.size()) {
             fail(path, line_number, 0,
                  "ragged row: " + std::to_string(fields.size()) + " fields, the header has " +

@@ -89,7 +89,12 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
 
     if (options.optimizer == "lbfgs" || options.optimizer == "newton") {
         const Var full = objective(constant(X), constant(y));
-        const solvers::StopOptions stop{options.epochs, 1e-10};
+        solvers::StopOptions stop(options.epochs, 1e-10);
+        if (options.on_epoch) {  // one report per iteration, as if each were an epoch
+            stop.on_iteration = [&options](std::size_t iteration, double f, double) {
+                if (iteration > 0) options.on_epoch({iteration - 1, options.epochs, f, NAN, NAN});
+            };
+        }
         solvers::LbfgsOptions lbfgs_options;
         lbfgs_options.stop = stop;
         const solvers::SolveResult result = options.optimizer == "lbfgs"

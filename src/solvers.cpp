@@ -96,6 +96,7 @@ class Problem {
             std::chrono::duration<double>(clock::now() - start_).count());
         result_.iterations = result_.objective_history.size() - 1;
         result_.converged = g < stop.gradient_tolerance;
+        if (stop.on_iteration) stop.on_iteration(result_.iterations, f, g);
         return result_.converged;
     }
 

@@ -52,6 +52,36 @@ TEST(Csv, ToleratesWindowsLineEndingsAndTrailingBlankLines) {
     EXPECT_EQ(d.features, testing::column({1.5, -2000.0}));
 }
 
+TEST(Csv, ReadsQuotedFields) {
+    // RFC 4180 quoting: commas and doubled quotes inside quotes, quoted numbers, spaces around.
+    TempCsv f(
+        "\"size, m²\",\"the \"\"best\"\" one\",note,label\n"
+        "\"1.5\",2,\"a, b\",1\n"
+        " \"3\" ,4,\"\",0\n");
+    const data::Dataset d = read_csv(f.path(), "label", {"size, m²", "the \"best\" one"});
+    EXPECT_EQ(d.feature_names, (std::vector<std::string>{"size, m²", "the \"best\" one"}));
+    EXPECT_EQ(d.features, (array{{1.5, 2.0}, {3.0, 4.0}}));
+    EXPECT_EQ(d.labels, (array{1.0, 0.0}));
+}
+
+TEST(Csv, BadQuotingIsReportedWhereItHappens) {
+    {
+        TempCsv f("x,y\n1,\"2\n");
+        XGRAD_EXPECT_THROW_WITH(read_csv(f.path()), csv_error,
+                                f.path() + ":2:2: quoted field is not closed on its line");
+    }
+    {
+        TempCsv f("x,y\n1,\"2\"3\n");
+        XGRAD_EXPECT_THROW_WITH(read_csv(f.path()), csv_error,
+                                f.path() + ":2:2: '3' after the closing quote");
+    }
+    {
+        TempCsv f("x,y\n\"\",1\n");
+        XGRAD_EXPECT_THROW_WITH(read_csv(f.path()), csv_error,
+                                f.path() + ":2:1: empty cell in column 'x'");
+    }
+}
+
 TEST(Csv, ErrorsNameFileLineAndColumn) {
     {
         TempCsv f("x,y\n1,0\n2,abc\n");

@@ -124,6 +124,27 @@ TEST(Regularization, EarlyStoppingKeepsTheBestValidationLoss) {
     EXPECT_DOUBLE_EQ(model.loss_on(options.validation_X, options.validation_y), best);  // restored
 }
 
+TEST(Regularization, SolversReportEachIterationAsAnEpoch) {
+    const Data d = breast_cancer();
+    for (const char* name : {"lbfgs", "newton"}) {
+        SCOPED_TRACE(name);
+        models::LogisticRegression model;
+        models::TrainOptions options(0.1, 200);
+        options.optimizer = name;
+        options.l2 = 1.0;
+        std::vector<double> losses;
+        options.on_epoch = [&losses](const models::EpochReport& r) {
+            EXPECT_EQ(r.epoch, losses.size());
+            EXPECT_EQ(r.epochs, 200u);
+            losses.push_back(r.train_loss);
+        };
+        model.fit(d.X, d.y, options);
+        const std::vector<double>& history = model.loss_history();  // starts at the start point
+        ASSERT_EQ(losses.size() + 1, history.size());
+        EXPECT_TRUE(std::equal(losses.begin(), losses.end(), history.begin() + 1));
+    }
+}
+
 TEST(Regularization, EveryOptimizerTrains) {
     const Data d = breast_cancer();
     for (const char* name :

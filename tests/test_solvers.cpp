@@ -74,6 +74,21 @@ TEST(Solvers, LbfgsReachesTheDefaultToleranceFromRandomStarts) {
     }
 }
 
+TEST(Solvers, ReportEveryIterate) {
+    BreastCancerProblem p = breast_cancer_problem();
+    std::vector<double> objectives, norms;
+    solvers::LbfgsOptions options;
+    options.stop.on_iteration = [&](std::size_t iteration, double f, double g) {
+        EXPECT_EQ(iteration, objectives.size());
+        objectives.push_back(f);
+        norms.push_back(g);
+    };
+    const solvers::SolveResult r = solvers::lbfgs(p.objective, {p.w, p.b}, options);
+    EXPECT_EQ(objectives, r.objective_history);  // the start, then one per iteration
+    EXPECT_EQ(norms, r.gradient_norm_history);
+    EXPECT_EQ(objectives.size(), r.iterations + 1);
+}
+
 TEST(Solvers, LbfgsSolvesRosenbrock) {
     Var x = parameter(-1.2);
     Var y = parameter(1.0);

@@ -66,10 +66,12 @@ struct TrainArguments {
     bool quiet = false;
 };
 
-/// @brief Epoch progress: a redrawn bar on a terminal, a few plain lines otherwise.
+/// @brief Epoch (or solver iteration) progress: a redrawn bar on a terminal, a few plain lines
+/// otherwise.
 class Progress {
   public:
-    explicit Progress(bool quiet) : quiet_(quiet), terminal_(::isatty(STDOUT_FILENO) == 1) {}
+    Progress(bool quiet, std::string unit)
+        : quiet_(quiet), terminal_(::isatty(STDOUT_FILENO) == 1), unit_(std::move(unit)) {}
 
     void operator()(const xgrad::models::EpochReport& r) {
         if (quiet_) return;
@@ -82,15 +84,15 @@ class Progress {
             const int width = 30;
             const int done = static_cast<int>(width * static_cast<double>(r.epoch + 1) /
                                               static_cast<double>(r.epochs));
-            fmt::print("\r[{}{}] epoch {}/{}  loss {:.6f}{}  ETA {:.1f}s   ",
-                       std::string(done, '='), std::string(width - done, ' '), r.epoch + 1,
-                       r.epochs, r.train_loss, validation, eta);
+            fmt::print("\r[{}{}] {} {}/{}  loss {:.6f}{}  ETA {:.1f}s   ", std::string(done, '='),
+                       std::string(width - done, ' '), unit_, r.epoch + 1, r.epochs, r.train_loss,
+                       validation, eta);
             std::fflush(stdout);
             drew_ = true;
         } else {
             const std::size_t every = std::max<std::size_t>(1, r.epochs / 10);
             if ((r.epoch + 1) % every == 0 || r.epoch == 0) {
-                fmt::print("epoch {}/{} loss {:.6f}{}\n", r.epoch + 1, r.epochs, r.train_loss,
+                fmt::print("{} {}/{} loss {:.6f}{}\n", unit_, r.epoch + 1, r.epochs, r.train_loss,
                            validation);
             }
         }
@@ -104,6 +106,7 @@ class Progress {
     using clock = std::chrono::steady_clock;
     bool quiet_;
     bool terminal_;
+    std::string unit_;
     bool drew_ = false;
     clock::time_point start_ = clock::now();
 };
@@ -238,7 +241,8 @@ int train(const TrainArguments& a) {
         options.validation_X = prepare(fit_split.X_test);
         options.validation_y = fit_split.y_test;
     }
-    Progress progress(a.quiet);
+    const bool solver = a.optimizer == "lbfgs" || a.optimizer == "newton";
+    Progress progress(a.quiet, solver ? "iteration" : "epoch");
     options.on_epoch = [&progress](const xgrad::models::EpochReport& r) { progress(r); };
 
     std::unique_ptr<xgrad::models::LinearModel> model;
@@ -275,8 +279,10 @@ int train(const TrainArguments& a) {
                             {"seed", std::to_string(a.seed)}};
 
     if (!a.quiet) {
-        fmt::print("final training objective {:.12g} after {} epochs\n",
-                   model->loss_history().back(), model->loss_history().size());
+        // A solver's history starts with the objective at the starting point.
+        const std::size_t steps = model->loss_history().size() - (solver ? 1 : 0);
+        fmt::print("final training objective {:.12g} after {} {}s\n", model->loss_history().back(),
+                   steps, solver ? "iteration" : "epoch");
         auto report = [&](const char* title, const array& X, const array& y) {
             if (logistic) {
                 print_classification_report(title, file.predict(X), y);

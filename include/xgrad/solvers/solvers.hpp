@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "xgrad/var.hpp"
@@ -12,8 +13,14 @@ namespace xgrad::solvers {
 
 /// @brief When to stop: ‖∇f‖₂ below the tolerance, or the iteration budget spent.
 struct StopOptions {
-    std::size_t max_iterations = 100;
-    double gradient_tolerance = 1e-10;
+    StopOptions(std::size_t max_iterations_ = 100, double gradient_tolerance_ = 1e-10)
+        : max_iterations(max_iterations_), gradient_tolerance(gradient_tolerance_) {}
+
+    std::size_t max_iterations;
+    double gradient_tolerance;
+    /// @brief Called at the start (iteration 0) and after every iteration with f and ‖∇f‖₂,
+    /// e.g. for a progress display.
+    std::function<void(std::size_t iteration, double objective, double gradient_norm)> on_iteration;
 };
 
 /// @brief Settings of L-BFGS.
