@@ -74,7 +74,7 @@ bool moons(const std::string& out_dir) {
     std::printf("  2-16-16-1 MLP (ReLU, Adam, b=32): test accuracy %.1f %%\n", 100.0 * mlp);
 
     auto panel = [&](const std::string& title, std::function<double(double, double)> p) {
-        xgrad::plot::DecisionPanel d{title, {}, {}, {}, std::move(p)};
+        xgrad::plot::DecisionPanel d{title, {}, {}, {}, std::move(p), "x₁", "x₂"};
         for (std::size_t i = 0; i < split.y_test.size(); ++i) {
             d.x.push_back(split.X_test(i, 0));
             d.y.push_back(split.X_test(i, 1));

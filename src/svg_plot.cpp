@@ -200,10 +200,13 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& 
 std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const std::string& title,
                                  int grid) {
     const double size = 400.0;
-    const double margin = 40.0;
+    const double left_pad = 70.0;  // y tick labels and the y feature name
+    const double right_pad = 20.0;
     const double top = 60.0;
-    const double width = margin + static_cast<double>(panels.size()) * (size + margin);
-    const double height = top + size + margin;
+    const double bottom_pad = 55.0;  // x tick labels and the x feature name
+    const double panel_width = left_pad + size + right_pad;
+    const double width = static_cast<double>(panels.size()) * panel_width;
+    const double height = top + size + bottom_pad;
     std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + number(width) +
                       "\" height=\"" + number(height) +
                       "\" font-family=\"sans-serif\" font-size=\"13\">\n"
@@ -218,7 +221,7 @@ std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const
         }
         const Axis ax = make_axis(panel.x, false, 0.0, size);
         const Axis ay = make_axis(panel.y, false, size, 0.0);
-        const double left = margin + static_cast<double>(k) * (size + margin);
+        const double left = static_cast<double>(k) * panel_width + left_pad;
         svg += "<g transform=\"translate(" + number(left) + "," + number(top) + ")\">\n";
         svg += "<text x=\"" + number(size / 2) + "\" y=\"-8\" text-anchor=\"middle\">" +
                escape(panel.title) + "</text>\n";
@@ -249,7 +252,27 @@ std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const
                    "\" stroke=\"white\" stroke-width=\"0.5\"/>\n";
         }
         svg += "<rect width=\"" + number(size) + "\" height=\"" + number(size) +
-               "\" fill=\"none\" stroke=\"black\"/>\n</g>\n";
+               "\" fill=\"none\" stroke=\"black\"/>\n";
+        for (double t : ax.ticks()) {  // ticks point outwards, labels beyond them
+            const std::string px = number(ax.map(t));
+            svg += "<line x1=\"" + px + "\" y1=\"" + number(size) + "\" x2=\"" + px + "\" y2=\"" +
+                   number(size + 5) + "\" stroke=\"black\"/>\n";
+            svg += "<text x=\"" + px + "\" y=\"" + number(size + 19) +
+                   "\" text-anchor=\"middle\">" + tick_label(t, false) + "</text>\n";
+        }
+        for (double t : ay.ticks()) {
+            const std::string py = number(ay.map(t));
+            svg +=
+                "<line x1=\"-5\" y1=\"" + py + "\" x2=\"0\" y2=\"" + py + "\" stroke=\"black\"/>\n";
+            svg += "<text x=\"-8\" y=\"" + py +
+                   "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + tick_label(t, false) +
+                   "</text>\n";
+        }
+        svg += "<text x=\"" + number(size / 2) + "\" y=\"" + number(size + 42) +
+               "\" text-anchor=\"middle\">" + escape(panel.x_label) + "</text>\n";
+        svg += "<text transform=\"translate(-52," + number(size / 2) +
+               ") rotate(-90)\" text-anchor=\"middle\">" + escape(panel.y_label) + "</text>\n";
+        svg += "</g>\n";
     }
     return svg + "</svg>\n";
 }

@@ -192,10 +192,15 @@ void write_plots(const std::string& dir, const xgrad::models::LinearModel& model
                  480}));
         written.push_back(dir + "/roc.svg");
         if (shown.features.shape()[1] == 2) {
-            xgrad::plot::DecisionPanel panel{
-                "P(" + shown.label_name + " = 1)", {}, {}, {}, [&file](double a, double b) {
-                    return file.predict(array{{a, b}})(0);
-                }};
+            xgrad::plot::DecisionPanel panel{"P(" + shown.label_name + " = 1)",
+                                             {},
+                                             {},
+                                             {},
+                                             [&file](double a, double b) {
+                                                 return file.predict(array{{a, b}})(0);
+                                             },
+                                             shown.feature_names[0],
+                                             shown.feature_names[1]};
             for (std::size_t i = 0; i < shown.labels.size(); ++i) {
                 panel.x.push_back(shown.features(i, 0));
                 panel.y.push_back(shown.features(i, 1));

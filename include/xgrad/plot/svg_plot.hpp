@@ -38,10 +38,13 @@ struct DecisionPanel {
     std::vector<double> y;
     std::vector<double> labels;  ///< 0 or 1
     std::function<double(double, double)> probability;
+    std::string x_label;  ///< names of the two features, under and beside the axes
+    std::string y_label;
 };
 
 /// @brief Panels side by side in one SVG: background tinted by P(class 1) (blue for 0, red for
-/// 1, white at 0.5, where the decision boundary runs), points coloured by their label.
+/// 1, white at 0.5, where the decision boundary runs), points coloured by their label, ticks and
+/// feature names on both axes.
 std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const std::string& title,
                                  int grid = 90);
 
