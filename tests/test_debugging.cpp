@@ -1,6 +1,7 @@
 /***************************************************************************
  * xgrad: anomaly mode, graph export, SVG plots and atomic writes           *
  ***************************************************************************/
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,24 @@ TEST(SvgPlot, DrawsSeriesAndEscapesText) {
     EXPECT_EQ(polylines, 2u);
     EXPECT_NE(svg.find("1e-5"), std::string::npos);  // decade ticks on a log axis
     EXPECT_THROW(plot::line_plot_svg({{"bad", {1.0}, {}, false}}, {}), std::invalid_argument);
+}
+
+TEST(SvgPlot, DecisionRegionsHaveTicksAndFeatureNames) {
+    plot::DecisionPanel panel{"P(y = 1)",
+                              {0.0, 1.0, 2.0},
+                              {10.0, 20.0, 30.0},
+                              {0.0, 1.0, 1.0},
+                              [](double a, double) { return a > 1.0 ? 0.9 : 0.1; },
+                              "length <cm>",
+                              "width"};
+    const std::string svg = plot::decision_regions_svg({panel}, "regions", 10);
+    EXPECT_NE(svg.find("length &lt;cm&gt;</text>"), std::string::npos);
+    EXPECT_NE(svg.find("rotate(-90)\" text-anchor=\"middle\">width</text>"), std::string::npos);
+    EXPECT_NE(svg.find(">1</text>"), std::string::npos);       // an x tick
+    EXPECT_NE(svg.find(">20</text>"), std::string::npos);      // a y tick
+    EXPECT_GT(std::count(svg.begin(), svg.end(), '\n'), 100);  // the 10×10 grid is drawn
+    panel.labels.pop_back();
+    EXPECT_THROW(plot::decision_regions_svg({panel}, "bad"), std::invalid_argument);
 }
 
 TEST(AtomicWrite, WritesWholeFilesAndReportsFailures) {
