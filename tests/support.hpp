@@ -24,6 +24,11 @@ inline array random_array(std::mt19937_64& rng, const shape_type& shape, double 
     return a;
 }
 
+/// @brief m labels, each 0 or 1 with probability ½ (the rounded uniform draws of random_array).
+inline array random_labels(std::mt19937_64& rng, std::size_t m) {
+    return xt::round(random_array(rng, {m}, 0.0, 1.0));
+}
+
 /// @brief An (n, 1) matrix: xtensor cannot tell {{1}, {2}} from a nested 1-D list.
 inline array column(std::initializer_list<double> values) {
     array a = array::from_shape({values.size(), std::size_t{1}});

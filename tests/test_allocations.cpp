@@ -58,6 +58,7 @@ namespace xgrad {
 namespace {
 
 using testing::random_array;
+using testing::random_labels;
 
 struct LogisticStep {
     Var X, y, w, b;
@@ -70,7 +71,7 @@ enum class Loss { linear_bce, bce_with_logits, bce_on_sigmoid };
 
 LogisticStep build(std::size_t m, std::size_t n, Loss kind, std::mt19937_64& rng) {
     Var X = constant(random_array(rng, {m, n}));
-    Var y = constant(xt::round(random_array(rng, {m}, 0.0, 1.0)));
+    Var y = constant(random_labels(rng, m));
     Var w = parameter(xt::zeros<double>({n}));
     Var b = parameter(0.0);
     Var z = matmul(X, w) + b;

@@ -10,6 +10,7 @@ namespace xgrad {
 namespace {
 
 using testing::random_array;
+using testing::random_labels;
 
 TEST(Autograd, GradLeavesAccumulatedGradientsAlone) {
     Var x = parameter(3.0);
@@ -86,7 +87,7 @@ TEST(Autograd, LogisticRegressionHessianEqualsAnalytic) {
         for (double lambda : {0.0, 1.0, 7.5}) {
             for (bool fused : {true, false}) {
                 const array X = random_array(rng, {m, n});
-                const array y = xt::round(random_array(rng, {m}, 0.0, 1.0));
+                const array y = random_labels(rng, m);
                 Var w = parameter(random_array(rng, {n}, -0.5, 0.5));
                 Var b = parameter(random_array(rng, {1}, -0.5, 0.5)(0));
                 Var z = matmul(constant(X), w) + b;

@@ -11,13 +11,14 @@ namespace xgrad {
 namespace {
 
 using testing::random_array;
+using testing::random_labels;
 
 const GradcheckOptions strict{1e-6, 1e-7, 1e-5};
 
 TEST(Gradcheck, PassesOnLogisticRegression) {
     std::mt19937_64 rng(83);
     Var X = constant(random_array(rng, {20, 4}));
-    Var y = constant(xt::round(random_array(rng, {20}, 0.0, 1.0)));
+    Var y = constant(random_labels(rng, 20));
     Var w = parameter(random_array(rng, {4}));
     Var b = parameter(0.3);
     const auto f = [&] { return binary_cross_entropy(sigmoid(matmul(X, w) + b), y); };
@@ -136,7 +137,7 @@ TEST(Gradgradcheck, Losses) {
     std::mt19937_64 rng(103);
     Var z = parameter(random_array(rng, {6}, -3.0, 3.0));
     Var soft = parameter(random_array(rng, {6}, 0.1, 0.9));
-    Var y = constant(xt::round(random_array(rng, {6}, 0.0, 1.0)));
+    Var y = constant(random_labels(rng, 6));
     for (reduction how : {reduction::mean, reduction::sum}) {
         EXPECT_TRUE(
             gradgradcheck([&] { return bce_with_logits(z, soft, how); }, {z, soft}, strict).passed);
@@ -161,7 +162,7 @@ TEST(Gradgradcheck, SoftmaxFamilyAndLeakyRelu) {
 TEST(FiniteDifferenceSweep, CentralBeatsForwardAndRoundingWinsAtTinySteps) {
     std::mt19937_64 rng(107);
     Var X = constant(random_array(rng, {30, 3}));
-    Var y = constant(xt::round(random_array(rng, {30}, 0.0, 1.0)));
+    Var y = constant(random_labels(rng, 30));
     Var w = parameter(random_array(rng, {3}));
     const auto rows = finite_difference_sweep([&] { return bce_with_logits(matmul(X, w), y); }, {w},
                                               {1e-1, 1e-3, 1e-5, 1e-8, 1e-13});

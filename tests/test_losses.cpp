@@ -10,6 +10,7 @@ namespace xgrad {
 namespace {
 
 using testing::random_array;
+using testing::random_labels;
 
 TEST(Losses, SigmoidAtHugeLogitsIsFiniteAndExact) {
     Var z = parameter({-1000.0, -40.0, 0.0, 40.0, 1000.0, 1e308});
@@ -41,7 +42,7 @@ TEST(Losses, BceWithLogitsAtHugeLogits) {
 TEST(Losses, BceWithLogitsGradientIsSigmoidMinusTargetOverM) {
     std::mt19937_64 rng(41);
     const array z0 = random_array(rng, {50}, -30.0, 30.0);
-    const array y0 = xt::round(random_array(rng, {50}, 0.0, 1.0));
+    const array y0 = random_labels(rng, 50);
     Var z = parameter(z0);
     Var loss = bce_with_logits(z, constant(y0));
     loss.backward();
@@ -178,7 +179,7 @@ TEST(Losses, FusedLinearBceEqualsTheSeparateOps) {
          {std::pair<std::size_t, std::size_t>{1, 1}, {7, 3}, {511, 4}, {513, 6}, {2000, 30}}) {
         for (reduction how : {reduction::mean, reduction::sum}) {
             const array X0 = random_array(rng, {m, n});
-            const array y0 = xt::round(random_array(rng, {m}, 0.0, 1.0));
+            const array y0 = random_labels(rng, m);
             Var X = constant(X0);
             Var y = constant(y0);
             Var w1 = parameter(random_array(rng, {n}));

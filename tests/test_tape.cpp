@@ -11,6 +11,7 @@ namespace {
 
 using testing::max_relative_error;
 using testing::random_array;
+using testing::random_labels;
 using testing::relative_error;
 
 TEST(Tape, RecordsInCreationOrder) {
@@ -38,7 +39,7 @@ void replay_against_fresh_graph(bool hold_logits, reduction how, double toleranc
     for (int step = 0; step < 5; ++step) {
         // New data and new parameters, as in a training loop.
         X.mutable_value() = random_array(rng, {8, 3});
-        y.mutable_value() = xt::round(random_array(rng, {8}, 0.0, 1.0));
+        y.mutable_value() = random_labels(rng, 8);
         w.mutable_value() = random_array(rng, {3});
         tape.forward();
         zero_grad(std::vector<Var>{w, b});
@@ -71,7 +72,7 @@ TEST(Tape, FusionCoversBiasFirstVectorBiasAndDataGradients) {
     // b + X·w, b of shape (1,), several 512-row blocks, and X and y needing gradients too.
     std::mt19937_64 rng(37);
     const array X0 = random_array(rng, {1300, 4});
-    const array y0 = xt::round(random_array(rng, {1300}, 0.0, 1.0));
+    const array y0 = random_labels(rng, 1300);
     const array w0 = random_array(rng, {4});
     auto build = [&](Var& X, Var& y, Var& w, Var& b) {
         X = parameter(X0);
@@ -102,7 +103,7 @@ TEST(Tape, FusedReplaySplitsLargeProblemsBetweenThreads) {
     if (!set_blas_threads(2)) GTEST_SKIP() << "the BLAS does not take a thread count";
     std::mt19937_64 rng(47);
     const array X0 = random_array(rng, {30001, 20});
-    const array y0 = xt::round(random_array(rng, {30001}, 0.0, 1.0));
+    const array y0 = random_labels(rng, 30001);
     const array w0 = random_array(rng, {20}, -0.2, 0.2);
     auto step = [&](bool hold_logits) {
         Var w = parameter(w0);
@@ -145,7 +146,7 @@ TEST(Tape, FusedReplayTakesAMatrixWithoutColumns) {
 TEST(Tape, HeldIntermediatesAreNotFusedAway) {
     std::mt19937_64 rng(41);
     Var X = constant(random_array(rng, {16, 3}));
-    Var y = constant(xt::round(random_array(rng, {16}, 0.0, 1.0)));
+    Var y = constant(random_labels(rng, 16));
     Var w = parameter(random_array(rng, {3}));
     Var b = parameter(0.0);
     Var product = matmul(X, w);  // the user wants to see this one's gradient
@@ -162,7 +163,7 @@ TEST(Tape, HeldIntermediatesAreNotFusedAway) {
 TEST(Tape, AfterAFusedReplayOtherPassesSeeCurrentValues) {
     std::mt19937_64 rng(43);
     const array X0 = random_array(rng, {20, 3});
-    const array y0 = xt::round(random_array(rng, {20}, 0.0, 1.0));
+    const array y0 = random_labels(rng, 20);
     Var X = constant(X0);
     Var y = constant(y0);
     Var w = parameter(random_array(rng, {3}));
