@@ -5,7 +5,6 @@
 
 #include "fusion.hpp"
 #include "node.hpp"
-#include "stable_math.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad {
