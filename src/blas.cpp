@@ -2,6 +2,7 @@
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
 #include "blas.hpp"
+#include "gemm.hpp"
 
 #include <dlfcn.h>
 
@@ -62,6 +63,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
         }
         return;
     }
+    if (packed_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
     cblas_dgemm(CblasRowMajor, flag(trans_a), flag(trans_b), static_cast<int>(m),
                 static_cast<int>(n), static_cast<int>(k), alpha, a, as_int(lda), b, as_int(ldb),
                 beta, c, as_int(ldc));

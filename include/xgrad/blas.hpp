@@ -11,5 +11,9 @@ int blas_threads();
 /// @brief Sets the BLAS thread count (OpenBLAS only; returns false elsewhere), which the fused
 /// logistic kernel follows too.
 bool set_blas_threads(int threads);
+/// @brief Switches xgrad's own packed matrix product for medium and large matmuls (on by default
+/// in builds with XGRAD_NATIVE, where it is faster than OpenBLAS's); off, every product goes to
+/// the BLAS. Returns whether this build has the packed product.
+bool set_packed_gemm(bool enabled);
 
 }  // namespace xgrad

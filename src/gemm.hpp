@@ -1,0 +1,19 @@
+/***************************************************************************
+ * xgrad: reverse-mode automatic differentiation on xtensor                 *
+ ***************************************************************************/
+// xgrad's own matrix product for medium and large shapes: the BLIS scheme (pack panels of A and
+// B, multiply them in a register tile of the host's SIMD width). OpenBLAS does the rest.
+#pragma once
+
+#include <cstddef>
+
+namespace xgrad::detail {
+
+/// @brief c = alpha op(a) op(b) + beta c, row-major, op(a) m×k and op(b) k×n, when this build
+/// has the packed kernel (XGRAD_NATIVE), it is switched on and the shape is large enough to
+/// gain from it; returns false without touching c otherwise. With beta = 0, c is not read.
+bool packed_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                 double alpha, const double* a, std::size_t lda, const double* b, std::size_t ldb,
+                 double beta, double* c, std::size_t ldc);
+
+}  // namespace xgrad::detail
