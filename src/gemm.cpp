@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <immintrin.h>
+
 #include <xsimd/xsimd.hpp>
 
 #include "parallel.hpp"
@@ -98,9 +100,12 @@ void pack_a(const Operand& a, std::size_t rows, std::size_t depth, double* out) 
         for (std::size_t first = 0; first < rows; first += tile_rows, out += depth * tile_rows) {
             const std::size_t height = std::min(tile_rows, rows - first);
             for (std::size_t r = 0; r < tile_rows; ++r) {
+                if (r >= height) {  // past the last row
+                    for (std::size_t k = 0; k < depth; ++k) out[k * tile_rows + r] = 0.0;
+                    continue;
+                }
                 const double* src = a.data + (first + r) * a.ld;
-                for (std::size_t k = 0; k < depth; ++k)
-                    out[k * tile_rows + r] = r < height ? src[k] : 0.0;
+                for (std::size_t k = 0; k < depth; ++k) out[k * tile_rows + r] = src[k];
             }
         }
         return;
@@ -115,8 +120,10 @@ void pack_a(const Operand& a, std::size_t rows, std::size_t depth, double* out) 
             double* sliver = out + first * depth;
             for (std::size_t k = k0; k < k1; ++k) {
                 const double* src = a.data + k * a.ld + first;
-                if (height == tile_rows) {  // the common case, a copy of fixed length
-                    for (std::size_t r = 0; r < tile_rows; ++r) sliver[k * tile_rows + r] = src[r];
+                if (height == tile_rows) {  // the common case: one masked vector copy
+                    constexpr __mmask8 six = (1u << tile_rows) - 1;
+                    _mm512_mask_storeu_pd(sliver + k * tile_rows, six,
+                                          _mm512_maskz_loadu_pd(six, src));
                 } else {
                     for (std::size_t r = 0; r < tile_rows; ++r)
                         sliver[k * tile_rows + r] = r < height ? src[r] : 0.0;
@@ -133,9 +140,12 @@ void pack_b(const Operand& b, std::size_t depth, std::size_t cols, double* out) 
         const std::size_t width = std::min(tile_cols, cols - first);
         if (b.trans) {
             for (std::size_t c = 0; c < tile_cols; ++c) {
+                if (c >= width) {  // past the last column
+                    for (std::size_t k = 0; k < depth; ++k) out[k * tile_cols + c] = 0.0;
+                    continue;
+                }
                 const double* src = b.data + (first + c) * b.ld;
-                for (std::size_t k = 0; k < depth; ++k)
-                    out[k * tile_cols + c] = c < width ? src[k] : 0.0;
+                for (std::size_t k = 0; k < depth; ++k) out[k * tile_cols + c] = src[k];
             }
         } else if (width == tile_cols) {  // the common case, copies of a fixed length
             for (std::size_t k = 0; k < depth; ++k) {

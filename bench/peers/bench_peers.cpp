@@ -6,6 +6,7 @@
  *                                                                          *
  * Usage: bench_peers [--quick] [--data DIR] | bench_peers --mlp            *
  *        bench_peers --rss M N [--fused-op]                                *
+ *        --blas-gemm: every matmul through OpenBLAS (set_packed_gemm off)  *
  ***************************************************************************/
 #include <sys/resource.h>
 
@@ -304,6 +305,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
         if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc) data_dir = argv[++i];
+        if (std::strcmp(argv[i], "--blas-gemm") == 0) xgrad::set_packed_gemm(false);
         if (std::strcmp(argv[i], "--rss") == 0 && i + 2 < argc) {
             const bool fused_op = i + 3 < argc && std::strcmp(argv[i + 3], "--fused-op") == 0;
             peak_memory(std::stoul(argv[i + 1]), std::stoul(argv[i + 2]), !fused_op);
