@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "../logistic_step.hpp"
+#include "blas.hpp"  // the library's internal product routine, for the hand-written MLP step
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -138,8 +139,9 @@ void logistic_steps(double bandwidth) {
     }
 }
 
-/// @brief The MLP step written out by hand with the BLAS calls the graph makes (two large and
-/// three small dgemm) and plain loops for everything else: the zero-overhead reference.
+/// @brief The MLP step written out by hand with the product calls the graph makes (two large and
+/// three small, through the same routine: xgrad's packed product where it pays, else OpenBLAS
+/// dgemm) and plain loops for everything else: the zero-overhead reference.
 class HandWrittenMlpStep {
   public:
     HandWrittenMlpStep(const array& X, const array& labels, const std::vector<Var>& params)
@@ -159,14 +161,14 @@ class HandWrittenMlpStep {
         double *W1 = params_[0].data(), *b1 = params_[1].data();
         double *W2 = params_[2].data(), *b2 = params_[3].data();
         // forward: z1 = X W1 + b1, a1 = relu(z1) (in place), z2 = a1 W2 + b2
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, hidden, inputs, 1.0, X,
-                    inputs, W1, hidden, 0.0, z1_.data(), hidden);
+        gemm(false, false, batch, hidden, inputs, 1.0, X, inputs, W1, hidden, 0.0, z1_.data(),
+             hidden);
         for (int i = 0; i < batch; ++i) {
             for (int j = 0; j < hidden; ++j)
                 z1_[i * hidden + j] = std::max(z1_[i * hidden + j] + b1[j], 0.0);
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, classes, hidden, 1.0,
-                    z1_.data(), hidden, W2, classes, 0.0, z2_.data(), classes);
+        gemm(false, false, batch, classes, hidden, 1.0, z1_.data(), hidden, W2, classes, 0.0,
+             z2_.data(), classes);
         // loss: mean softmax cross-entropy; dz2 = (softmax − one-hot) / batch, in place
         double loss = 0.0;
         for (int i = 0; i < batch; ++i) {
@@ -182,14 +184,14 @@ class HandWrittenMlpStep {
         }
         // backward: dW2 = a1ᵀ dz2, db2 = Σ dz2, da1 = dz2 W2ᵀ, dz1 = da1 where a1 > 0,
         // dW1 = Xᵀ dz1, db1 = Σ dz1
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hidden, classes, batch, 1.0,
-                    z1_.data(), hidden, z2_.data(), classes, 0.0, grads_[2].data(), classes);
+        gemm(true, false, hidden, classes, batch, 1.0, z1_.data(), hidden, z2_.data(), classes, 0.0,
+             grads_[2].data(), classes);
         column_sums(z2_.data(), classes, grads_[3].data());
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, hidden, classes, 1.0,
-                    z2_.data(), classes, W2, classes, 0.0, dz1_.data(), hidden);
+        gemm(false, true, batch, hidden, classes, 1.0, z2_.data(), classes, W2, classes, 0.0,
+             dz1_.data(), hidden);
         for (int k = 0; k < batch * hidden; ++k) dz1_[k] = z1_[k] > 0.0 ? dz1_[k] : 0.0;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, inputs, hidden, batch, 1.0, X, inputs,
-                    dz1_.data(), hidden, 0.0, grads_[0].data(), hidden);
+        gemm(true, false, inputs, hidden, batch, 1.0, X, inputs, dz1_.data(), hidden, 0.0,
+             grads_[0].data(), hidden);
         column_sums(dz1_.data(), hidden, grads_[1].data());
         for (std::size_t k = 0; k < 4; ++k) {
             double* p = params_[k].data();
@@ -203,6 +205,8 @@ class HandWrittenMlpStep {
     static constexpr double mlp_learning_rate = 0.01;
 
   private:
+    static constexpr auto gemm = xgrad::detail::blas::gemm;
+
     static void column_sums(const double* rows, int width, double* out) {
         std::fill(out, out + width, 0.0);
         for (int i = 0; i < batch; ++i) {
