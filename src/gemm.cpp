@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include <immintrin.h>
@@ -210,27 +211,37 @@ void multiply_tile(std::size_t depth, const double* a, std::size_t a_row_step, c
 }
 
 /// @brief Packing space of the calling thread, kept between calls so that a replayed step does
-/// not allocate.
-struct PackBuffers {
-    std::vector<double, xsimd::aligned_allocator<double, 64>> a, b;
+/// not allocate (an ordinary vector, so that the allocation tests see it).
+class PackBuffer {
+  public:
+    /// @brief Room for `size` doubles from a 64-byte boundary.
+    double* reserve(std::size_t size) {
+        if (size + slack > storage_.size()) storage_.resize(size + slack);
+        const auto address = reinterpret_cast<std::uintptr_t>(storage_.data());
+        return storage_.data() + (64 - address % 64) % 64 / sizeof(double);
+    }
+
+  private:
+    static constexpr std::size_t slack = 64 / sizeof(double);
+    std::vector<double> storage_;
 };
 
 /// @brief The whole product on the calling thread: panels of B (depth × cols), blocks of A (rows ×
 /// depth), and register tiles of C, B's sliver kept in L1 while A's slivers pass by.
 void gemm_serial(const Operand& a, const Operand& b, std::size_t m, std::size_t n, std::size_t k,
                  double alpha, double beta, double* c, std::size_t ldc) {
-    thread_local PackBuffers buffers;
+    thread_local PackBuffer a_buffer, b_buffer;
     const std::size_t depth_step = block_size(k, max_depth, 1);
     const std::size_t row_step = block_size(m, max_block_rows(), tile_rows);
     const std::size_t col_step = block_size(n, max_panel_cols, tile_cols);
-    buffers.a.resize(std::max(buffers.a.size(), depth_step * row_step));
-    buffers.b.resize(std::max(buffers.b.size(), depth_step * col_step));
+    double* const a_packed = a_buffer.reserve(depth_step * row_step);
+    double* const b_packed = b_buffer.reserve(depth_step * col_step);
     for (std::size_t j0 = 0; j0 < n; j0 += col_step) {
         const std::size_t cols = std::min(col_step, n - j0);
         for (std::size_t k0 = 0; k0 < k; k0 += depth_step) {
             const std::size_t depth = std::min(depth_step, k - k0);
             const double block_beta = k0 == 0 ? beta : 1.0;  // later depths add to the first
-            pack_b(b.from(k0, false).from(j0, true), depth, cols, buffers.b.data());
+            pack_b(b.from(k0, false).from(j0, true), depth, cols, b_packed);
             for (std::size_t i0 = 0; i0 < m; i0 += row_step) {
                 const std::size_t rows = std::min(row_step, m - i0);
                 // A not transposed is read in place (its rows are contiguous); only a last,
@@ -238,9 +249,9 @@ void gemm_serial(const Operand& a, const Operand& b, std::size_t m, std::size_t 
                 const Operand block = a.from(i0, false).from(k0, true);
                 const std::size_t in_place = a.trans ? 0 : rows / tile_rows * tile_rows;
                 pack_a(block.from(in_place, false), rows - in_place, depth,
-                       buffers.a.data() + in_place * depth);
+                       a_packed + in_place * depth);
                 for (std::size_t j = 0; j < cols; j += tile_cols) {
-                    const double* b_sliver = buffers.b.data() + j * depth;
+                    const double* b_sliver = b_packed + j * depth;
                     const std::size_t width = std::min(tile_cols, cols - j);
                     for (std::size_t i = 0; i < rows; i += tile_rows) {
                         double* c_tile = c + (i0 + i) * ldc + j0 + j;
@@ -249,9 +260,8 @@ void gemm_serial(const Operand& a, const Operand& b, std::size_t m, std::size_t 
                             multiply_tile<1>(depth, block.data + i * block.ld, block.ld, b_sliver,
                                              alpha, block_beta, c_tile, ldc, height, width);
                         } else {
-                            multiply_tile<tile_rows>(depth, buffers.a.data() + i * depth, 1,
-                                                     b_sliver, alpha, block_beta, c_tile, ldc,
-                                                     height, width);
+                            multiply_tile<tile_rows>(depth, a_packed + i * depth, 1, b_sliver,
+                                                     alpha, block_beta, c_tile, ldc, height, width);
                         }
                     }
                 }

@@ -149,6 +149,38 @@ TEST(Allocations, ReplayedMatrixProductsAndBroadcastsAllocateNothing) {
     EXPECT_EQ(allocations.load() - before, 0);
 }
 
+TEST(Allocations, ReplayedMlpStepAllocatesNothingOnOneOrTwoThreads) {
+    // The MLP of the peer benchmark: its large products go through the packed product, which
+    // keeps its packing space per thread between calls.
+    const int threads_before = blas_threads();
+    std::mt19937_64 rng(73);
+    Var X = constant(random_array(rng, {256, 784}));
+    Var labels = constant(xt::floor(10.0 * random_array(rng, {256}, 0.0, 0.999)));
+    Var W1 = parameter(random_array(rng, {784, 256}, -0.05, 0.05)),
+        b1 = parameter(xt::zeros<double>({256}));
+    Var W2 = parameter(random_array(rng, {256, 10}, -0.1, 0.1)),
+        b2 = parameter(xt::zeros<double>({10}));
+    Tape tape(cross_entropy(matmul(relu(matmul(X, W1) + b1), W2) + b2, labels));
+    const std::vector<Var> params{W1, b1, W2, b2};
+    auto steps = [&](int count) {
+        for (int k = 0; k < count; ++k) {
+            tape.forward();
+            zero_grad(params);
+            tape.backward();
+            for (Var p : params) xt::noalias(p.mutable_value()) -= 0.01 * p.grad();
+        }
+    };
+    for (const int threads : {1, 2}) {
+        if (!set_blas_threads(threads) && threads > 1) continue;
+        steps(2);  // first runs size the gradient and packing buffers (and start a worker)
+        const long long before = allocations.load();
+        steps(5);
+        EXPECT_EQ(allocations.load() - before, 0) << threads << " thread(s)";
+        EXPECT_TRUE(std::isfinite(tape.output().item()));
+    }
+    set_blas_threads(threads_before > 0 ? threads_before : 1);
+}
+
 TEST(Allocations, DroppedMillionNodeGraphLeavesNothing) {
     const long long baseline = live_blocks.load();
     {
