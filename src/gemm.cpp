@@ -227,7 +227,7 @@ class PackBuffer {
 };
 
 /// @brief The whole product on the calling thread: panels of B (depth × cols), blocks of A (rows ×
-/// depth), and register tiles of C, B's sliver kept in L1 while A's slivers pass by.
+/// depth), and register tiles of C; each sliver of B meets every sliver of A of the block in turn.
 void gemm_serial(const Operand& a, const Operand& b, std::size_t m, std::size_t n, std::size_t k,
                  double alpha, double beta, double* c, std::size_t ldc) {
     thread_local PackBuffer a_buffer, b_buffer;
@@ -270,7 +270,7 @@ void gemm_serial(const Operand& a, const Operand& b, std::size_t m, std::size_t 
     }
 }
 
-/// @brief A product split between threads by rows of C, or by columns when C is wider than tall;
+/// @brief A product split between threads by rows or by columns of C (see packed_gemm for which);
 /// each element is summed in the same order whatever the split.
 struct SplitProduct {
     Operand a, b;
