@@ -27,26 +27,37 @@ std::string trim(const std::string& s) {
     throw csv_error(where + ": " + what);
 }
 
-/// @brief The fields of one line, RFC 4180 style: a field in double quotes may hold commas and
-/// doubled quotes ("" for "), and spaces around it are dropped. A quoted field may not span lines.
-std::vector<std::string> split_fields(const std::string& line, const std::string& path,
-                                      std::size_t line_number) {
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+/// @brief One record of the file: its fields and the line each field starts on.
+struct Record {
     std::vector<std::string> fields;
-    const std::size_t n = line.size();
+    std::vector<std::size_t> lines;
+};
+
+/// @brief Splits `text`, which starts on line `first_line`, into fields, RFC 4180 style: a field
+/// in double quotes may hold commas, line breaks and doubled quotes ("" for "), and spaces around
+/// it are dropped. Returns the number (from 1) of a quoted field still open at the end of the
+/// text, after which the caller appends the next line; 0 when the record is complete.
+std::size_t split_record(const std::string& text, std::size_t first_line, const std::string& path,
+                         Record& out) {
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    out.fields.clear();
+    out.lines.clear();
+    const std::size_t n = text.size();
+    std::size_t line = first_line;
     std::size_t i = 0;
     for (;;) {
-        const std::size_t column = fields.size() + 1;
+        const std::size_t column = out.fields.size() + 1;
+        const std::size_t field_line = line;
         std::size_t start = i;
-        while (start < n && is_space(line[start])) ++start;
+        while (start < n && is_space(text[start])) ++start;
         std::string field;
-        if (start < n && line[start] == '"') {
+        if (start < n && text[start] == '"') {
             for (i = start + 1;; ++i) {
-                if (i >= n)
-                    fail(path, line_number, column, "quoted field is not closed on its line");
-                if (line[i] != '"') {
-                    field += line[i];
-                } else if (i + 1 < n && line[i + 1] == '"') {
+                if (i >= n) return column;
+                if (text[i] != '"') {
+                    if (text[i] == '\n') ++line;
+                    field += text[i];
+                } else if (i + 1 < n && text[i + 1] == '"') {
                     field += '"';
                     ++i;
                 } else {
@@ -54,20 +65,44 @@ std::vector<std::string> split_fields(const std::string& line, const std::string
                     break;
                 }
             }
-            while (i < n && is_space(line[i])) ++i;
-            if (i < n && line[i] != ',') {
-                fail(path, line_number, column,
-                     "'" + std::string(1, line[i]) + "' after the closing quote");
+            while (i < n && is_space(text[i])) ++i;
+            if (i < n && text[i] != ',') {
+                fail(path, line, column,
+                     "'" + std::string(1, text[i]) + "' after the closing quote");
             }
         } else {
-            const std::size_t comma = std::min(line.find(',', i), n);
-            field = line.substr(i, comma - i);
+            const std::size_t comma = std::min(text.find(',', i), n);
+            field = text.substr(i, comma - i);
             i = comma;
         }
-        fields.push_back(std::move(field));
-        if (i >= n) return fields;
+        out.fields.push_back(std::move(field));
+        out.lines.push_back(field_line);
+        if (i >= n) return 0;
         ++i;  // past the comma
     }
+}
+
+/// @brief Reads the next record, skipping blank lines; `line_number` is the last line read.
+/// Returns false at the end of the file.
+bool read_record(std::istream& in, const std::string& path, std::size_t& line_number, Record& out) {
+    std::string text;
+    do {
+        if (!std::getline(in, text)) return false;
+        ++line_number;
+    } while (trim(text).empty());  // blank lines (e.g. a trailing newline) carry no record
+    const std::size_t first_line = line_number;
+    std::string next;
+    for (std::size_t open = split_record(text, first_line, path, out); open != 0;
+         open = split_record(text, first_line, path, out)) {
+        if (!std::getline(in, next)) {
+            fail(path, first_line, open, "quoted field is not closed before the end of the file");
+        }
+        ++line_number;
+        if (!text.empty() && text.back() == '\r') text.pop_back();  // a Windows line break
+        text += '\n';
+        text += next;
+    }
+    return true;
 }
 
 std::size_t column_index(const std::vector<std::string>& header, const std::string& name,
@@ -91,11 +126,12 @@ Dataset read_table(const std::string& path, const std::string* label_column,
                    const std::vector<std::string>& feature_columns) {
     std::ifstream in(path);
     if (!in) throw csv_error(path + ": cannot open file");
-    std::string line;
-    if (!std::getline(in, line) || trim(line).empty()) {
+    std::size_t line_number = 0;
+    Record record;
+    if (!read_record(in, path, line_number, record) || record.lines.front() != 1) {
         fail(path, 1, 0, "empty file, expected a header row");
     }
-    std::vector<std::string> header = split_fields(line, path, 1);
+    std::vector<std::string> header = record.fields;
     for (auto& h : header) h = trim(h);
     if (label_column != nullptr && header.size() < 2) {
         fail(path, 1, 0, "need at least one feature column and a label column");
@@ -125,14 +161,11 @@ Dataset read_table(const std::string& path, const std::string* label_column,
     std::vector<double> feature_values;
     std::vector<double> label_values;
     std::vector<double> row(header.size());
-    std::size_t line_number = 1;
     std::size_t rows = 0;
-    while (std::getline(in, line)) {
-        ++line_number;
-        if (trim(line).empty()) continue;  // blank lines (e.g. a trailing newline) carry no row
-        const std::vector<std::string> fields = split_fields(line, path, line_number);
+    while (read_record(in, path, line_number, record)) {
+        const std::vector<std::string>& fields = record.fields;
         if (fields.size() != header.size()) {
-            fail(path, line_number, 0,
+            fail(path, record.lines.front(), 0,
                  "ragged row: " + std::to_string(fields.size()) + " fields, the header has " +
                      std::to_string(header.size()));
         }
@@ -140,15 +173,15 @@ Dataset read_table(const std::string& path, const std::string* label_column,
             if (!used[c]) continue;
             const std::string cell = trim(fields[c]);
             const std::string column = "column '" + header[c] + "'";
-            if (cell.empty()) fail(path, line_number, c + 1, "empty cell in " + column);
+            const std::size_t line = record.lines[c];
+            if (cell.empty()) fail(path, line, c + 1, "empty cell in " + column);
             char* end = nullptr;
             const double v = std::strtod(cell.c_str(), &end);
             if (end != cell.c_str() + cell.size()) {
-                fail(path, line_number, c + 1, "'" + cell + "' in " + column + " is not a number");
+                fail(path, line, c + 1, "'" + cell + "' in " + column + " is not a number");
             }
             if (!std::isfinite(v)) {
-                fail(path, line_number, c + 1,
-                     "'" + cell + "' in " + column + " is not a finite number");
+                fail(path, line, c + 1, "'" + cell + "' in " + column + " is not a finite number");
             }
             row[c] = v;
         }

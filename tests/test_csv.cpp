@@ -64,11 +64,37 @@ TEST(Csv, ReadsQuotedFields) {
     EXPECT_EQ(d.labels, (array{1.0, 0.0}));
 }
 
+TEST(Csv, QuotedFieldsMaySpanLines) {
+    // Quoted fields with line breaks (also Windows ones and a blank line), in the header and in a
+    // column that is not read; errors after them name the line where the cell is.
+    {
+        TempCsv f(
+            "\"x\nin m\",note,label\n"
+            "1.5,\"first line\r\nsecond, with a comma\n\nafter a blank line\",1\n"
+            "2.5,plain,0\n");
+        const data::Dataset d = read_csv(f.path(), "label", {"x\nin m"});
+        EXPECT_EQ(d.feature_names, (std::vector<std::string>{"x\nin m"}));
+        EXPECT_EQ(d.features, testing::column({1.5, 2.5}));
+        EXPECT_EQ(d.labels, (array{1.0, 0.0}));
+    }
+    {
+        TempCsv f("x,note,label\n1,\"two\nlines\",abc\n");
+        XGRAD_EXPECT_THROW_WITH(read_csv(f.path(), "label", {"x"}), csv_error,
+                                f.path() + ":3:3: 'abc' in column 'label' is not a number");
+    }
+    {
+        TempCsv f("x,label\n1,\"two\nlines\",0\n");
+        XGRAD_EXPECT_THROW_WITH(read_csv(f.path(), "label", {"x"}), csv_error,
+                                f.path() + ":2: ragged row: 3 fields, the header has 2");
+    }
+}
+
 TEST(Csv, BadQuotingIsReportedWhereItHappens) {
     {
-        TempCsv f("x,y\n1,\"2\n");
-        XGRAD_EXPECT_THROW_WITH(read_csv(f.path()), csv_error,
-                                f.path() + ":2:2: quoted field is not closed on its line");
+        TempCsv f("x,y\n1,\"2\n3,4\n");
+        XGRAD_EXPECT_THROW_WITH(
+            read_csv(f.path()), csv_error,
+            f.path() + ":2:2: quoted field is not closed before the end of the file");
     }
     {
         TempCsv f("x,y\n1,\"2\"3\n");

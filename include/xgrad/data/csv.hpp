@@ -27,7 +27,7 @@ struct Dataset {
 
 /// @brief Reads a CSV file with a header row and numeric cells. `label_column` names the label
 /// (empty: the last column); `feature_columns` picks features by name (empty: all other columns).
-/// Fields may be quoted as RFC 4180 has it (commas and "" inside quotes), each on one line.
+/// Fields may be quoted as RFC 4180 has it (commas, line breaks and "" inside quotes).
 /// Every malformed cell, ragged row or unknown name throws csv_error naming file, line and column.
 Dataset read_csv(const std::string& path, const std::string& label_column = "",
                  const std::vector<std::string>& feature_columns = {});
