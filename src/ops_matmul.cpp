@@ -14,7 +14,16 @@ namespace xgrad::detail {
 
 namespace {
 
-/// @brief y = xᵀ for a matrix, computed only when something reads it (matmul does not).
+/// @brief The permutation that swaps the last two of `rank` axes.
+shape_type last_axes_swapped(std::size_t rank) {
+    shape_type order(rank);
+    for (std::size_t i = 0; i < rank; ++i) order[i] = i;
+    std::swap(order[rank - 2], order[rank - 1]);
+    return order;
+}
+
+/// @brief y = xᵀ for a matrix, and each matrix transposed for higher ranks (the last two axes
+/// swapped); computed only when something reads it (matmul does not).
 class TransposeNode final : public Node {
   public:
     explicit TransposeNode(const Var& x) : Node("transpose", any_requires_grad({&x})) {
@@ -25,7 +34,13 @@ class TransposeNode final : public Node {
     // d(xᵀ)/dx: the gradient transposed back
     void backward() override {
         Node& x = input(0);
-        if (x.requires_grad()) accumulate_grad(x, xt::transpose(grad()));
+        if (!x.requires_grad()) return;
+        const std::size_t rank = grad().dimension();
+        if (rank == 2) {
+            accumulate_grad(x, xt::transpose(grad()));
+        } else {
+            accumulate_grad(x, xt::transpose(grad(), last_axes_swapped(rank)));
+        }
     }
     GradVars backward_as_graph(const Var& g) override {
         if (!input(0).requires_grad()) return {};
@@ -34,7 +49,12 @@ class TransposeNode final : public Node {
 
   private:
     void materialize() override {
-        xt::noalias(value_) = xt::transpose(input(0).value());
+        const array& x = input(0).value();
+        if (x.dimension() == 2) {
+            xt::noalias(value_) = xt::transpose(x);
+        } else {
+            xt::noalias(value_) = xt::transpose(x, last_axes_swapped(x.dimension()));
+        }
         value_ready_ = true;
     }
 };
@@ -53,16 +73,54 @@ Operand unwrap_transpose(const Var& v, Var& storage) {
     return {&v, false};
 }
 
-/// @brief y = op(a) · op(b), op being identity or transpose; 2-D and 1-D operands as in numpy.
-class MatMulNode final : public Node {
-  public:
-    MatMulNode(Operand a, Operand b)
+/// @brief The shape of op(x) for a stored shape: the last two axes swapped when transposed.
+shape_type seen_shape(const shape_type& s, bool transposed) {
+    shape_type out = s;
+    if (transposed && s.size() >= 2) std::swap(out[s.size() - 2], out[s.size() - 1]);
+    return out;
+}
+
+/// @brief For Y = op(A)·op(B), one m×k by k×n matrix each: ga (= or +=, by beta) dL/dA, from
+/// d op(A) = G·op(B)ᵀ, transposed back when A is read transposed.
+void add_grad_of_a(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                   const double* g, const double* b, std::size_t ldb, double beta, double* ga) {
+    if (!trans_a) {
+        blas::gemm(false, !trans_b, m, k, n, 1.0, g, n, b, ldb, beta, ga, k);
+    } else {
+        blas::gemm(trans_b, true, k, m, n, 1.0, b, ldb, g, n, beta, ga, m);
+    }
+}
+
+/// @brief The same for B: d op(B) = op(A)ᵀ·G, transposed back when B is read transposed.
+void add_grad_of_b(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                   const double* g, const double* a, std::size_t lda, double beta, double* gb) {
+    if (!trans_b) {
+        blas::gemm(!trans_a, false, k, n, m, 1.0, a, lda, g, n, beta, gb, n);
+    } else {
+        blas::gemm(true, trans_a, n, k, m, 1.0, g, n, a, lda, beta, gb, k);
+    }
+}
+
+/// @brief What both kinds of product hold: the operands as inputs, and whether each is read
+/// transposed.
+class ProductNode : public Node {
+  protected:
+    ProductNode(Operand a, Operand b)
         : Node("matmul", any_requires_grad({a.var, b.var})),
           trans_a_(a.transposed),
           trans_b_(b.transposed) {
         add_input(a.var->node_ptr());
         add_input(b.var->node_ptr());
     }
+
+    bool trans_a_;
+    bool trans_b_;
+};
+
+/// @brief y = op(a) · op(b), op being identity or transpose; 2-D and 1-D operands as in numpy.
+class MatMulNode final : public ProductNode {
+  public:
+    MatMulNode(Operand a, Operand b) : ProductNode(a, b) {}
 
     /// @brief Neither operand is read transposed.
     bool plain() const { return !trans_a_ && !trans_b_; }
@@ -102,12 +160,7 @@ class MatMulNode final : public Node {
             double* ga = ga_buffer.data();
             const double beta = overwrite ? 0.0 : 1.0;
             if (d.rank_a == 2 && d.rank_b == 2) {
-                if (!trans_a_) {
-                    blas::gemm(false, !trans_b_, d.m, d.k, d.n, 1.0, g, d.n, b, d.ldb, beta, ga,
-                               d.k);
-                } else {
-                    blas::gemm(trans_b_, true, d.k, d.m, d.n, 1.0, b, d.ldb, g, d.n, beta, ga, d.m);
-                }
+                add_grad_of_a(trans_a_, trans_b_, d.m, d.n, d.k, g, b, d.ldb, beta, ga);
             } else if (d.rank_a == 2) {              // g vᵀ, or v gᵀ for a transposed A
                 if (overwrite) ga_buffer.fill(0.0);  // ger only adds
                 if (!trans_a_) {
@@ -126,12 +179,7 @@ class MatMulNode final : public Node {
             double* gb = gb_buffer.data();
             const double beta = overwrite ? 0.0 : 1.0;
             if (d.rank_a == 2 && d.rank_b == 2) {
-                if (!trans_b_) {
-                    blas::gemm(!trans_a_, false, d.k, d.n, d.m, 1.0, a, d.lda, g, d.n, beta, gb,
-                               d.n);
-                } else {
-                    blas::gemm(true, trans_a_, d.n, d.k, d.m, 1.0, g, d.n, a, d.lda, beta, gb, d.k);
-                }
+                add_grad_of_b(trans_a_, trans_b_, d.m, d.n, d.k, g, a, d.lda, beta, gb);
             } else if (d.rank_a == 2) {  // op(A)ᵀ g
                 blas::gemv(!trans_a_, d.rows_a, d.lda, 1.0, a, d.lda, g, beta, gb);
             } else if (d.rank_b == 2) {              // v gᵀ, or g vᵀ for a transposed B
@@ -190,8 +238,8 @@ class MatMulNode final : public Node {
         const shape_type& sb = input(1).value().shape();
         Dims d{sa.size(), sb.size()};
         auto fail = [&]() {
-            throw shape_error("matmul: cannot multiply " + format_shape(seen(sa, trans_a_)) +
-                              " by " + format_shape(seen(sb, trans_b_)));
+            throw shape_error("matmul: cannot multiply " + format_shape(seen_shape(sa, trans_a_)) +
+                              " by " + format_shape(seen_shape(sb, trans_b_)));
         };
         if (d.rank_a == 0 || d.rank_b == 0 || d.rank_a > 2 || d.rank_b > 2) fail();
         std::size_t k_a = 0;
@@ -216,13 +264,153 @@ class MatMulNode final : public Node {
         d.k = k_a;
         return d;
     }
+};
 
-    static shape_type seen(const shape_type& s, bool transposed) {
-        return transposed && s.size() == 2 ? shape_type{s[1], s[0]} : s;
+/// @brief Y = op(A)·op(B) for stacks of matrices, numpy's matmul for ranks ≥ 3: the last two axes
+/// are matrices, the leading ones broadcast against each other. One gemm per matrix of Y.
+class BatchedMatMulNode final : public ProductNode {
+  public:
+    BatchedMatMulNode(Operand a, Operand b) : ProductNode(a, b) {}
+
+    void forward() override {
+        const Layout l = layout();
+        value_.resize(l.out_shape);
+        const double* a = input(0).value().data();
+        const double* b = input(1).value().data();
+        for (std::size_t i = 0; i < l.count; ++i) {
+            blas::gemm(trans_a_, trans_b_, l.m, l.n, l.k, 1.0, a + l.a_matrix(i) * l.a_size, l.lda,
+                       b + l.b_matrix(i) * l.b_size, l.ldb, 0.0, value_.data() + i * l.m * l.n,
+                       l.n);
+        }
     }
 
-    bool trans_a_;
-    bool trans_b_;
+    // Per matrix, the rules of the 2-D product; a matrix of A or B that was broadcast to several
+    // matrices of Y receives the sum of their gradients.
+    void backward() override {
+        const Layout l = layout();
+        const double* a = input(0).value().data();
+        const double* b = input(1).value().data();
+        const double* g = grad().data();
+        const std::size_t m = l.m, n = l.n, k = l.k;
+        if (input(0).requires_grad()) {
+            double* ga = gradient_buffer(input(0), l.a_broadcast);
+            for (std::size_t i = 0; i < l.count; ++i) {
+                add_grad_of_a(trans_a_, trans_b_, m, n, k, g + i * m * n,
+                              b + l.b_matrix(i) * l.b_size, l.ldb, beta_,
+                              ga + l.a_matrix(i) * l.a_size);
+            }
+        }
+        if (input(1).requires_grad()) {
+            double* gb = gradient_buffer(input(1), l.b_broadcast);
+            for (std::size_t i = 0; i < l.count; ++i) {
+                add_grad_of_b(trans_a_, trans_b_, m, n, k, g + i * m * n,
+                              a + l.a_matrix(i) * l.a_size, l.lda, beta_,
+                              gb + l.b_matrix(i) * l.b_size);
+            }
+        }
+    }
+
+    // The same rules on graph nodes; sum_to adds the gradients of broadcast matrices.
+    GradVars backward_as_graph(const Var& g) override {
+        const Var a = input_var(0);
+        const Var b = input_var(1);
+        const Var op_a = trans_a_ ? transpose(a) : a;
+        const Var op_b = trans_b_ ? transpose(b) : b;
+        GradVars out;
+        if (input(0).requires_grad()) {
+            const Var d_op_a =
+                sum_to(matmul(g, transpose(op_b)), seen_shape(input(0).value().shape(), trans_a_));
+            out[0] = trans_a_ ? transpose(d_op_a) : d_op_a;
+        }
+        if (input(1).requires_grad()) {
+            const Var d_op_b =
+                sum_to(matmul(transpose(op_a), g), seen_shape(input(1).value().shape(), trans_b_));
+            out[1] = trans_b_ ? transpose(d_op_b) : d_op_b;
+        }
+        return out;
+    }
+
+  private:
+    /// @brief Extents: op(A) matrices m×k, op(B) matrices k×n, stored with leading dimensions
+    /// lda and ldb; Y holds `count` matrices of shape batch × (m, n).
+    struct Layout {
+        std::size_t m = 0, n = 0, k = 0, lda = 0, ldb = 0, a_size = 0, b_size = 0, count = 1;
+        shape_type out_shape, a_batch, b_batch;
+        bool a_broadcast = false, b_broadcast = false;
+
+        std::size_t a_matrix(std::size_t i) const { return matrix_of(i, a_batch); }
+        std::size_t b_matrix(std::size_t i) const { return matrix_of(i, b_batch); }
+
+        /// @brief Which matrix of an operand with leading axes `batch` feeds matrix i of Y.
+        std::size_t matrix_of(std::size_t i, const shape_type& batch) const {
+            const std::size_t out_rank = out_shape.size() - 2;
+            std::size_t index = 0, stride = 1;
+            for (std::size_t d = out_rank; d-- > 0;) {
+                const std::size_t extent = out_shape[d];
+                const std::size_t position = i % extent;
+                i /= extent;
+                const std::size_t from_end = out_rank - d;  // numpy aligns from the right
+                if (from_end > batch.size()) continue;
+                const std::size_t own = batch[batch.size() - from_end];
+                if (own != 1) index += position * stride;
+                stride *= own;
+            }
+            return index;
+        }
+    };
+
+    Layout layout() const {
+        const shape_type& sa = input(0).value().shape();
+        const shape_type& sb = input(1).value().shape();
+        auto fail = [&]() {
+            throw shape_error("matmul: cannot multiply " + format_shape(seen_shape(sa, trans_a_)) +
+                              " by " + format_shape(seen_shape(sb, trans_b_)));
+        };
+        if (sa.size() < 2 || sb.size() < 2) fail();
+        Layout l;
+        const std::size_t ra = sa[sa.size() - 2], ca = sa[sa.size() - 1];
+        const std::size_t rb = sb[sb.size() - 2], cb = sb[sb.size() - 1];
+        l.m = trans_a_ ? ca : ra;
+        l.k = trans_a_ ? ra : ca;
+        l.n = trans_b_ ? rb : cb;
+        if ((trans_b_ ? cb : rb) != l.k) fail();
+        l.lda = ca;
+        l.ldb = cb;
+        l.a_size = ra * ca;
+        l.b_size = rb * cb;
+        l.a_batch.assign(sa.begin(), sa.end() - 2);
+        l.b_batch.assign(sb.begin(), sb.end() - 2);
+        shape_type batch;
+        try {
+            batch = broadcast_shapes("matmul", l.a_batch, l.b_batch);
+        } catch (const shape_error&) {
+            fail();
+        }
+        for (std::size_t extent : batch) l.count *= extent;
+        l.out_shape = batch;
+        l.out_shape.push_back(l.m);
+        l.out_shape.push_back(l.n);
+        auto matrices = [](const shape_type& s) {
+            std::size_t c = 1;
+            for (std::size_t extent : s) c *= extent;
+            return c;
+        };
+        l.a_broadcast = matrices(l.a_batch) != l.count;
+        l.b_broadcast = matrices(l.b_batch) != l.count;
+        return l;
+    }
+
+    /// @brief The operand's gradient buffer, ready for gemm to add into with beta_ (or, on the
+    /// first contribution, to write with beta_ = 0 unless several matrices of Y add into one).
+    double* gradient_buffer(Node& operand, bool broadcast) {
+        bool overwrite = false;
+        array& buffer = operand.grad_for_accumulate(overwrite);
+        if (overwrite && broadcast) buffer.fill(0.0);
+        beta_ = overwrite && !broadcast ? 0.0 : 1.0;
+        return buffer.data();
+    }
+
+    double beta_ = 1.0;
 };
 
 }  // namespace
@@ -240,18 +428,33 @@ namespace xgrad {
 using namespace detail;
 
 Var matmul(const Var& a, const Var& b) {
+    const std::size_t rank_a = a.dimension(), rank_b = b.dimension();
+    if ((rank_a >= 3 || rank_b >= 3) && rank_a >= 1 && rank_b >= 1) {
+        // numpy: a vector operand of a stack is a one-row (or one-column) matrix, and that axis
+        // is dropped from the result again.
+        if (rank_a == 1) {
+            const Var y = matmul(reshape(a, shape_type{1, a.size()}), b);
+            shape_type shape = y.shape();
+            shape.erase(shape.end() - 2);
+            return reshape(y, shape);
+        }
+        if (rank_b == 1) {
+            const Var y = matmul(a, reshape(b, shape_type{b.size(), 1}));
+            shape_type shape = y.shape();
+            shape.pop_back();
+            return reshape(y, shape);
+        }
+    }
     Var a_storage;
     Var b_storage;
     const Operand oa = unwrap_transpose(a, a_storage);
     const Operand ob = unwrap_transpose(b, b_storage);
+    if (rank_a >= 3 || rank_b >= 3) return finish_op(std::make_shared<BatchedMatMulNode>(oa, ob));
     return finish_op(std::make_shared<MatMulNode>(oa, ob));
 }
 
 Var transpose(const Var& x) {
     if (x.dimension() < 2) return x;  // as in numpy, a vector's transpose is itself
-    if (x.dimension() > 2) {
-        throw shape_error("transpose: expects a matrix, got shape " + format_shape(x.shape()));
-    }
     if (dynamic_cast<const TransposeNode*>(&x.node()) != nullptr) return Var(x.node().input_ptr(0));
     return finish_op(std::make_shared<TransposeNode>(x));
 }

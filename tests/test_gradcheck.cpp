@@ -111,6 +111,19 @@ TEST(Gradgradcheck, BinaryOpsWithBroadcasting) {
     expect_second_derivatives([&] { return 2.0 / x + (3.0 - x) * (x - 1.0) / 4.0; }, {x}, rng);
 }
 
+TEST(Gradgradcheck, MatmulOfStacks) {
+    std::mt19937_64 rng(103);
+    Var S = parameter(random_array(rng, {2, 3, 4}));
+    Var T = parameter(random_array(rng, {1, 4, 2}));  // broadcast over S's leading axis
+    Var W = parameter(random_array(rng, {4, 3}));
+    Var v = parameter(random_array(rng, {3}));
+    expect_second_derivatives([&] { return matmul(S, T) * matmul(S, T); }, {S, T}, rng);
+    expect_second_derivatives([&] { return tanh(matmul(S, W)); }, {S, W}, rng);
+    expect_second_derivatives([&] { return tanh(matmul(transpose(S), transpose(W))); }, {S, W},
+                              rng);
+    expect_second_derivatives([&] { return pow(matmul(v, S), 2.0); }, {v, S}, rng);
+}
+
 TEST(Gradgradcheck, MatmulTransposeAndReductions) {
     std::mt19937_64 rng(101);
     Var A = parameter(random_array(rng, {3, 4}));

@@ -186,6 +186,121 @@ TEST(Ops, MatmulValuesAndGradients) {
     }
 }
 
+/// @brief numpy's matmul for stacks, by matrices: leading axes broadcast, from the right.
+array naive_stacked_matmul(const array& a, const array& b) {
+    const std::size_t ra = a.dimension(), rb = b.dimension();
+    const shape_type a_batch(a.shape().begin(), a.shape().end() - 2);
+    const shape_type b_batch(b.shape().begin(), b.shape().end() - 2);
+    const std::size_t rank = std::max(a_batch.size(), b_batch.size());
+    shape_type batch(rank);
+    for (std::size_t d = 0; d < rank; ++d) {
+        const std::size_t from_end = rank - d;
+        const std::size_t ea = from_end <= a_batch.size() ? a_batch[a_batch.size() - from_end] : 1;
+        const std::size_t eb = from_end <= b_batch.size() ? b_batch[b_batch.size() - from_end] : 1;
+        batch[d] = std::max(ea, eb);
+    }
+    const std::size_t m = a.shape()[ra - 2], k = a.shape()[ra - 1], n = b.shape()[rb - 1];
+    shape_type out_shape = batch;
+    out_shape.push_back(m);
+    out_shape.push_back(n);
+    array out = xt::zeros<double>(out_shape);
+    std::size_t count = 1;
+    for (std::size_t e : batch) count *= e;
+    for (std::size_t i = 0; i < count; ++i) {
+        // the multi-index of matrix i, and the matrix of a and of b it reads
+        std::size_t rest = i, ia = 0, ib = 0, stride_a = 1, stride_b = 1;
+        for (std::size_t d = rank; d-- > 0;) {
+            const std::size_t pos = rest % batch[d];
+            rest /= batch[d];
+            const std::size_t from_end = rank - d;
+            if (from_end <= a_batch.size()) {
+                const std::size_t e = a_batch[a_batch.size() - from_end];
+                ia += (e == 1 ? 0 : pos) * stride_a;
+                stride_a *= e;
+            }
+            if (from_end <= b_batch.size()) {
+                const std::size_t e = b_batch[b_batch.size() - from_end];
+                ib += (e == 1 ? 0 : pos) * stride_b;
+                stride_b *= e;
+            }
+        }
+        for (std::size_t r = 0; r < m; ++r)
+            for (std::size_t c = 0; c < n; ++c)
+                for (std::size_t p = 0; p < k; ++p)
+                    out.data()[(i * m + r) * n + c] +=
+                        a.data()[(ia * m + r) * k + p] * b.data()[(ib * k + p) * n + c];
+    }
+    return out;
+}
+
+TEST(Ops, MatmulOfStacksBroadcastsTheLeadingAxes) {
+    // (shape of op(a), shape of op(b)): stacks on either side, broadcast leading axes, and a
+    // stack times a plain matrix (a batch of inputs times a weight matrix).
+    const std::pair<shape_type, shape_type> cases[] = {
+        {{2, 3, 4}, {2, 4, 5}},    {{2, 3, 4}, {4, 5}},    {{3, 4}, {2, 4, 5}},
+        {{2, 1, 3, 4}, {3, 4, 2}}, {{1, 3, 4}, {2, 4, 5}}, {{2, 3, 1, 4}, {2, 1, 4, 3}}};
+    std::mt19937_64 rng(23);
+    for (const auto& [sa, sb] : cases) {
+        for (const bool transpose_a : {false, true}) {
+            for (const bool transpose_b : {false, true}) {
+                SCOPED_TRACE(format_shape(sa) + (transpose_a ? " stored transposed" : "") + " · " +
+                             format_shape(sb) + (transpose_b ? " stored transposed" : ""));
+                auto stored = [](shape_type s, bool t) {
+                    if (t) std::swap(s[s.size() - 2], s[s.size() - 1]);
+                    return s;
+                };
+                Var a = parameter(random_array(rng, stored(sa, transpose_a)));
+                Var b = parameter(random_array(rng, stored(sb, transpose_b)));
+                const Var op_a = transpose_a ? transpose(a) : a;
+                const Var op_b = transpose_b ? transpose(b) : b;
+                EXPECT_EQ(op_a.shape(), sa);
+                Var product = matmul(op_a, op_b);
+                const array expected = naive_stacked_matmul(op_a.value(), op_b.value());
+                ASSERT_EQ(product.shape(), expected.shape());
+                EXPECT_LE(testing::max_relative_error(product.value(), expected, 1e-12), 1e-13);
+                expect_gradients_match(weighted_sum(product, rng));
+            }
+        }
+    }
+}
+
+TEST(Ops, MatmulOfAStackAndAVectorDropsTheVectorsAxis) {
+    std::mt19937_64 rng(29);
+    Var stack = parameter(random_array(rng, {2, 3, 4}));
+    Var right = parameter(random_array(rng, {4}));
+    Var left = parameter(random_array(rng, {3}));
+    const Var y = matmul(stack, right);  // (2,3,4)(4,) → (2,3)
+    const Var z = matmul(left, stack);   // (3,)(2,3,4) → (2,4)
+    ASSERT_EQ(y.shape(), (shape_type{2, 3}));
+    ASSERT_EQ(z.shape(), (shape_type{2, 4}));
+    for (std::size_t i = 0; i < 2; ++i) {
+        for (std::size_t r = 0; r < 3; ++r) {
+            double expected = 0.0;
+            for (std::size_t p = 0; p < 4; ++p)
+                expected += stack.value()(i, r, p) * right.value()(p);
+            EXPECT_NEAR(y.value()(i, r), expected, 1e-14);
+        }
+        for (std::size_t c = 0; c < 4; ++c) {
+            double expected = 0.0;
+            for (std::size_t p = 0; p < 3; ++p)
+                expected += left.value()(p) * stack.value()(i, p, c);
+            EXPECT_NEAR(z.value()(i, c), expected, 1e-14);
+        }
+    }
+    expect_gradients_match(weighted_sum(y, rng) + weighted_sum(z, rng));
+}
+
+TEST(Ops, MatmulOfStacksNamesBothShapesWhenTheyDoNotFit) {
+    std::mt19937_64 rng(31);
+    Var a = constant(random_array(rng, {2, 3, 4}));
+    XGRAD_EXPECT_THROW_WITH(matmul(a, constant(random_array(rng, {3, 5, 2}))), shape_error,
+                            "matmul: cannot multiply (2,3,4) by (3,5,2)");
+    XGRAD_EXPECT_THROW_WITH(matmul(a, constant(random_array(rng, {3, 4, 2}))), shape_error,
+                            "matmul: cannot multiply (2,3,4) by (3,4,2)");
+    XGRAD_EXPECT_THROW_WITH(matmul(transpose(a), constant(random_array(rng, {2, 4, 5}))),
+                            shape_error, "matmul: cannot multiply (2,4,3) by (2,4,5)");
+}
+
 TEST(Ops, MatmulWithConstantDataOnlyDifferentiatesTheParameter) {
     std::mt19937_64 rng(17);
     Var X = constant(random_array(rng, {6, 3}));
@@ -203,7 +318,12 @@ TEST(Ops, TransposeMaterializedForElementwiseUse) {
     expect_gradients_match(weighted_sum(t * t, rng));
     EXPECT_EQ(transpose(t).node_ptr(), a.node_ptr());  // double transpose is the input itself
     Var v = parameter({1.0, 2.0});
-    EXPECT_EQ(transpose(v).node_ptr(), v.node_ptr());  // numpy: a vector's transpose is itself
+    EXPECT_EQ(transpose(v).node_ptr(), v.node_ptr());     // numpy: a vector's transpose is itself
+    Var stack = parameter(random_array(rng, {2, 3, 4}));  // each matrix of a stack transposed
+    Var ts = transpose(stack);
+    EXPECT_EQ(ts.shape(), (shape_type{2, 4, 3}));
+    EXPECT_EQ(ts.value()(1, 3, 2), stack.value()(1, 2, 3));
+    expect_gradients_match(weighted_sum(ts * ts, rng));
 }
 
 TEST(Ops, SumAndMeanValues) {

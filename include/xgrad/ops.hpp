@@ -42,12 +42,13 @@ Var softplus(const Var& x);
 /// @brief log(sigmoid(x)) = -softplus(-x), computed without overflow for any x.
 Var log_sigmoid(const Var& x);
 
-/// @brief Matrix product with numpy's rules for 1-D operands: (m,k)(k,n), (m,k)(k,), (k,)(k,n),
-/// (k,)(k,). Runs on BLAS (gemm, gemv, dot); a transposed operand is passed as a flag, never
-/// copied.
+/// @brief Matrix product with numpy's rules: (m,k)(k,n), (m,k)(k,), (k,)(k,n), (k,)(k,), and for
+/// ranks ≥ 3 stacks of matrices in the last two axes, the leading axes broadcast against each
+/// other (e.g. (b,m,k)(k,n) → (b,m,n)). Runs on BLAS (gemm, gemv, dot; one gemm per matrix of a
+/// stack); a transposed operand is passed as a flag, never copied.
 Var matmul(const Var& a, const Var& b);
-/// @brief Swaps the axes of a matrix (1-D and 0-D values are returned unchanged). The copy is made
-/// only if something other than matmul reads it.
+/// @brief Swaps the axes of a matrix, or the last two axes of a stack of matrices (1-D and 0-D
+/// values are returned unchanged). The copy is made only if something other than matmul reads it.
 Var transpose(const Var& x);
 
 /// @brief Sum of all elements (a scalar).

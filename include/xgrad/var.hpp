@@ -14,7 +14,7 @@
 
 namespace xgrad {
 
-/// @brief The value type of every node: a row-major array of doubles of rank 0, 1 or 2.
+/// @brief The value type of every node: a row-major array of doubles, of any rank.
 using array = xt::xarray<double>;
 
 namespace detail {
