@@ -397,6 +397,13 @@ class BatchedMatMulNode final : public ProductNode {
         };
         l.a_broadcast = matrices(l.a_batch) != l.count;
         l.b_broadcast = matrices(l.b_batch) != l.count;
+        if (l.b_batch.empty() && !trans_a_) {
+            // A stack times one matrix (inputs times weights): the stack's rows, one after the
+            // other, are one tall matrix, so one gemm does it all.
+            l.m *= l.count;
+            l.a_size *= l.count;
+            l.count = 1;
+        }
         return l;
     }
 
