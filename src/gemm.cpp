@@ -94,20 +94,27 @@ std::size_t max_block_rows() {
     return rows;
 }
 
+/// @brief out[k·slots + s] = src[s·ld + k] for the first `present` of `slots` stored rows, each
+/// read along the depth k, and zeros in the slots past them: rows turned into interleaved columns.
+template <std::size_t slots>
+void interleave(const double* src, std::size_t ld, std::size_t present, std::size_t depth,
+                double* out) {
+    for (std::size_t s = 0; s < slots; ++s) {
+        if (s >= present) {
+            for (std::size_t k = 0; k < depth; ++k) out[k * slots + s] = 0.0;
+            continue;
+        }
+        for (std::size_t k = 0; k < depth; ++k) out[k * slots + s] = src[s * ld + k];
+    }
+}
+
 /// @brief Packs rows [0, rows) × depth [0, depth) of op(a) into slivers of tile_rows, each depth ×
 /// tile_rows with the rows of one depth index side by side; missing rows are zeros.
 void pack_a(const Operand& a, std::size_t rows, std::size_t depth, double* out) {
     if (!a.trans) {
         for (std::size_t first = 0; first < rows; first += tile_rows, out += depth * tile_rows) {
-            const std::size_t height = std::min(tile_rows, rows - first);
-            for (std::size_t r = 0; r < tile_rows; ++r) {
-                if (r >= height) {  // past the last row
-                    for (std::size_t k = 0; k < depth; ++k) out[k * tile_rows + r] = 0.0;
-                    continue;
-                }
-                const double* src = a.data + (first + r) * a.ld;
-                for (std::size_t k = 0; k < depth; ++k) out[k * tile_rows + r] = src[k];
-            }
+            interleave<tile_rows>(a.data + first * a.ld, a.ld, std::min(tile_rows, rows - first),
+                                  depth, out);
         }
         return;
     }
@@ -140,14 +147,7 @@ void pack_b(const Operand& b, std::size_t depth, std::size_t cols, double* out) 
     for (std::size_t first = 0; first < cols; first += tile_cols, out += depth * tile_cols) {
         const std::size_t width = std::min(tile_cols, cols - first);
         if (b.trans) {
-            for (std::size_t c = 0; c < tile_cols; ++c) {
-                if (c >= width) {  // past the last column
-                    for (std::size_t k = 0; k < depth; ++k) out[k * tile_cols + c] = 0.0;
-                    continue;
-                }
-                const double* src = b.data + (first + c) * b.ld;
-                for (std::size_t k = 0; k < depth; ++k) out[k * tile_cols + c] = src[k];
-            }
+            interleave<tile_cols>(b.data + first * b.ld, b.ld, width, depth, out);
         } else if (width == tile_cols) {  // the common case, copies of a fixed length
             for (std::size_t k = 0; k < depth; ++k) {
                 const double* src = b.data + k * b.ld + first;
