@@ -9,10 +9,10 @@ namespace xgrad {
 /// if the BLAS does not say (not OpenBLAS).
 int blas_threads();
 /// @brief Sets the BLAS thread count (OpenBLAS only; returns false elsewhere), which the fused
-/// logistic kernel follows too.
+/// logistic kernel and the packed matrix product follow too.
 bool set_blas_threads(int threads);
-/// @brief Switches xgrad's own packed matrix product for medium and large matmuls (on by default
-/// in builds with XGRAD_NATIVE for an AVX-512 machine, where it beats OpenBLAS's); off, every
+/// @brief Switches xgrad's own packed matrix product for medium-sized matmuls (on by default in
+/// builds with XGRAD_NATIVE for an AVX-512 machine, where it beats OpenBLAS's dgemm); off, every
 /// product goes to the BLAS. Returns whether this build has the packed product.
 bool set_packed_gemm(bool enabled);
 
