@@ -4,6 +4,8 @@
 #include "parallel.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -12,17 +14,41 @@
 
 #include "xgrad/blas.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace xgrad::detail {
 
 namespace {
 
-/// @brief Workers that sleep on a condition variable between jobs; one job at a time.
+/// @brief Calls `ready` until it returns true or about `microseconds` have passed; says which.
+/// Waking a sleeping thread costs tens of microseconds, and a training step hands out its jobs
+/// (the large products) that close together, so both sides look for each other briefly first.
+template <class Ready>
+bool spin_until(Ready ready, int microseconds) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(microseconds);
+    for (unsigned round = 0;; ++round) {
+        if (ready()) return true;
+        if (round % 64 == 63 && std::chrono::steady_clock::now() > deadline) return false;
+#if defined(__x86_64__) || defined(__i386__)
+        _mm_pause();
+#else
+        std::this_thread::yield();
+#endif
+    }
+}
+
+/// @brief Workers that look out for a job for a moment, then sleep on a condition variable; one
+/// job at a time.
 class WorkerPool {
   public:
     ~WorkerPool() {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             stopping_ = true;
+            published_.fetch_add(1, std::memory_order_release);  // a spinning worker looks again
         }
         wake_.notify_all();
         for (std::thread& t : workers_) t.join();
@@ -40,30 +66,43 @@ class WorkerPool {
             task_ = task;
             context_ = context;
             parts_ = parts;
-            remaining_ = parts - 1;
+            remaining_.store(parts - 1, std::memory_order_relaxed);
             ++generation_;
+            published_.store(generation_, std::memory_order_release);
         }
         wake_.notify_all();
         task(context, 0);
+        if (spin_until([this] { return remaining_.load(std::memory_order_acquire) == 0; },
+                       spin_microseconds)) {
+            return;
+        }
         std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [this] { return remaining_ == 0; });
+        done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
     }
 
   private:
     /// @brief Worker `index` runs part `index` of every job that has that many parts.
     void work(std::size_t index, std::uint64_t seen) {
-        std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
+            spin_until([&] { return published_.load(std::memory_order_acquire) != seen; },
+                       spin_microseconds);
+            std::unique_lock<std::mutex> lock(mutex_);
             wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
             if (stopping_) return;
             seen = generation_;
             if (index >= parts_) continue;
+            void (*const task)(void*, std::size_t) = task_;
+            void* const context = context_;
             lock.unlock();
-            task_(context_, index);
-            lock.lock();
-            if (--remaining_ == 0) done_.notify_one();
+            task(context, index);
+            if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> relock(mutex_);  // the caller may be about to sleep
+                done_.notify_one();
+            }
         }
     }
+
+    static constexpr int spin_microseconds = 100;
 
     std::mutex turn_;
     std::mutex mutex_;
@@ -73,8 +112,9 @@ class WorkerPool {
     void (*task_)(void*, std::size_t) = nullptr;
     void* context_ = nullptr;
     std::size_t parts_ = 0;
-    std::size_t remaining_ = 0;
+    std::atomic<std::size_t> remaining_{0};
     std::uint64_t generation_ = 0;
+    std::atomic<std::uint64_t> published_{0};
     bool stopping_ = false;
 };
 
