@@ -1,6 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
+#include <algorithm>
 #include <cmath>
 
 #include "xgrad/optim/adagrad.hpp"
@@ -8,6 +9,8 @@
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"
+
+#include "parallel.hpp"
 
 namespace xgrad::optim {
 
@@ -51,27 +54,55 @@ SGD::SGD(std::vector<Var> params, double learning_rate, double momentum, bool ne
     }
 }
 
+namespace {
+/// @brief One SGD update of n elements, split between threads by ranges of elements.
+struct SgdUpdate {
+    double* p;
+    const double* g;
+    double* velocity;  // null without momentum
+    std::size_t n, part_size;
+    double learning_rate, momentum, weight_decay;
+    bool nesterov, first;
+
+    static void run_part(void* context, std::size_t part) {
+        const SgdUpdate& u = *static_cast<const SgdUpdate*>(context);
+        const std::size_t begin = std::min(u.n, part * u.part_size);
+        const std::size_t end = std::min(u.n, begin + u.part_size);
+        if (u.velocity == nullptr && u.weight_decay == 0.0) {  // plain SGD: a vectorisable loop
+            for (std::size_t i = begin; i < end; ++i) u.p[i] -= u.learning_rate * u.g[i];
+            return;
+        }
+        for (std::size_t i = begin; i < end; ++i) {
+            double d = u.g[i];
+            if (u.weight_decay != 0.0) d += u.weight_decay * u.p[i];
+            if (u.velocity != nullptr) {
+                u.velocity[i] = u.first ? d : u.momentum * u.velocity[i] + d;
+                d = u.nesterov ? d + u.momentum * u.velocity[i] : u.velocity[i];
+            }
+            u.p[i] -= u.learning_rate * d;
+        }
+    }
+};
+constexpr std::size_t min_update_per_part = std::size_t{1} << 16;
+}  // namespace
+
 void SGD::step() {
     const bool first = velocity_.empty();
     if (first && momentum_ != 0.0) velocity_ = zeros_like(params_);
     for (std::size_t k = 0; k < params_.size(); ++k) {
-        double* p = params_[k].mutable_value().data();
-        const double* g = params_[k].grad().data();
         const std::size_t n = params_[k].value().size();
-        if (momentum_ == 0.0 && weight_decay_ == 0.0) {  // plain SGD: one vectorisable loop
-            for (std::size_t i = 0; i < n; ++i) p[i] -= learning_rate_ * g[i];
-            continue;
-        }
-        double* velocity = momentum_ != 0.0 ? velocity_[k].data() : nullptr;
-        for (std::size_t i = 0; i < n; ++i) {
-            double d = g[i];
-            if (weight_decay_ != 0.0) d += weight_decay_ * p[i];
-            if (velocity != nullptr) {
-                velocity[i] = first ? d : momentum_ * velocity[i] + d;
-                d = nesterov_ ? d + momentum_ * velocity[i] : velocity[i];
-            }
-            p[i] -= learning_rate_ * d;
-        }
+        const std::size_t parts = detail::parallel_parts(n, min_update_per_part);
+        SgdUpdate update{params_[k].mutable_value().data(),
+                         params_[k].grad().data(),
+                         momentum_ != 0.0 ? velocity_[k].data() : nullptr,
+                         n,
+                         (n + parts - 1) / parts,
+                         learning_rate_,
+                         momentum_,
+                         weight_decay_,
+                         nesterov_,
+                         first};
+        detail::run_in_parallel(parts, &SgdUpdate::run_part, &update);
     }
 }
 

@@ -2,9 +2,12 @@
  * xgrad: optimizers follow torch.optim's trajectories; schedules           *
  ***************************************************************************/
 #include <memory>
+#include <random>
+#include <tuple>
 
 #include "reference/optim_torch.hpp"
 #include "support.hpp"
+#include "xgrad/blas.hpp"
 #include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
@@ -59,6 +62,38 @@ TEST(Optimizers, FollowTorchTrajectoriesForTenSteps) {
             EXPECT_LE(normwise_relative_error(got, expected), 1e-12) << "step " << step + 1;
         }
     }
+}
+
+TEST(Optimizers, SgdOnALargeParameterSplitBetweenThreadsMatchesOneThread) {
+    // 300 000 elements: with two BLAS threads the update is split between them; every element
+    // gets the same arithmetic, so the results agree bit for bit, with and without momentum.
+    const int threads_before = blas_threads();
+    std::mt19937_64 rng(83);
+    const array start = testing::random_array(rng, {600, 500});
+    const array gradient = testing::random_array(rng, {600, 500});
+    auto three_steps = [&](int threads, double momentum, bool nesterov, double weight_decay) {
+        set_blas_threads(threads);
+        Var w = parameter(start);
+        optim::SGD sgd({w}, 0.1, momentum, nesterov, weight_decay);
+        for (int step = 0; step < 3; ++step) {
+            zero_grad(std::vector<Var>{w});
+            sum(w * constant(gradient)).backward();  // d/dw = gradient
+            sgd.step();
+        }
+        return array(w.value());
+    };
+    for (const auto& [momentum, nesterov, weight_decay] :
+         {std::tuple{0.0, false, 0.0}, std::tuple{0.9, true, 1e-2}}) {
+        const array one = three_steps(1, momentum, nesterov, weight_decay);
+        if (!set_blas_threads(2)) GTEST_SKIP() << "the BLAS does not take a thread count";
+        const array two = three_steps(2, momentum, nesterov, weight_decay);
+        EXPECT_EQ(one, two) << "momentum " << momentum;
+        if (momentum == 0.0) {
+            const array expected = start - 0.3 * gradient;  // |w| ≤ 1.3: a few roundings apart
+            EXPECT_LE(xt::amax(xt::abs(one - expected))(), 2e-15);
+        }
+    }
+    set_blas_threads(threads_before > 0 ? threads_before : 1);
 }
 
 TEST(Schedules, Values) {
