@@ -113,6 +113,13 @@ class ProductNode : public Node {
         add_input(b.var->node_ptr());
     }
 
+    /// @brief The shape error of a product whose operands do not fit, naming both as seen.
+    [[noreturn]] void shapes_do_not_fit() const {
+        throw shape_error("matmul: cannot multiply " +
+                          format_shape(seen_shape(input(0).value().shape(), trans_a_)) + " by " +
+                          format_shape(seen_shape(input(1).value().shape(), trans_b_)));
+    }
+
     bool trans_a_;
     bool trans_b_;
 };
@@ -237,10 +244,7 @@ class MatMulNode final : public ProductNode {
         const shape_type& sa = input(0).value().shape();
         const shape_type& sb = input(1).value().shape();
         Dims d{sa.size(), sb.size()};
-        auto fail = [&]() {
-            throw shape_error("matmul: cannot multiply " + format_shape(seen_shape(sa, trans_a_)) +
-                              " by " + format_shape(seen_shape(sb, trans_b_)));
-        };
+        auto fail = [this]() { shapes_do_not_fit(); };
         if (d.rank_a == 0 || d.rank_b == 0 || d.rank_a > 2 || d.rank_b > 2) fail();
         std::size_t k_a = 0;
         std::size_t k_b = 0;
@@ -293,19 +297,19 @@ class BatchedMatMulNode final : public ProductNode {
         const double* g = grad().data();
         const std::size_t m = l.m, n = l.n, k = l.k;
         if (input(0).requires_grad()) {
-            double* ga = gradient_buffer(input(0), l.a_broadcast);
+            const GradientTarget ga = gradient_target(input(0), l.a_broadcast);
             for (std::size_t i = 0; i < l.count; ++i) {
                 add_grad_of_a(trans_a_, trans_b_, m, n, k, g + i * m * n,
-                              b + l.b_matrix(i) * l.b_size, l.ldb, beta_,
-                              ga + l.a_matrix(i) * l.a_size);
+                              b + l.b_matrix(i) * l.b_size, l.ldb, ga.beta,
+                              ga.data + l.a_matrix(i) * l.a_size);
             }
         }
         if (input(1).requires_grad()) {
-            double* gb = gradient_buffer(input(1), l.b_broadcast);
+            const GradientTarget gb = gradient_target(input(1), l.b_broadcast);
             for (std::size_t i = 0; i < l.count; ++i) {
                 add_grad_of_b(trans_a_, trans_b_, m, n, k, g + i * m * n,
-                              a + l.a_matrix(i) * l.a_size, l.lda, beta_,
-                              gb + l.b_matrix(i) * l.b_size);
+                              a + l.a_matrix(i) * l.a_size, l.lda, gb.beta,
+                              gb.data + l.b_matrix(i) * l.b_size);
             }
         }
     }
@@ -362,10 +366,7 @@ class BatchedMatMulNode final : public ProductNode {
     Layout layout() const {
         const shape_type& sa = input(0).value().shape();
         const shape_type& sb = input(1).value().shape();
-        auto fail = [&]() {
-            throw shape_error("matmul: cannot multiply " + format_shape(seen_shape(sa, trans_a_)) +
-                              " by " + format_shape(seen_shape(sb, trans_b_)));
-        };
+        auto fail = [this]() { shapes_do_not_fit(); };
         if (sa.size() < 2 || sb.size() < 2) fail();
         Layout l;
         const std::size_t ra = sa[sa.size() - 2], ca = sa[sa.size() - 1];
@@ -407,17 +408,18 @@ class BatchedMatMulNode final : public ProductNode {
         return l;
     }
 
-    /// @brief The operand's gradient buffer, ready for gemm to add into with beta_ (or, on the
-    /// first contribution, to write with beta_ = 0 unless several matrices of Y add into one).
-    double* gradient_buffer(Node& operand, bool broadcast) {
+    /// @brief Where gemm puts an operand's gradient, and with which beta: 1 to add, 0 to
+    /// overwrite on the first contribution (unless several matrices of Y add into one).
+    struct GradientTarget {
+        double* data;
+        double beta;
+    };
+    static GradientTarget gradient_target(Node& operand, bool broadcast) {
         bool overwrite = false;
         array& buffer = operand.grad_for_accumulate(overwrite);
         if (overwrite && broadcast) buffer.fill(0.0);
-        beta_ = overwrite && !broadcast ? 0.0 : 1.0;
-        return buffer.data();
+        return {buffer.data(), overwrite && !broadcast ? 0.0 : 1.0};
     }
-
-    double beta_ = 1.0;
 };
 
 }  // namespace
