@@ -23,10 +23,15 @@ std::vector<Var> grad_graph(const Var& output, const std::vector<Var>& inputs, c
             results.push_back(constant(xt::zeros<double>(input.shape())));
         return results;
     }
+    // Reads the graph only (the gradients live in `grads`), so threads may share one graph.
     Tape tape(output);
     std::unordered_map<detail::Node*, Var> grads;
     grads[&output.node()] = seed;
     const auto& order = detail::TapeAccess::grad_order(tape);
+    for (detail::Node* node : order) {
+        if (!node->is_leaf()) node->check_inputs_unchanged();
+    }
+    const detail::BypassScope scope = detail::TapeAccess::bypass_scope(tape);
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         detail::Node* node = *it;
         if (node->is_leaf()) continue;

@@ -3,6 +3,8 @@
  ***************************************************************************/
 #include "xgrad/losses.hpp"
 
+#include <cmath>
+
 #include "fusion.hpp"
 #include "node.hpp"
 #include "xgrad/ops.hpp"
@@ -32,13 +34,129 @@ Var reduce(const Var& terms, reduction how) {
     return terms;
 }
 
+/// @brief The scale of a reduction over n terms; throws for the mean of none.
+double reduction_scale(const char* op, reduction how, std::size_t n) {
+    if (how == reduction::mean && n == 0) {
+        throw shape_error(std::string(op) +
+                          ": cannot average over no samples (the mean of an "
+                          "empty batch is undefined; use reduction::sum)");
+    }
+    return how == reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
+}
+
+/// @brief y·log p, taken as 0 where y = 0 whatever p is (the limit of y·log p as y → 0, so a
+/// label of 0 never meets log 0 = −inf: scipy's xlogy).
+double xlogy(double y, double p) {
+    return y == 0.0 ? 0.0 : y * std::log(p);
+}
+
+/// @brief dBCE/dp for one term: (p − y)/(p(1 − p)). At p = y ∈ {0, 1} the term is 0 and so is
+/// its gradient (the formula's 0/0; as PyTorch). Where p ∈ {0, 1} meets the other label the
+/// loss is infinite and the gradient is ∓inf, the formula's value.
+double bce_probability_grad(double p, double y) {
+    if (p == y) return 0.0;
+    return (p - y) / (p * (1.0 - p));
+}
+
+/// @brief L = scale · Σ −[y log p + (1 − y) log(1 − p)] on probabilities p ∈ [0, 1]. A term whose
+/// weight y or 1 − y is 0 is 0 (no 0·log 0 = NaN): a confident right answer costs nothing, and
+/// only a confident wrong one (p = 0 with y > 0, or p = 1 with y < 1) is infinite.
+class BinaryCrossEntropyNode final : public detail::Node {
+  public:
+    BinaryCrossEntropyNode(const Var& p, const Var& y, reduction how)
+        : Node("binary_cross_entropy", detail::any_requires_grad({&p, &y})), how_(how) {
+        add_input(p.node_ptr());
+        add_input(y.node_ptr());
+    }
+
+    void forward() override {
+        const array& p = input(0).value();
+        const array& y = input(1).value();
+        if (p.shape() != y.shape()) {
+            throw shape_error("binary_cross_entropy: probabilities " + format_shape(p.shape()) +
+                              " and targets " + format_shape(y.shape()) + " differ in shape");
+        }
+        const std::size_t n = p.size();
+        scale_ = reduction_scale("binary_cross_entropy", how_, n);
+        const bool per_sample = how_ == reduction::none;
+        value_.resize(per_sample ? p.shape() : shape_type{});
+        double total = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double pi = p.data()[i];
+            const double yi = y.data()[i];
+            if (!(pi >= 0.0 && pi <= 1.0)) {
+                throw std::domain_error("binary_cross_entropy: probability " + std::to_string(pi) +
+                                        " at element " + std::to_string(i) +
+                                        " is outside [0, 1] (pass logits to bce_with_logits)");
+            }
+            const double term = -(xlogy(yi, pi) + xlogy(1.0 - yi, 1.0 - pi));
+            if (per_sample) value_.data()[i] = term;
+            total += term;
+        }
+        if (!per_sample) value_.data()[0] = scale_ * total;
+    }
+
+    // dL/dp = scale (p − y)/(p(1 − p)) (0 where p = y ∈ {0, 1});
+    // dL/dy = −scale (log p − log(1 − p))
+    void backward() override {
+        const array& p = input(0).value();
+        const array& y = input(1).value();
+        const bool per_sample = how_ == reduction::none;
+        const double* g = grad().data();
+        auto g_at = [&](std::size_t i) { return scale_ * (per_sample ? g[i] : g[0]); };
+        if (input(0).requires_grad()) {
+            const detail::GradSink gp(input(0));
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                gp.put(i, g_at(i) * bce_probability_grad(p.data()[i], y.data()[i]));
+            }
+        }
+        if (input(1).requires_grad()) {
+            const detail::GradSink gy(input(1));
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                const double pi = p.data()[i];
+                gy.put(i, -g_at(i) * (std::log(pi) - std::log1p(-pi)));
+            }
+        }
+    }
+
+    GradVars backward_as_graph(const Var& g) override {
+        const Var p = input_var(0);
+        const Var y = input_var(1);
+        const Var scaled = g * scale_;
+        GradVars out;
+        if (p.requires_grad()) {
+            // (p − y)·m / (p(1 − p) + 1 − m), m = 0 where p = y ∈ {0, 1}: there the quotient is
+            // the constant 0 (its derivatives too), elsewhere the formula.
+            array mask = xt::where(xt::equal(p.value(), y.value()) &&
+                                       (xt::equal(p.value(), 0.0) || xt::equal(p.value(), 1.0)),
+                                   0.0, 1.0);
+            const Var keep = constant(mask);
+            const Var fill = constant(1.0 - mask);
+            out[0] = scaled * ((p - y) * keep) / (p * (1.0 - p) + fill);
+        }
+        if (y.requires_grad()) out[1] = -scaled * (log(p) - log(1.0 - p));
+        return out;
+    }
+
+  private:
+    reduction how_;
+    double scale_ = 1.0;
+};
+
 /// @brief L = scale · Σ [max(z,0) - z y + log(1 + e^-|z|)], fused and stable for any z.
+/// Built by `binary_cross_entropy(sigmoid(z), y)` it also holds the written σ(z) (input 2, never
+/// read in forward): while someone outside the graph holds σ(z), backward gives σ(z) its
+/// gradient as binary_cross_entropy would, rather than going around it.
 class BceWithLogitsNode final : public detail::Node {
   public:
-    BceWithLogitsNode(const Var& z, const Var& y, reduction how)
+    BceWithLogitsNode(const Var& z, const Var& y, reduction how, const Var* probabilities = nullptr)
         : Node("bce_with_logits", detail::any_requires_grad({&z, &y})), how_(how) {
         add_input(z.node_ptr());
         add_input(y.node_ptr());
+        if (probabilities != nullptr) {
+            add_input(probabilities->node_ptr());
+            written_probabilities_ = true;
+        }
     }
 
     void forward() override {
@@ -51,10 +169,7 @@ class BceWithLogitsNode final : public detail::Node {
                               " and targets " + format_shape(y.shape()) + " differ in shape");
         }
         const std::size_t n = z.size();
-        if (how_ == reduction::mean && n == 0) {
-            throw shape_error("bce_with_logits: cannot average over no samples");
-        }
-        scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
+        scale_ = reduction_scale("bce_with_logits", how_, n);
         const bool per_sample = how_ == reduction::none;
         value_.resize(per_sample ? z.shape() : shape_type{});
         const double total = detail::bce_with_logits_terms(z.data(), y.data(), n,
@@ -77,20 +192,23 @@ class BceWithLogitsNode final : public detail::Node {
         const bool per_sample = how_ == reduction::none;
         const double* g = grad().data();
         const double g_all = per_sample ? 0.0 : scale_ * g[0];
-        if (input(0).requires_grad()) {
-            bool overwrite = false;
-            double* out = input(0).grad_for_accumulate(overwrite).data();
+        if (input(0).requires_grad() && !around_probabilities()) {
+            // As binary_cross_entropy on the held σ(z), which passes it on to z.
+            const detail::GradSink gp(input(2));
+            const array& p = input(2).value();
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                gp.put(i, (per_sample ? g[i] : g_all) *
+                              bce_probability_grad(p.data()[i], y.data()[i]));
+            }
+        } else if (input(0).requires_grad()) {
+            const detail::GradSink gz(input(0));
             detail::bce_with_logits_residual(z.data(), y.data(), z.size(), per_sample ? g : nullptr,
-                                             g_all, out, overwrite);
+                                             g_all, gz.data(), gz.first());
         }
         auto g_at = [&](std::size_t i) { return per_sample ? g[i] : g_all; };
         if (input(1).requires_grad()) {
-            bool overwrite = false;
-            double* out = input(1).grad_for_accumulate(overwrite).data();
-            for (std::size_t i = 0; i < z.size(); ++i) {
-                const double d = -g_at(i) * z.data()[i];
-                out[i] = overwrite ? d : out[i] + d;
-            }
+            const detail::GradSink gy(input(1));
+            for (std::size_t i = 0; i < z.size(); ++i) gy.put(i, -g_at(i) * z.data()[i]);
         }
     }
 
@@ -99,16 +217,32 @@ class BceWithLogitsNode final : public detail::Node {
         const Var y = input_var(1);
         const Var scaled = g * scale_;
         GradVars out;
-        if (z.requires_grad()) out[0] = scaled * (sigmoid(z) - y);
+        if (z.requires_grad() && !around_probabilities()) {
+            const Var p = input_var(2);
+            array mask = xt::where(xt::equal(p.value(), y.value()) &&
+                                       (xt::equal(p.value(), 0.0) || xt::equal(p.value(), 1.0)),
+                                   0.0, 1.0);
+            out[2] = scaled * ((p - y) * constant(mask)) / (p * (1.0 - p) + constant(1.0 - mask));
+        } else if (z.requires_grad()) {
+            out[0] = scaled * (sigmoid(z) - y);
+        }
         if (y.requires_grad()) out[1] = -scaled * z;
         return out;
     }
 
     // On a tape, bce_with_logits(matmul(X, w) + b, y) whose sum and product no one else holds
     // runs as linear_bce_with_logits: one pass over X, and no m-long buffer.
+    // A written σ(z) that only this node holds is skipped as well.
     std::vector<Node*> fuse_for_replay() override {
         Node& z = input(0);
-        if (how_ == reduction::none || input_ptr(0).use_count() != 1 ||
+        long z_holders = 1;
+        std::vector<Node*> taken;
+        if (written_probabilities_) {
+            if (input_ptr(2).use_count() != 1) return {};
+            ++z_holders;  // σ(z) holds z too
+            taken.push_back(&input(2));
+        }
+        if (how_ == reduction::none || input_ptr(0).use_count() != z_holders ||
             !detail::is_sum_of_two_nodes(z)) {
             return {};
         }
@@ -117,7 +251,9 @@ class BceWithLogitsNode final : public detail::Node {
             if (z.input_ptr(side).use_count() == 1 && detail::is_matrix_vector_product(product)) {
                 fused_ = true;
                 product_side_ = side;
-                return {&z, &product};
+                taken.push_back(&z);
+                taken.push_back(&product);
+                return taken;
             }
         }
         return {};
@@ -129,6 +265,7 @@ class BceWithLogitsNode final : public detail::Node {
     bool forward_fused() {
         Node& z = input(0);
         Node& product = z.input(product_side_);
+        if (written_probabilities_) input(2).mark_stale();
         z.mark_stale();
         product.mark_stale();
         const array& X = product.input(0).value();
@@ -143,26 +280,91 @@ class BceWithLogitsNode final : public detail::Node {
         return true;
     }
 
+    /// @brief Whether the gradient may go straight to z: there is no written σ(z), or no one
+    /// outside the graph holds it.
+    bool around_probabilities() const {
+        return !written_probabilities_ || detail::may_bypass(input_ptr(2));
+    }
+
     reduction how_;
     double scale_ = 1.0;
-    bool fused_ = false;       // a tape asked for the fused pass
-    bool fused_last_ = false;  // the last forward() was fused: backward() goes with it
+    bool written_probabilities_ = false;  // input 2 is the σ(z) the user wrote
+    bool fused_ = false;                  // a tape asked for the fused pass
+    bool fused_last_ = false;             // the last forward() was fused: backward() goes with it
     std::size_t product_side_ = 0;
     detail::LinearBceKernel kernel_;
+};
+
+/// @brief L = scale · Σ (p − t)². Its operands' shapes are checked on every forward pass, so a
+/// replay with (m,) against (m, 1) is refused rather than broadcast to (m, m).
+class MseNode final : public detail::Node {
+  public:
+    MseNode(const Var& p, const Var& t, reduction how)
+        : Node("mse", detail::any_requires_grad({&p, &t})), how_(how) {
+        add_input(p.node_ptr());
+        add_input(t.node_ptr());
+    }
+
+    void forward() override {
+        const array& p = input(0).value();
+        const array& t = input(1).value();
+        if (p.shape() != t.shape()) {
+            throw shape_error("mse: predictions " + format_shape(p.shape()) + " and targets " +
+                              format_shape(t.shape()) + " differ in shape");
+        }
+        scale_ = reduction_scale("mse", how_, p.size());
+        const bool per_sample = how_ == reduction::none;
+        value_.resize(per_sample ? p.shape() : shape_type{});
+        double total = 0.0;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            const double d = p.data()[i] - t.data()[i];
+            if (per_sample) value_.data()[i] = d * d;
+            total += d * d;
+        }
+        if (!per_sample) value_.data()[0] = scale_ * total;
+    }
+
+    // dL/dp = 2 scale (p − t) = −dL/dt
+    void backward() override {
+        const array& p = input(0).value();
+        const array& t = input(1).value();
+        const bool per_sample = how_ == reduction::none;
+        const double* g = grad().data();
+        for (std::size_t side = 0; side < 2; ++side) {
+            if (!input(side).requires_grad()) continue;
+            const double sign = side == 0 ? 2.0 : -2.0;
+            const detail::GradSink sink(input(side));
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                const double gi = scale_ * (per_sample ? g[i] : g[0]);
+                sink.put(i, sign * gi * (p.data()[i] - t.data()[i]));
+            }
+        }
+    }
+
+    GradVars backward_as_graph(const Var& g) override {
+        const Var d = (g * (2.0 * scale_)) * (input_var(0) - input_var(1));
+        GradVars out;
+        if (input(0).requires_grad()) out[0] = d;
+        if (input(1).requires_grad()) out[1] = -d;
+        return out;
+    }
+
+  private:
+    reduction how_;
+    double scale_ = 1.0;
 };
 
 }  // namespace
 
 Var binary_cross_entropy(const Var& probabilities, const Var& targets, reduction how) {
     require_same_shape("binary_cross_entropy", "probabilities", probabilities, "targets", targets);
-    // BCE of σ(z) is BCE with logits z: the same value and gradient in one stable node (σ(z)
-    // itself was never in the loss's graph: log(σ(z)) and log(1 − σ(z)) are rewritten anyway).
+    // BCE of σ(z) is BCE with logits z: the same value and gradient in one stable node, which
+    // keeps σ(z) as an input so that a held σ(z) still gets its gradient.
     if (const auto* z = detail::sigmoid_input(probabilities.node())) {
-        return bce_with_logits(Var(*z), targets, how);
+        return detail::finish_op(
+            std::make_shared<BceWithLogitsNode>(Var(*z), targets, how, &probabilities));
     }
-    const Var& p = probabilities;
-    const Var& y = targets;
-    return -reduce(y * log(p) + (1.0 - y) * log(1.0 - p), how);
+    return detail::finish_op(std::make_shared<BinaryCrossEntropyNode>(probabilities, targets, how));
 }
 
 Var bce_with_logits(const Var& logits, const Var& targets, reduction how) {
@@ -182,7 +384,7 @@ Var cross_entropy(const Var& logits, const Var& class_indices, reduction how) {
 
 Var mse(const Var& predictions, const Var& targets, reduction how) {
     require_same_shape("mse", "predictions", predictions, "targets", targets);
-    return reduce(pow(predictions - targets, 2.0), how);
+    return detail::finish_op(std::make_shared<MseNode>(predictions, targets, how));
 }
 
 }  // namespace xgrad

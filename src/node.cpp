@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <vector>
 
 #include "leaf.hpp"
@@ -50,11 +52,104 @@ array& Node::grad_for_accumulate(bool& overwrite) {
     const shape_type& shape = value().shape();
     overwrite = grad_pending_zero_;
     if (grad_.shape() != shape) {
+        if (!overwrite) {
+            // Only a leaf keeps a gradient across passes: adding one of another shape to it
+            // has no meaning.
+            throw graph_error(std::string("backward(): the accumulated gradient of this '") +
+                              op_name_ + "'" + (label.empty() ? "" : " (label '" + label + "')") +
+                              " has shape " + format_shape(grad_.shape()) +
+                              ", but its value now has shape " + format_shape(shape) +
+                              "; call zero_grad() after changing a parameter's shape");
+        }
         grad_.resize(shape);
-        overwrite = true;  // a resized buffer holds nothing worth adding to
     }
     grad_pending_zero_ = false;
     return grad_;
+}
+
+namespace {
+// Lazy values of shared nodes are computed under one lock: concurrent readers of a built graph
+// (grad() on several threads) must not compute one value twice at once. Recursive: a stale
+// value may read another stale value.
+std::recursive_mutex materialize_mutex;
+
+std::uint64_t hash_shape(std::uint64_t h, const shape_type& shape) {
+    auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 0x100000001b3ULL; };
+    mix(shape.size());
+    for (std::size_t e : shape) mix(e);
+    return h;
+}
+
+std::string describe(const Node& node);
+}  // namespace
+
+void Node::materialize_once() {
+    std::lock_guard<std::recursive_mutex> lock(materialize_mutex);
+    if (value_ready_.load(std::memory_order_relaxed)) return;
+    materialize();
+    value_ready_.store(true, std::memory_order_release);
+}
+
+void Node::record_forward() {
+    version_.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i < input_count_; ++i) {
+        input_versions_[i] = inputs_[i]->version();
+        if (inputs_[i]->is_leaf()) h = hash_shape(h, inputs_[i]->stored_value().shape());
+    }
+    leaf_shapes_hash_ = h;
+}
+
+void Node::check_inputs_unchanged() const {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i < input_count_; ++i) {
+        const Node& in = *inputs_[i];
+        if (in.version() != input_versions_[i]) {
+            throw graph_error(
+                "backward(): input " + std::to_string(i) + " of " + describe(*this) + ", " +
+                describe(in) +
+                (in.is_leaf() ? ", was given a new value (mutable_value())"
+                              : ", was recomputed (a replay of part of the graph)") +
+                " after " + describe(*this) +
+                " used it, so the gradient would mix two points; run the graph forward again "
+                "(rebuild it, or Tape::forward()) before backward()");
+        }
+        if (in.is_leaf()) h = hash_shape(h, in.stored_value().shape());
+    }
+    if (h != leaf_shapes_hash_) {
+        std::string shapes;
+        for (std::size_t i = 0; i < input_count_; ++i) {
+            shapes += (i ? ", " : "") + describe(*inputs_[i]) + " " +
+                      format_shape(inputs_[i]->stored_value().shape());
+        }
+        throw graph_error("backward(): a leaf input of " + describe(*this) +
+                          " changed shape after it was used (inputs now: " + shapes +
+                          "); a reference from mutable_value() was written after the graph was "
+                          "built: run the graph forward again before backward()");
+    }
+}
+
+namespace {
+thread_local const void* bypass_context = nullptr;
+thread_local BypassScope::CountFn bypass_count = nullptr;
+}  // namespace
+
+BypassScope::BypassScope(const void* context, CountFn graph_references)
+    : previous_context_(bypass_context), previous_fn_(bypass_count) {
+    bypass_context = context;
+    bypass_count = graph_references;
+}
+
+BypassScope::~BypassScope() {
+    bypass_context = previous_context_;
+    bypass_count = previous_fn_;
+}
+
+bool may_bypass(const Node& node) {
+    if (bypass_count == nullptr) return false;
+    // shared_from_this would add a reference; weak_from_this counts without one.
+    const long holders = node.weak_from_this().use_count();
+    return holders <= static_cast<long>(bypass_count(bypass_context, node));
 }
 
 Node::GradVars Node::backward_as_graph(const Var&) {
@@ -121,6 +216,7 @@ void check_backward_anomaly(Node& node) {
 
 Var finish_op(std::shared_ptr<Node> node) {
     node->forward();
+    node->record_forward();
     if (is_anomaly_detection_enabled()) check_forward_anomaly(*node);
     if (!is_grad_enabled()) {
         node->value();  // a lazy node computes its value now, before it is moved out
@@ -145,8 +241,10 @@ shape_type broadcast_shapes(const char* op, const shape_type& a, const shape_typ
     return out;
 }
 
-void sum_to_shape(const double* src, const shape_type& src_shape, array& dst, bool overwrite) {
-    if (overwrite) dst.fill(0.0);
+namespace {
+
+/// @brief dst += src summed over the axes along which dst was broadcast to src's shape.
+void add_summed_to_shape(const double* src, const shape_type& src_shape, array& dst) {
     double* out = dst.data();
     const std::size_t rank = src_shape.size();
     if (dst.size() == 1) {  // the common bias case: everything folds into one number
@@ -184,6 +282,18 @@ void sum_to_shape(const double* src, const shape_type& src_shape, array& dst, bo
             index[k] = 0;
         }
     }
+}
+
+}  // namespace
+
+void sum_to_shape(const double* src, const shape_type& src_shape, array& dst) {
+    dst.fill(0.0);
+    add_summed_to_shape(src, src_shape, dst);
+}
+
+void sum_to_shape(const double* src, const shape_type& src_shape, GradSink& dst) {
+    dst.zero_if_first();  // the sum only adds
+    add_summed_to_shape(src, src_shape, dst.buffer());
 }
 
 }  // namespace xgrad::detail

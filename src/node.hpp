@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,9 +18,14 @@
 
 namespace xgrad::detail {
 
-/// @brief One vertex of the graph: a value, its gradient, up to two inputs and the op's rule.
+/// @brief One vertex of the graph: a value, its gradient, up to four inputs and the op's rule.
 /// Subclasses (one per primitive) recompute the value in forward() and push the gradient to the
 /// inputs in backward().
+///
+/// Each node has a version: a leaf's goes up whenever its value is handed out for writing
+/// (Var::mutable_value), an op's whenever it is recomputed (record_forward). An op remembers the
+/// versions of its inputs, and the shapes of its leaf inputs, from its last forward pass;
+/// check_inputs_unchanged() refuses a backward pass that would mix values from two points.
 class Node : public std::enable_shared_from_this<Node> {
   public:
     static constexpr std::size_t max_inputs = 4;
@@ -48,11 +54,14 @@ class Node : public std::enable_shared_from_this<Node> {
     Var self() { return Var(shared_from_this()); }
     Var input_var(std::size_t i) const { return Var(inputs_[i]); }
 
-    /// @brief The value, computed first if the node is lazy (transpose).
+    /// @brief The value, computed first if the node is lazy (transpose) or stale (skipped by a
+    /// fused replay). Safe to call from several threads at once.
     const array& value() {
-        if (!value_ready_) materialize();
+        if (!value_ready_.load(std::memory_order_acquire)) materialize_once();
         return value_;
     }
+    /// @brief The value as it is, without computing a lazy one (empty while not computed).
+    const array& stored_value() const { return value_; }
     /// @brief The gradient, with a pending zero applied.
     const array& grad();
     /// @brief The gradient buffer to add a contribution into, sized like the value. `overwrite`
@@ -70,38 +79,117 @@ class Node : public std::enable_shared_from_this<Node> {
     const std::shared_ptr<Node>& input_ptr(std::size_t i) const { return inputs_[i]; }
     std::uint64_t sequence() const { return sequence_; }
 
-    /// @brief Direct access for leaves and op implementations.
+    /// @brief Direct access for leaves and op implementations (does not change the version).
     array& mutable_value() { return value_; }
     /// @brief Drops the value of a node a fused pass skipped; value() recomputes it on demand.
     void mark_stale() {
-        value_ready_ = false;
+        value_ready_.store(false, std::memory_order_release);
         if (value_.size() != 0) value_.resize(shape_type{0});
     }
 
-    // Graph traversal marks (see Tape): a node is visited when its mark equals the walk's.
-    std::uint64_t visit_mark = 0;
+    /// @brief This node's version (see the class comment).
+    std::uint32_t version() const { return version_.load(std::memory_order_relaxed); }
+    /// @brief A leaf's value is about to be written from outside: its users' records go stale.
+    void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+    /// @brief After forward(): a new version of this node, and the inputs' versions and leaf
+    /// shapes it was computed from.
+    void record_forward();
+    /// @brief Throws graph_error naming the input if an input changed since record_forward().
+    virtual void check_inputs_unchanged() const;
+
     std::string label;
 
   protected:
     void add_input(std::shared_ptr<Node> input);
-    /// @brief Lazy and stale nodes compute their value here on first read.
-    virtual void materialize() {
-        forward();
-        value_ready_ = true;
-    }
+    /// @brief Lazy and stale nodes compute their value here on first read (value_ready_ is set
+    /// by the caller).
+    virtual void materialize() { forward(); }
 
     array value_;
-    bool value_ready_ = true;
+    std::atomic<bool> value_ready_{true};
 
   private:
+    void materialize_once();
+
     const char* op_name_;
     bool requires_grad_;
     bool grad_pending_zero_ = true;
     std::uint8_t input_count_ = 0;
     std::uint64_t sequence_;
+    std::atomic<std::uint32_t> version_{0};
+    std::array<std::uint32_t, max_inputs> input_versions_{};
+    std::uint64_t leaf_shapes_hash_ = 0;  // of the leaf inputs' shapes at record_forward()
     array grad_;
     std::array<std::shared_ptr<Node>, max_inputs> inputs_;
 };
+
+/// @brief Where one backward contribution to an input's gradient goes. The first contribution
+/// of a pass overwrites whatever the buffer held (old gradients, NaN, uninitialised memory);
+/// later ones add. Every backward writes through this, so the rule lives here alone:
+/// - put(i, v) for element loops;
+/// - beta() for BLAS calls, whose beta = 0 never reads the output;
+/// - zero_if_first() before a routine that can only add (ger, scatter sums).
+class GradSink {
+  public:
+    explicit GradSink(Node& target) : buffer_(&target.grad_for_accumulate(overwrite_)) {}
+
+    double* data() const { return buffer_->data(); }
+    array& buffer() const { return *buffer_; }
+    std::size_t size() const { return buffer_->size(); }
+    bool first() const { return overwrite_; }
+    void put(std::size_t i, double v) const {
+        double& out = buffer_->data()[i];
+        out = overwrite_ ? v : out + v;
+    }
+    double beta() const { return overwrite_ ? 0.0 : 1.0; }
+    /// @brief Fills the buffer with zeros if this is the first contribution, so that an
+    /// add-only routine may follow; afterwards the sink adds.
+    void zero_if_first() {
+        if (overwrite_) buffer_->fill(0.0);
+        overwrite_ = false;
+    }
+    /// @brief buffer (=, or +=) an xtensor expression of the buffer's shape.
+    template <class E>
+    void assign(const E& e) const {
+        if (overwrite_) {
+            xt::noalias(*buffer_) = e;
+        } else {
+            xt::noalias(*buffer_) += e;
+        }
+    }
+
+  private:
+    bool overwrite_ = false;
+    array* buffer_;
+};
+
+/// @brief Which intermediate results a backward pass running on this thread may bypass: a
+/// build-time rewrite (log(sigmoid(z)) computed as log_sigmoid(z), matmul reading through a
+/// transpose, ...) takes its shortcut only for intermediates no one outside the graph holds,
+/// so that a gradient a user can read is never skipped. Set by Tape for the pass's duration.
+class BypassScope {
+  public:
+    /// @brief `holders(node)` answers how many references to the node come from the graph
+    /// being differentiated (its consumers on the tape); more references than that mean a
+    /// user holds it.
+    using CountFn = std::uint32_t (*)(const void* context, const Node& node);
+    BypassScope(const void* context, CountFn graph_references);
+    ~BypassScope();
+    BypassScope(const BypassScope&) = delete;
+    BypassScope& operator=(const BypassScope&) = delete;
+
+  private:
+    const void* previous_context_;
+    CountFn previous_fn_;
+};
+
+/// @brief Whether a rewrite may skip `node` in the current backward pass: true only inside a
+/// BypassScope and when nothing outside the graph holds the node (no user Var, no other graph).
+bool may_bypass(const Node& node);
+/// @brief may_bypass for a node given by pointer (e.g. input_ptr(i)).
+inline bool may_bypass(const std::shared_ptr<Node>& node) {
+    return may_bypass(*node);
+}
 
 /// @brief c summed back to `shape` if c was broadcast beyond it (graph form of sum_to_shape).
 Var reduce_to_shape(const Var& c, const shape_type& shape);
@@ -126,18 +214,14 @@ Var finish_op(std::shared_ptr<Node> node);
 shape_type broadcast_shapes(const char* op, const shape_type& a, const shape_type& b);
 
 /// @brief dst (+)= src summed over the axes along which dst was broadcast to src's shape.
-void sum_to_shape(const double* src, const shape_type& src_shape, array& dst, bool overwrite);
+void sum_to_shape(const double* src, const shape_type& src_shape, GradSink& dst);
+/// @brief dst = src summed over the axes along which dst was broadcast to src's shape.
+void sum_to_shape(const double* src, const shape_type& src_shape, array& dst);
 
 /// @brief Adds `contribution` (an xtensor expression of target's own shape) into target's gradient.
 template <class E>
 void accumulate_grad(Node& target, const E& contribution) {
-    bool overwrite = false;
-    array& grad = target.grad_for_accumulate(overwrite);
-    if (overwrite) {
-        xt::noalias(grad) = contribution;
-    } else {
-        xt::noalias(grad) += contribution;
-    }
+    GradSink(target).assign(contribution);
 }
 
 /// @brief Adds `contribution` (an xtensor expression of the consumer's output shape) into
@@ -149,13 +233,12 @@ void accumulate_broadcast_grad(Node& target, const E& contribution, array& scrat
         accumulate_grad(target, contribution);
         return;
     }
-    bool overwrite = false;
-    array& grad = target.grad_for_accumulate(overwrite);
+    GradSink sink(target);
     if constexpr (std::is_same_v<std::decay_t<E>, array>) {
-        sum_to_shape(contribution.data(), contribution.shape(), grad, overwrite);
+        sum_to_shape(contribution.data(), contribution.shape(), sink);
     } else {
         xt::noalias(scratch) = contribution;
-        sum_to_shape(scratch.data(), scratch.shape(), grad, overwrite);
+        sum_to_shape(scratch.data(), scratch.shape(), sink);
     }
 }
 

@@ -19,11 +19,15 @@ namespace xgrad::detail {
 // each rule element by element) and Vars (backward as a graph, for second derivatives).
 namespace derivative {
 
-inline double pow(double x, double e) {
-    return std::pow(x, e);
+/// @brief g·p·x^(p−1), the derivative of x^p, and exactly 0 for p = 0: x⁰ is the constant 1
+/// everywhere (as PyTorch), where the formula would give 0·x⁻¹ = 0·∞ = NaN at x = 0.
+inline double power_rule(double g, double x, double p) {
+    return p == 0.0 ? 0.0 : g * p * std::pow(x, p - 1.0);
 }
-inline Var pow(const Var& x, double e) {
-    return xgrad::pow(x, e);
+/// @brief The same as a graph; no contribution at all for p = 0.
+inline Var power_rule(const Var& g, const Var& x, double p) {
+    if (p == 0.0) return Var();
+    return g * p * xgrad::pow(x, p - 1.0);
 }
 
 /// @brief g where x > 0, else 0.
@@ -166,10 +170,10 @@ struct power {
     static constexpr const char* name = "pow";
     double p;
     void forward(array& y, const array& x) const { xt::noalias(y) = xt::pow(x, p); }
-    // d(x^p)/dx = p x^(p-1)
+    // d(x^p)/dx = p x^(p-1), and 0 for p = 0
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
-        return g * p * derivative::pow(x, p - 1.0);
+        return derivative::power_rule(g, x, p);
     }
 };
 
@@ -283,13 +287,13 @@ class UnaryNode final : public Node {
     void backward() override {
         Node& x = input(0);
         if (!x.requires_grad()) return;
-        bool overwrite = false;
-        double* out = x.grad_for_accumulate(overwrite).data();
+        const GradSink sink(x);
+        double* out = sink.data();
         const double* g = grad().data();
         const double* in = x.value().data();
         const double* y = value_.data();
         const std::size_t n = value_.size();
-        if (overwrite) {
+        if (sink.first()) {
             for (std::size_t i = 0; i < n; ++i) out[i] = rule_.grad(g[i], in[i], y[i]);
         } else {
             for (std::size_t i = 0; i < n; ++i) out[i] += rule_.grad(g[i], in[i], y[i]);
@@ -302,6 +306,65 @@ class UnaryNode final : public Node {
 
   private:
     Rule rule_;
+};
+
+/// @brief log(σ(z)) (written `log(sigmoid(z))`) or log(1 − σ(z)) (written `log(1 - sigmoid(z))`),
+/// valued as log_sigmoid(z) = −softplus(−z) or −softplus(z): finite for every z, where the
+/// written form gives −inf once σ rounds to 0 or 1. Inputs: the written operand x (σ(z) or
+/// 1 − σ(z)), then z. Backward sends the gradient straight to z, stably, when nothing outside
+/// the graph holds the intermediates; otherwise it follows the graph as written (g/x into x), so
+/// that a held σ(z) gets its gradient.
+class LogOfSigmoidNode final : public Node {
+  public:
+    LogOfSigmoidNode(const Var& written, const Var& z, bool complement)
+        : Node(complement ? "log_one_minus_sigmoid" : "log_sigmoid", any_requires_grad({&written})),
+          complement_(complement) {
+        add_input(written.node_ptr());
+        add_input(z.node_ptr());
+    }
+
+    // y = −softplus(∓z)
+    void forward() override {
+        const double sign = complement_ ? 1.0 : -1.0;
+        map_elementwise(value_, input(1).value(),
+                        [sign](double v) { return -stable_softplus(sign * v); });
+    }
+
+    // Straight to z: d log σ(z)/dz = 1 − σ(z) = −expm1(y); d log(1 − σ(z))/dz = −σ(z) = expm1(y).
+    // As written: d log x/dx = 1/x.
+    void backward() override {
+        if (!input(0).requires_grad()) return;
+        const double* g = grad().data();
+        const double* y = value_.data();
+        const std::size_t n = value_.size();
+        if (bypass()) {
+            const GradSink gz(input(1));
+            const double sign = complement_ ? 1.0 : -1.0;
+            for (std::size_t i = 0; i < n; ++i) gz.put(i, g[i] * sign * std::expm1(y[i]));
+        } else {
+            const GradSink gx(input(0));
+            const double* x = input(0).value().data();
+            for (std::size_t i = 0; i < n; ++i) gx.put(i, g[i] / x[i]);
+        }
+    }
+
+    GradVars backward_as_graph(const Var& g) override {
+        if (!input(0).requires_grad()) return {};
+        if (bypass()) {
+            const Var z = input_var(1);
+            return {Var(), complement_ ? -(g * xgrad::sigmoid(z)) : g * xgrad::sigmoid(-z)};
+        }
+        return {g / input_var(0)};
+    }
+
+  private:
+    /// @brief Whether σ(z) (and 1 − σ(z)) are held by no one outside the graph.
+    bool bypass() const {
+        if (!may_bypass(input_ptr(0))) return false;
+        return !complement_ || may_bypass(input(0).input_ptr(0));
+    }
+
+    bool complement_;
 };
 
 /// @brief A node applying a two-input rule; either side may instead be a constant double.
@@ -427,16 +490,16 @@ class BinaryNode final : public Node {
         for (std::size_t side = 0; side < 2; ++side) {
             Node& target = input(side);
             if (!target.requires_grad()) continue;
-            bool overwrite = false;
-            array& out = target.grad_for_accumulate(overwrite);
+            GradSink sink(target);
+            sink.zero_if_first();  // a row adds up many contributions
+            double* out = sink.data();
             const bool is_row = target.value().dimension() == 1;
-            if (overwrite) out.fill(0.0);
             for_each_row_element([&](std::size_t k, std::size_t j) {
                 const double ak = element(a, k, j);
                 const double bk = element(b, k, j);
                 const double d =
                     side == 0 ? Rule::grad_a(g[k], ak, bk, y[k]) : Rule::grad_b(g[k], ak, bk, y[k]);
-                out.data()[is_row ? j : k] += d;  // the row sums its contributions over the rows
+                out[is_row ? j : k] += d;  // the row sums its contributions over the rows
             });
         }
     }
@@ -583,11 +646,15 @@ Var log_sigmoid(const Var& x) {
 
 Var log(const Var& x) {
     // log(σ(z)) and log(1 - σ(z)) underflow to -inf once σ saturates; their stable forms do not.
-    if (const auto* z = sigmoid_input(x.node())) return log_sigmoid(Var(*z));
+    if (const auto* z = sigmoid_input(x.node())) {
+        return finish_op(std::make_shared<LogOfSigmoidNode>(x, Var(*z), false));
+    }
     using one_minus = BinaryNode<rules::sub, true, false>;
     if (const auto* d = dynamic_cast<const one_minus*>(&x.node());
         d != nullptr && d->scalar() == 1.0) {
-        if (const auto* z = sigmoid_input(d->input(0))) return -softplus(Var(*z));
+        if (const auto* z = sigmoid_input(d->input(0))) {
+            return finish_op(std::make_shared<LogOfSigmoidNode>(x, Var(*z), true));
+        }
     }
     return unary<rules::log>(x);
 }

@@ -77,9 +77,7 @@ double LinearBceKernel::forward(const array& X, const array& w, double b, const 
 void LinearBceKernel::backward(double g, Node& X, Node& w, Node& b, Node& y) {
     if (w.requires_grad()) accumulate_grad(w, g * unit_grad_w_);
     if (b.requires_grad()) {  // b holds one number, of shape () or (1,)
-        bool overwrite = false;
-        double& gb = b.grad_for_accumulate(overwrite).data()[0];
-        gb = (overwrite ? 0.0 : gb) + g * unit_grad_b_;
+        GradSink(b).put(0, g * unit_grad_b_);
     }
     if (X.requires_grad() || y.requires_grad()) backward_to_data(g, X, w, b, y);
 }
@@ -274,9 +272,8 @@ void LinearBceKernel::backward_to_data(double g, Node& X_node, Node& w_node, Nod
             scalar_loss_and_residual(z(i), y(i), r(i));
             r(i) *= g * scale_;
         }
-        bool overwrite = false;
-        array& gX = X_node.grad_for_accumulate(overwrite);
-        if (overwrite) gX.fill(0.0);
+        GradSink gX(X_node);
+        gX.zero_if_first();  // ger only adds
         blas::ger(m, n, 1.0, r.data(), w.data(), gX.data(), n);
     }
     if (y_node.requires_grad()) accumulate_grad(y_node, -(g * scale_) * z);

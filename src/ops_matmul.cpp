@@ -30,7 +30,7 @@ class TransposeNode final : public Node {
         add_input(x.node_ptr());
         value_ready_ = false;
     }
-    void forward() override { value_ready_ = false; }
+    void forward() override { value_ready_.store(false, std::memory_order_release); }
     // d(xᵀ)/dx: the gradient transposed back
     void backward() override {
         Node& x = input(0);
@@ -55,22 +55,23 @@ class TransposeNode final : public Node {
         } else {
             xt::noalias(value_) = xt::transpose(x, last_axes_swapped(x.dimension()));
         }
-        value_ready_ = true;
     }
 };
 
-/// @brief One matmul operand: a node, read transposed when it came through transpose().
+/// @brief One matmul operand: a node, read transposed when it came through transpose(); then
+/// `written` is the transpose node itself.
 struct Operand {
     const Var* var;
     bool transposed;
+    const Var* written;
 };
 
 Operand unwrap_transpose(const Var& v, Var& storage) {
     if (dynamic_cast<const TransposeNode*>(&v.node()) != nullptr) {
         storage = Var(v.node().input_ptr(0));
-        return {&storage, true};
+        return {&storage, true, &v};
     }
-    return {&v, false};
+    return {&v, false, nullptr};
 }
 
 /// @brief The shape of op(x) for a stored shape: the last two axes swapped when transposed.
@@ -102,7 +103,9 @@ void add_grad_of_b(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std
 }
 
 /// @brief What both kinds of product hold: the operands as inputs, and whether each is read
-/// transposed.
+/// transposed. A transposed operand's transpose node is kept as an extra input (never read in
+/// forward): when someone outside the graph holds it, backward gives it its gradient and lets it
+/// pass that on, so the shortcut never hides a gradient a user can read.
 class ProductNode : public Node {
   protected:
     ProductNode(Operand a, Operand b)
@@ -111,6 +114,39 @@ class ProductNode : public Node {
           trans_b_(b.transposed) {
         add_input(a.var->node_ptr());
         add_input(b.var->node_ptr());
+        if (a.written != nullptr) {
+            written_a_ = input_count();
+            add_input(a.written->node_ptr());
+        }
+        if (b.written != nullptr) {
+            written_b_ = input_count();
+            add_input(b.written->node_ptr());
+        }
+    }
+
+    /// @brief Where operand `side`'s gradient goes in this pass: the operand itself, read
+    /// through the transpose flag, or the transpose node the user holds (untransposed).
+    struct Target {
+        std::size_t slot;
+        bool transposed;
+    };
+    Target target(std::size_t side) const {
+        const bool transposed = side == 0 ? trans_a_ : trans_b_;
+        const std::size_t written = side == 0 ? written_a_ : written_b_;
+        if (transposed && !may_bypass(input_ptr(written))) return {written, false};
+        return {side, transposed};
+    }
+
+    /// @brief The graph-form gradients d op(A), d op(B) sent where target() says.
+    GradVars route(const Var& d_op_a, const Var& d_op_b) const {
+        GradVars out;
+        const Var* d[2] = {&d_op_a, &d_op_b};
+        for (std::size_t side = 0; side < 2; ++side) {
+            if (!input(side).requires_grad()) continue;
+            const Target t = target(side);
+            out[t.slot] = t.transposed ? transpose(*d[side]) : *d[side];
+        }
+        return out;
     }
 
     /// @brief The shape error of a product whose operands do not fit, naming both as seen.
@@ -122,6 +158,8 @@ class ProductNode : public Node {
 
     bool trans_a_;
     bool trans_b_;
+    std::size_t written_a_ = 0;  // input slot of A's transpose node, if A is read transposed
+    std::size_t written_b_ = 0;
 };
 
 /// @brief y = op(a) · op(b), op being identity or transpose; 2-D and 1-D operands as in numpy.
@@ -161,43 +199,42 @@ class MatMulNode final : public ProductNode {
         const double* a = a_node.value().data();
         const double* b = b_node.value().data();
         const double* g = grad().data();
-        bool overwrite = false;
         if (a_node.requires_grad()) {
-            array& ga_buffer = a_node.grad_for_accumulate(overwrite);
-            double* ga = ga_buffer.data();
-            const double beta = overwrite ? 0.0 : 1.0;
+            const Target t = target(0);
+            GradSink ga(input(t.slot));
             if (d.rank_a == 2 && d.rank_b == 2) {
-                add_grad_of_a(trans_a_, trans_b_, d.m, d.n, d.k, g, b, d.ldb, beta, ga);
-            } else if (d.rank_a == 2) {              // g vᵀ, or v gᵀ for a transposed A
-                if (overwrite) ga_buffer.fill(0.0);  // ger only adds
-                if (!trans_a_) {
-                    blas::ger(d.m, d.k, 1.0, g, b, ga, d.k);
+                add_grad_of_a(t.transposed, trans_b_, d.m, d.n, d.k, g, b, d.ldb, ga.beta(),
+                              ga.data());
+            } else if (d.rank_a == 2) {  // g vᵀ, or v gᵀ for a transposed A
+                ga.zero_if_first();      // ger only adds
+                if (!t.transposed) {
+                    blas::ger(d.m, d.k, 1.0, g, b, ga.data(), d.k);
                 } else {
-                    blas::ger(d.k, d.m, 1.0, b, g, ga, d.m);
+                    blas::ger(d.k, d.m, 1.0, b, g, ga.data(), d.m);
                 }
             } else if (d.rank_b == 2) {  // op(B) g
-                blas::gemv(trans_b_, d.rows_b, d.ldb, 1.0, b, d.ldb, g, beta, ga);
+                blas::gemv(trans_b_, d.rows_b, d.ldb, 1.0, b, d.ldb, g, ga.beta(), ga.data());
             } else {
-                for (std::size_t i = 0; i < d.k; ++i) ga[i] = beta * ga[i] + g[0] * b[i];
+                for (std::size_t i = 0; i < d.k; ++i) ga.put(i, g[0] * b[i]);
             }
         }
         if (b_node.requires_grad()) {
-            array& gb_buffer = b_node.grad_for_accumulate(overwrite);
-            double* gb = gb_buffer.data();
-            const double beta = overwrite ? 0.0 : 1.0;
+            const Target t = target(1);
+            GradSink gb(input(t.slot));
             if (d.rank_a == 2 && d.rank_b == 2) {
-                add_grad_of_b(trans_a_, trans_b_, d.m, d.n, d.k, g, a, d.lda, beta, gb);
+                add_grad_of_b(trans_a_, t.transposed, d.m, d.n, d.k, g, a, d.lda, gb.beta(),
+                              gb.data());
             } else if (d.rank_a == 2) {  // op(A)ᵀ g
-                blas::gemv(!trans_a_, d.rows_a, d.lda, 1.0, a, d.lda, g, beta, gb);
-            } else if (d.rank_b == 2) {              // v gᵀ, or g vᵀ for a transposed B
-                if (overwrite) gb_buffer.fill(0.0);  // ger only adds
-                if (!trans_b_) {
-                    blas::ger(d.k, d.n, 1.0, a, g, gb, d.n);
+                blas::gemv(!trans_a_, d.rows_a, d.lda, 1.0, a, d.lda, g, gb.beta(), gb.data());
+            } else if (d.rank_b == 2) {  // v gᵀ, or g vᵀ for a transposed B
+                gb.zero_if_first();      // ger only adds
+                if (!t.transposed) {
+                    blas::ger(d.k, d.n, 1.0, a, g, gb.data(), d.n);
                 } else {
-                    blas::ger(d.n, d.k, 1.0, g, a, gb, d.k);
+                    blas::ger(d.n, d.k, 1.0, g, a, gb.data(), d.k);
                 }
             } else {
-                for (std::size_t i = 0; i < d.k; ++i) gb[i] = beta * gb[i] + g[0] * a[i];
+                for (std::size_t i = 0; i < d.k; ++i) gb.put(i, g[0] * a[i]);
             }
         }
     }
@@ -226,10 +263,7 @@ class MatMulNode final : public ProductNode {
             d_op_a = g * b;
             d_op_b = g * a;
         }
-        GradVars out;
-        if (input(0).requires_grad()) out[0] = trans_a_ ? transpose(d_op_a) : d_op_a;
-        if (input(1).requires_grad()) out[1] = trans_b_ ? transpose(d_op_b) : d_op_b;
-        return out;
+        return route(d_op_a, d_op_b);
     }
 
   private:
@@ -297,17 +331,19 @@ class BatchedMatMulNode final : public ProductNode {
         const double* g = grad().data();
         const std::size_t m = l.m, n = l.n, k = l.k;
         if (input(0).requires_grad()) {
-            const GradientTarget ga = gradient_target(input(0), l.a_broadcast);
+            const Target t = target(0);
+            const GradientTarget ga = gradient_target(input(t.slot), l.a_broadcast);
             for (std::size_t i = 0; i < l.count; ++i) {
-                add_grad_of_a(trans_a_, trans_b_, m, n, k, g + i * m * n,
+                add_grad_of_a(t.transposed, trans_b_, m, n, k, g + i * m * n,
                               b + l.b_matrix(i) * l.b_size, l.ldb, ga.beta,
                               ga.data + l.a_matrix(i) * l.a_size);
             }
         }
         if (input(1).requires_grad()) {
-            const GradientTarget gb = gradient_target(input(1), l.b_broadcast);
+            const Target t = target(1);
+            const GradientTarget gb = gradient_target(input(t.slot), l.b_broadcast);
             for (std::size_t i = 0; i < l.count; ++i) {
-                add_grad_of_b(trans_a_, trans_b_, m, n, k, g + i * m * n,
+                add_grad_of_b(trans_a_, t.transposed, m, n, k, g + i * m * n,
                               a + l.a_matrix(i) * l.a_size, l.lda, gb.beta,
                               gb.data + l.b_matrix(i) * l.b_size);
             }
@@ -320,18 +356,17 @@ class BatchedMatMulNode final : public ProductNode {
         const Var b = input_var(1);
         const Var op_a = trans_a_ ? transpose(a) : a;
         const Var op_b = trans_b_ ? transpose(b) : b;
-        GradVars out;
+        Var d_op_a;
+        Var d_op_b;
         if (input(0).requires_grad()) {
-            const Var d_op_a =
-                sum_to(matmul(g, transpose(op_b)), seen_shape(input(0).value().shape(), trans_a_));
-            out[0] = trans_a_ ? transpose(d_op_a) : d_op_a;
+            d_op_a = reduce_to_shape(matmul(g, transpose(op_b)),
+                                     seen_shape(input(0).value().shape(), trans_a_));
         }
         if (input(1).requires_grad()) {
-            const Var d_op_b =
-                sum_to(matmul(transpose(op_a), g), seen_shape(input(1).value().shape(), trans_b_));
-            out[1] = trans_b_ ? transpose(d_op_b) : d_op_b;
+            d_op_b = reduce_to_shape(matmul(transpose(op_a), g),
+                                     seen_shape(input(1).value().shape(), trans_b_));
         }
-        return out;
+        return route(d_op_a, d_op_b);
     }
 
   private:
@@ -415,10 +450,9 @@ class BatchedMatMulNode final : public ProductNode {
         double beta;
     };
     static GradientTarget gradient_target(Node& operand, bool broadcast) {
-        bool overwrite = false;
-        array& buffer = operand.grad_for_accumulate(overwrite);
-        if (overwrite && broadcast) buffer.fill(0.0);
-        return {buffer.data(), overwrite && !broadcast ? 0.0 : 1.0};
+        GradSink sink(operand);
+        if (broadcast) sink.zero_if_first();  // several products add into one matrix
+        return {sink.data(), sink.beta()};
     }
 };
 
@@ -463,8 +497,9 @@ Var matmul(const Var& a, const Var& b) {
 }
 
 Var transpose(const Var& x) {
-    if (x.dimension() < 2) return x;  // as in numpy, a vector's transpose is itself
-    if (dynamic_cast<const TransposeNode*>(&x.node()) != nullptr) return Var(x.node().input_ptr(0));
+    // As in numpy, a vector's transpose has the same values; it is still a node of its own, so
+    // that its gradient is its own.
+    if (x.dimension() < 2) return reshape(x, x.shape());
     return finish_op(std::make_shared<TransposeNode>(x));
 }
 

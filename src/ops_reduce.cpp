@@ -15,26 +15,26 @@ namespace {
 class SumNode final : public Node {
   public:
     SumNode(const Var& x, std::optional<int> axis, bool is_mean)
-        : Node(is_mean ? "mean" : "sum", any_requires_grad({&x})), is_mean_(is_mean) {
+        : Node(is_mean ? "mean" : "sum", any_requires_grad({&x})),
+          requested_axis_(axis),
+          is_mean_(is_mean) {
         add_input(x.node_ptr());
-        if (axis) {
-            const auto rank = static_cast<int>(x.dimension());
-            const int resolved = *axis < 0 ? *axis + rank : *axis;
-            if (resolved < 0 || resolved >= rank) {
-                throw shape_error(std::string(op_name()) + ": axis " + std::to_string(*axis) +
-                                  " is out of range for shape " + format_shape(x.shape()));
-            }
-            axis_ = resolved;
-        }
     }
 
+    // The axis is resolved against the input's rank on every pass: a replay with another rank
+    // reduces the axis the user named (a negative one counts from the new end) or throws.
     void forward() override {
         const array& x = input(0).value();
-        if (is_mean_ && x.size() == 0) {
-            throw shape_error(std::string(op_name()) + ": cannot average the empty shape " +
-                              format_shape(x.shape()));
-        }
+        resolve_axis(x.shape());
         const Layout l = layout(x);
+        if (is_mean_ && l.length == 0 && l.outer * l.inner != 0) {
+            // numpy returns NaN (with a warning) for the mean of an empty slice: refuse instead.
+            throw shape_error(
+                std::string(op_name()) +
+                (axis_ ? ": cannot average over axis " + std::to_string(*requested_axis_) +
+                             " of length 0 (shape " + format_shape(x.shape()) + ")"
+                       : ": cannot average the empty shape " + format_shape(x.shape())));
+        }
         if (axis_) {
             shape_type out_shape = x.shape();
             out_shape.erase(out_shape.begin() + *axis_);
@@ -59,17 +59,13 @@ class SumNode final : public Node {
         Node& x = input(0);
         if (!x.requires_grad()) return;
         const Layout l = layout(x.value());
-        bool overwrite = false;
-        array& gx = x.grad_for_accumulate(overwrite);
+        const GradSink gx(x);
         const double* g = grad().data();
-        double* out = gx.data();
         for (std::size_t o = 0; o < l.outer; ++o) {
             for (std::size_t k = 0; k < l.length; ++k) {
-                double* row = out + (o * l.length + k) * l.inner;
+                const std::size_t row = (o * l.length + k) * l.inner;
                 const double* g_row = g + o * l.inner;
-                for (std::size_t i = 0; i < l.inner; ++i) {
-                    row[i] = (overwrite ? 0.0 : row[i]) + l.scale * g_row[i];
-                }
+                for (std::size_t i = 0; i < l.inner; ++i) gx.put(row + i, l.scale * g_row[i]);
             }
         }
     }
@@ -88,6 +84,18 @@ class SumNode final : public Node {
     }
 
   private:
+    void resolve_axis(const shape_type& shape) {
+        if (!requested_axis_) return;
+        const auto rank = static_cast<int>(shape.size());
+        const int resolved = *requested_axis_ < 0 ? *requested_axis_ + rank : *requested_axis_;
+        if (resolved < 0 || resolved >= rank) {
+            throw shape_error(std::string(op_name()) + ": axis " +
+                              std::to_string(*requested_axis_) + " is out of range for shape " +
+                              format_shape(shape));
+        }
+        axis_ = resolved;
+    }
+
     /// @brief x seen as (outer, length, inner), summed over `length`.
     struct Layout {
         std::size_t outer = 1, length = 1, inner = 1;
@@ -110,7 +118,8 @@ class SumNode final : public Node {
         return l;
     }
 
-    std::optional<int> axis_;
+    std::optional<int> requested_axis_;  // as the user gave it
+    std::optional<int> axis_;            // resolved against the input's rank by forward()
     bool is_mean_;
 };
 

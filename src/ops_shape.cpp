@@ -46,11 +46,9 @@ class ReshapeNode final : public Node {
     void backward() override {
         Node& x = input(0);
         if (!x.requires_grad()) return;
-        bool overwrite = false;
-        array& gx = x.grad_for_accumulate(overwrite);
+        const GradSink gx(x);
         const double* g = grad().data();
-        double* out = gx.data();
-        for (std::size_t i = 0; i < gx.size(); ++i) out[i] = (overwrite ? 0.0 : out[i]) + g[i];
+        for (std::size_t i = 0; i < gx.size(); ++i) gx.put(i, g[i]);
     }
     GradVars backward_as_graph(const Var& g) override {
         if (!input(0).requires_grad()) return {};
@@ -77,9 +75,8 @@ class BroadcastToNode final : public Node {
     void backward() override {
         Node& x = input(0);
         if (!x.requires_grad()) return;
-        bool overwrite = false;
-        array& gx = x.grad_for_accumulate(overwrite);
-        sum_to_shape(grad().data(), value_.shape(), gx, overwrite);
+        GradSink gx(x);
+        sum_to_shape(grad().data(), value_.shape(), gx);
     }
     GradVars backward_as_graph(const Var& g) override {
         if (!input(0).requires_grad()) return {};
@@ -101,7 +98,7 @@ class SumToNode final : public Node {
         const array& x = input(0).value();
         require_broadcastable("sum_to", shape_, x.shape());
         value_.resize(shape_);
-        sum_to_shape(x.data(), x.shape(), value_, true);
+        sum_to_shape(x.data(), x.shape(), value_);
     }
     // every summed element receives the gradient of its sum
     void backward() override {
@@ -140,18 +137,17 @@ Var positive_mask(const Var& x) {
 
 namespace xgrad {
 
+// Each returns a node of its own even when the shape does not change: handing back x itself
+// would make the result's gradient x's whole gradient, not the part that flows through it.
 Var reshape(const Var& x, const shape_type& shape) {
-    if (x.shape() == shape) return x;
     return detail::finish_op(std::make_shared<detail::ReshapeNode>(x, shape));
 }
 
 Var broadcast_to(const Var& x, const shape_type& shape) {
-    if (x.shape() == shape) return x;
     return detail::finish_op(std::make_shared<detail::BroadcastToNode>(x, shape));
 }
 
 Var sum_to(const Var& x, const shape_type& shape) {
-    if (x.shape() == shape) return x;
     return detail::finish_op(std::make_shared<detail::SumToNode>(x, shape));
 }
 

@@ -53,18 +53,16 @@ class LogSoftmaxNode final : public Node {
     void backward() override {
         Node& x = input(0);
         if (!x.requires_grad()) return;
-        bool overwrite = false;
-        array& gx = x.grad_for_accumulate(overwrite);
+        const GradSink gx(x);
         const Rows r = rows_of(value_);
         const double* g = grad().data();
         for (std::size_t i = 0; i < r.rows; ++i) {
             const double* gi = g + i * r.width;
             const double* yi = value_.data() + i * r.width;
-            double* out = gx.data() + i * r.width;
             double total = 0.0;
             for (std::size_t k = 0; k < r.width; ++k) total += gi[k];
             for (std::size_t k = 0; k < r.width; ++k) {
-                out[k] = (overwrite ? 0.0 : out[k]) + gi[k] - std::exp(yi[k]) * total;
+                gx.put(i * r.width + k, gi[k] - std::exp(yi[k]) * total);
             }
         }
     }

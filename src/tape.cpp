@@ -4,53 +4,62 @@
 #include "xgrad/tape.hpp"
 
 #include <algorithm>
-#include <atomic>
+#include <unordered_map>
 
 #include "node.hpp"
 
 namespace xgrad {
 
-namespace {
-std::atomic<std::uint64_t> next_visit_mark{1};
-}  // namespace
-
 Tape::Tape(Var output) : output_(std::move(output)) {
-    // Iterative depth-first walk: deep graphs must not recurse.
-    const std::uint64_t mark = next_visit_mark++;
+    // Iterative depth-first walk: deep graphs must not recurse. The visited set and the
+    // reference counts live here, not in the nodes, so that several threads may walk one
+    // graph at once.
+    std::unordered_map<const detail::Node*, std::uint32_t> references;
     std::vector<detail::Node*> stack{&output_.node()};
-    output_.node().visit_mark = mark;
+    references[&output_.node()] = 1;  // output_ holds it
     while (!stack.empty()) {
         detail::Node* node = stack.back();
         stack.pop_back();
         order_.push_back(node);
         for (std::size_t i = 0; i < node->input_count(); ++i) {
             detail::Node& input = node->input(i);
-            if (input.visit_mark != mark) {
-                input.visit_mark = mark;
-                stack.push_back(&input);
-            }
+            if (references[&input]++ == 0) stack.push_back(&input);
         }
     }
     std::sort(order_.begin(), order_.end(), [](const detail::Node* a, const detail::Node* b) {
         return a->sequence() < b->sequence();
     });
+    graph_references_.reserve(order_.size());
     for (detail::Node* node : order_) {
+        graph_references_.push_back(references[node]);
         if (node->requires_grad()) grad_order_.push_back(node);
     }
+}
+
+std::uint32_t Tape::graph_references(const detail::Node& node) const {
+    const auto it = std::lower_bound(
+        order_.begin(), order_.end(), node.sequence(),
+        [](const detail::Node* a, std::uint64_t sequence) { return a->sequence() < sequence; });
+    if (it == order_.end() || *it != &node) return 0;
+    return graph_references_[static_cast<std::size_t>(it - order_.begin())];
+}
+
+detail::BypassScope Tape::bypass_scope() const {
+    return detail::BypassScope(this, [](const void* tape, const detail::Node& node) {
+        return static_cast<const Tape*>(tape)->graph_references(node);
+    });
 }
 
 // Planned at the first replay, not at construction: by then the temporaries of the expression
 // that built the graph are gone, so a node's use count says who else holds it.
 void Tape::plan_replay() {
-    std::vector<detail::Node*> skipped;
+    skipped_.assign(order_.size(), 0);
     for (detail::Node* node : order_) {
         const std::vector<detail::Node*> taken = node->fuse_for_replay();
         if (!taken.empty()) ++fused_;
-        skipped.insert(skipped.end(), taken.begin(), taken.end());
-    }
-    for (detail::Node* node : order_) {
-        if (std::find(skipped.begin(), skipped.end(), node) == skipped.end()) {
-            replay_.push_back(node);
+        for (detail::Node* t : taken) {
+            const auto it = std::find(order_.begin(), order_.end(), t);
+            if (it != order_.end()) skipped_[static_cast<std::size_t>(it - order_.begin())] = 1;
         }
     }
     planned_ = true;
@@ -58,14 +67,16 @@ void Tape::plan_replay() {
 
 void Tape::forward() {
     if (!planned_) plan_replay();
-    if (is_anomaly_detection_enabled()) {
-        for (detail::Node* node : replay_) {
+    const bool check = is_anomaly_detection_enabled();
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+        detail::Node* node = order_[i];
+        if (node->is_leaf()) continue;
+        if (!skipped_[i]) {
             node->forward();
-            detail::check_forward_anomaly(*node);
+            if (check) detail::check_forward_anomaly(*node);
         }
-        return;
+        node->record_forward();  // skipped nodes too: they stand for this pass's values
     }
-    for (detail::Node* node : replay_) node->forward();
 }
 
 void Tape::backward() {
@@ -95,18 +106,19 @@ void Tape::run_backward(const array* seed) {
     for (detail::Node* node : grad_order_) {
         if (!node->is_leaf()) node->schedule_zero_grad();
     }
-    bool overwrite = false;
-    array& grad = out.grad_for_accumulate(overwrite);
+    const detail::GradSink sink(out);
     if (seed == nullptr) {
-        if (overwrite) grad.fill(0.0);
-        grad += 1.0;
-    } else if (overwrite) {
-        xt::noalias(grad) = *seed;
+        sink.put(0, 1.0);
     } else {
-        xt::noalias(grad) += *seed;
+        sink.assign(*seed);
+    }
+    // Nothing is differentiated at a point other than the one the values were computed at.
+    for (detail::Node* node : grad_order_) {
+        if (!node->is_leaf()) node->check_inputs_unchanged();
     }
     // Reverse creation order: every consumer has pushed its share before a node pushes its own.
     const bool check = is_anomaly_detection_enabled();
+    const detail::BypassScope scope = bypass_scope();
     for (auto it = grad_order_.rbegin(); it != grad_order_.rend(); ++it) {
         detail::Node* node = *it;
         if (node->is_leaf() || node->grad_pending_zero()) continue;

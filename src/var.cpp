@@ -24,12 +24,13 @@ const array& Var::value() const {
     return node().value();
 }
 
-array& Var::mutable_value() {
+array& Var::mutable_value() const {
     if (!node().is_leaf()) {
         throw graph_error(std::string("mutable_value(): only leaves can be written; this node is "
                                       "computed by '") +
                           node_->op_name() + "'");
     }
+    node_->bump_version();
     return node_->mutable_value();
 }
 

@@ -87,15 +87,16 @@ TEST(Losses, BinaryCrossEntropyOfSigmoidIsBceWithLogits) {
         EXPECT_STREQ(loss.op_name(), "bce_with_logits");
         EXPECT_EQ(loss.value(), bce_with_logits(z, y, how).value());
     }
-    // Probabilities that do not come from sigmoid keep the composed graph.
-    EXPECT_STREQ(binary_cross_entropy(constant({0.3, 0.6}), constant({0.0, 1.0})).op_name(), "neg");
+    // Probabilities that do not come from sigmoid get the loss on probabilities.
+    EXPECT_STREQ(binary_cross_entropy(constant({0.3, 0.6}), constant({0.0, 1.0})).op_name(),
+                 "binary_cross_entropy");
 }
 
 TEST(Losses, LogOfSigmoidIsRewritten) {
     Var z = parameter({-800.0, 3.0});
     EXPECT_STREQ(log(sigmoid(z)).op_name(), "log_sigmoid");
     EXPECT_EQ(log(sigmoid(z)).value()(0), -800.0);
-    EXPECT_STREQ(log(1.0 - sigmoid(z)).op_name(), "neg");  // −softplus(z)
+    EXPECT_STREQ(log(1.0 - sigmoid(z)).op_name(), "log_one_minus_sigmoid");  // −softplus(z)
     EXPECT_EQ(log(1.0 - sigmoid(-z)).value()(0), -800.0);
     EXPECT_STREQ(log(2.0 - sigmoid(z)).op_name(), "log");  // not the pattern
 }

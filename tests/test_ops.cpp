@@ -316,9 +316,12 @@ TEST(Ops, TransposeMaterializedForElementwiseUse) {
     EXPECT_EQ(t.shape(), (shape_type{3, 2}));
     EXPECT_EQ(t.value()(2, 1), a.value()(1, 2));
     expect_gradients_match(weighted_sum(t * t, rng));
-    EXPECT_EQ(transpose(t).node_ptr(), a.node_ptr());  // double transpose is the input itself
+    // A double transpose has a's values, in a node of its own (so its gradient is its own).
+    EXPECT_EQ(transpose(t).value(), a.value());
+    EXPECT_NE(transpose(t).node_ptr(), a.node_ptr());
     Var v = parameter({1.0, 2.0});
-    EXPECT_EQ(transpose(v).node_ptr(), v.node_ptr());     // numpy: a vector's transpose is itself
+    EXPECT_EQ(transpose(v).value(), v.value());  // numpy: a vector's transpose has its values
+    EXPECT_NE(transpose(v).node_ptr(), v.node_ptr());
     Var stack = parameter(random_array(rng, {2, 3, 4}));  // each matrix of a stack transposed
     Var ts = transpose(stack);
     EXPECT_EQ(ts.shape(), (shape_type{2, 4, 3}));

@@ -32,7 +32,11 @@ class Var {
     const array& value() const;
     /// @brief Writable value of a leaf, for updates in place (e.g. `w -= lr * grad`) and new
     /// mini-batches. Ops that read it see the change when their graph is next run forward.
-    array& mutable_value();
+    /// Each call counts as a change (the leaf's version goes up): a graph recorded before it
+    /// refuses backward() until it has run forward again, rather than mixing the gradients of
+    /// two points. Write through the reference before the next forward pass, not after it.
+    /// Throws graph_error for a node that is not a leaf.
+    array& mutable_value() const;
     /// @brief The accumulated gradient d(output)/d(this) of the last backward pass(es).
     /// Throws graph_error for nodes that need no gradient (constants and what depends only on
     /// them).
