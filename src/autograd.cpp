@@ -5,6 +5,7 @@
 // applies the same derivative rules as backward() to Vars instead of arrays.
 #include "xgrad/autograd.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "node.hpp"
@@ -31,7 +32,14 @@ std::vector<Var> grad_graph(const Var& output, const std::vector<Var>& inputs, c
     for (detail::Node* node : order) {
         if (!node->is_leaf()) node->check_inputs_unchanged();
     }
-    const detail::BypassScope scope = detail::TapeAccess::bypass_scope(tape);
+    // Only the gradients asked for are observed: no .grad() is written.
+    std::vector<const detail::Node*> asked;
+    for (const Var& input : inputs) asked.push_back(&input.node());
+    std::sort(asked.begin(), asked.end());
+    const detail::BypassScope scope(&asked, [](const void* list, const detail::Node& node) {
+        const auto& nodes = *static_cast<const std::vector<const detail::Node*>*>(list);
+        return std::binary_search(nodes.begin(), nodes.end(), &node);
+    });
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         detail::Node* node = *it;
         if (node->is_leaf()) continue;

@@ -131,25 +131,22 @@ void Node::check_inputs_unchanged() const {
 
 namespace {
 thread_local const void* bypass_context = nullptr;
-thread_local BypassScope::CountFn bypass_count = nullptr;
+thread_local BypassScope::ObservedFn bypass_observed = nullptr;
 }  // namespace
 
-BypassScope::BypassScope(const void* context, CountFn graph_references)
-    : previous_context_(bypass_context), previous_fn_(bypass_count) {
+BypassScope::BypassScope(const void* context, ObservedFn observed)
+    : previous_context_(bypass_context), previous_fn_(bypass_observed) {
     bypass_context = context;
-    bypass_count = graph_references;
+    bypass_observed = observed;
 }
 
 BypassScope::~BypassScope() {
     bypass_context = previous_context_;
-    bypass_count = previous_fn_;
+    bypass_observed = previous_fn_;
 }
 
 bool may_bypass(const Node& node) {
-    if (bypass_count == nullptr) return false;
-    // shared_from_this would add a reference; weak_from_this counts without one.
-    const long holders = node.weak_from_this().use_count();
-    return holders <= static_cast<long>(bypass_count(bypass_context, node));
+    return bypass_observed != nullptr && !bypass_observed(bypass_context, node);
 }
 
 Node::GradVars Node::backward_as_graph(const Var&) {

@@ -165,26 +165,29 @@ class GradSink {
 
 /// @brief Which intermediate results a backward pass running on this thread may bypass: a
 /// build-time rewrite (log(sigmoid(z)) computed as log_sigmoid(z), matmul reading through a
-/// transpose, ...) takes its shortcut only for intermediates no one outside the graph holds,
-/// so that a gradient a user can read is never skipped. Set by Tape for the pass's duration.
+/// transpose, ...) takes its shortcut only for intermediates whose gradient no one can read,
+/// so that a gradient a user can see is never skipped. Set for the pass's duration:
+/// - by Tape::backward(), which writes .grad(): a node is observed when something outside the
+///   graph (a user's Var, another graph) holds it;
+/// - by grad(), which writes no .grad(): a node is observed when its gradient was asked for.
+///   That answer depends on nothing another thread does, so grad() on a shared graph gives
+///   every thread the same numbers.
 class BypassScope {
   public:
-    /// @brief `holders(node)` answers how many references to the node come from the graph
-    /// being differentiated (its consumers on the tape); more references than that mean a
-    /// user holds it.
-    using CountFn = std::uint32_t (*)(const void* context, const Node& node);
-    BypassScope(const void* context, CountFn graph_references);
+    /// @brief `observed(context, node)`: whether the pass must deliver node's own gradient.
+    using ObservedFn = bool (*)(const void* context, const Node& node);
+    BypassScope(const void* context, ObservedFn observed);
     ~BypassScope();
     BypassScope(const BypassScope&) = delete;
     BypassScope& operator=(const BypassScope&) = delete;
 
   private:
     const void* previous_context_;
-    CountFn previous_fn_;
+    ObservedFn previous_fn_;
 };
 
 /// @brief Whether a rewrite may skip `node` in the current backward pass: true only inside a
-/// BypassScope and when nothing outside the graph holds the node (no user Var, no other graph).
+/// BypassScope that does not observe the node.
 bool may_bypass(const Node& node);
 /// @brief may_bypass for a node given by pointer (e.g. input_ptr(i)).
 inline bool may_bypass(const std::shared_ptr<Node>& node) {

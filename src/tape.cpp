@@ -46,7 +46,9 @@ std::uint32_t Tape::graph_references(const detail::Node& node) const {
 
 detail::BypassScope Tape::bypass_scope() const {
     return detail::BypassScope(this, [](const void* tape, const detail::Node& node) {
-        return static_cast<const Tape*>(tape)->graph_references(node);
+        // weak_from_this counts the holders without adding one.
+        const long holders = node.weak_from_this().use_count();
+        return holders > static_cast<long>(static_cast<const Tape*>(tape)->graph_references(node));
     });
 }
 

@@ -14,8 +14,6 @@ struct TapeAccess {
     static const std::vector<Node*>& order(const Tape& tape) { return tape.order_; }
     /// @brief The nodes that need a gradient, in creation order.
     static const std::vector<Node*>& grad_order(const Tape& tape) { return tape.grad_order_; }
-    /// @brief For a backward pass over the tape's graph (see BypassScope).
-    static BypassScope bypass_scope(const Tape& tape) { return tape.bypass_scope(); }
 };
 
 }  // namespace xgrad::detail
