@@ -43,6 +43,22 @@ void Optimizer::zero_grad() const {
     xgrad::zero_grad(params_);
 }
 
+void Optimizer::check_shapes(std::initializer_list<const std::vector<array>*> states) const {
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        const shape_type& shape = params_[k].shape();
+        auto fail = [&](const std::string& what, const shape_type& other) {
+            throw graph_error("optimizer: parameter " + std::to_string(k) + " has shape " +
+                              format_shape(shape) + " but its " + what + " has shape " +
+                              format_shape(other) +
+                              "; make a new optimizer after changing a parameter's shape");
+        };
+        if (params_[k].grad().shape() != shape) fail("gradient", params_[k].grad().shape());
+        for (const std::vector<array>* state : states) {
+            if (!state->empty() && (*state)[k].shape() != shape) fail("state", (*state)[k].shape());
+        }
+    }
+}
+
 SGD::SGD(std::vector<Var> params, double learning_rate, double momentum, bool nesterov,
          double weight_decay)
     : Optimizer(std::move(params), learning_rate),
@@ -87,6 +103,7 @@ constexpr std::size_t min_update_per_part = std::size_t{1} << 16;
 }  // namespace
 
 void SGD::step() {
+    check_shapes({&velocity_});
     const bool first = velocity_.empty();
     if (first && momentum_ != 0.0) velocity_ = zeros_like(params_);
     for (std::size_t k = 0; k < params_.size(); ++k) {
@@ -117,6 +134,7 @@ Adam::Adam(std::vector<Var> params, double learning_rate, double beta1, double b
       second_moment_(zeros_like(params_)) {}
 
 void Adam::step() {
+    check_shapes({&first_moment_, &second_moment_});
     ++steps_;
     const auto t = static_cast<double>(steps_);
     const double step_size = learning_rate_ / (1.0 - std::pow(beta1_, t));
@@ -144,6 +162,7 @@ AdaGrad::AdaGrad(std::vector<Var> params, double learning_rate, double epsilon, 
       sum_of_squares_(zeros_like(params_)) {}
 
 void AdaGrad::step() {
+    check_shapes({&sum_of_squares_});
     for (std::size_t k = 0; k < params_.size(); ++k) {
         array& p = params_[k].mutable_value();
         const array& grad = params_[k].grad();
@@ -168,6 +187,7 @@ RMSProp::RMSProp(std::vector<Var> params, double learning_rate, double alpha, do
       velocity_(zeros_like(params_)) {}
 
 void RMSProp::step() {
+    check_shapes({&square_average_, &velocity_});
     for (std::size_t k = 0; k < params_.size(); ++k) {
         array& p = params_[k].mutable_value();
         const array& grad = params_[k].grad();

@@ -15,6 +15,10 @@
 #include <xtensor/xio.hpp>
 
 #include "support.hpp"
+#include "xgrad/optim/adagrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xgrad {
 namespace {
@@ -579,6 +583,24 @@ TEST(Misuse, ReplayWithOtherShapesRecomputesOrThrows) {
     q.zero_grad();
     sum(q * q).backward();
     EXPECT_EQ(q.grad(), xt::full_like(q.value(), 2.0));
+}
+
+TEST(Misuse, OptimizersRefuseAParameterWhoseShapeChanged) {
+    Var w = parameter({1.0, 2.0});
+    optim::SGD sgd({w}, 0.1, 0.9);
+    optim::Adam adam({w}, 0.1);
+    optim::AdaGrad adagrad({w}, 0.1);
+    optim::RMSProp rmsprop({w}, 0.1, 0.99, 1e-8, 0.9);
+    sum(w * w).backward();
+    sgd.step();  // makes the velocity
+    w.mutable_value() = array{1.0, 2.0, 3.0};
+    w.zero_grad();
+    sum(w * w).backward();
+    XGRAD_EXPECT_THROW_WITH(sgd.step(), graph_error, "parameter 0 has shape (3,) but its state");
+    XGRAD_EXPECT_THROW_WITH(adam.step(), graph_error, "make a new optimizer");
+    XGRAD_EXPECT_THROW_WITH(adagrad.step(), graph_error, "make a new optimizer");
+    XGRAD_EXPECT_THROW_WITH(rmsprop.step(), graph_error, "make a new optimizer");
+    EXPECT_EQ(w.value(), (array{1.0, 2.0, 3.0}));  // nothing was written
 }
 
 // ---- 6. Threads: concurrent read-only use of a built graph ------------------------------

@@ -26,6 +26,11 @@ class Optimizer {
     void set_learning_rate(double rate) { learning_rate_ = rate; }
 
   protected:
+    /// @brief Throws graph_error unless every parameter's gradient, and its slot of each state
+    /// list (moments, velocities), still has the parameter's shape: a parameter given a new shape
+    /// after the optimizer was made would otherwise be updated out of bounds.
+    void check_shapes(std::initializer_list<const std::vector<array>*> states = {}) const;
+
     std::vector<Var> params_;
     double learning_rate_;
 };
