@@ -19,13 +19,6 @@ double bce_with_logits_terms(const double* z, const double* y, std::size_t n, do
 void bce_with_logits_residual(const double* z, const double* y, std::size_t n, const double* g,
                               double g_all, double* out, bool overwrite);
 
-/// @brief Whether `node` is matmul(X, w) for a matrix X and a vector w, neither transposed.
-bool is_matrix_vector_product(const Node& node);
-/// @brief The input z when x is sigmoid(z), else null (the stable rewrites of log and BCE).
-const std::shared_ptr<Node>* sigmoid_input(const Node& x);
-/// @brief Whether `node` is a + b with two node operands.
-bool is_sum_of_two_nodes(const Node& node);
-
 /// @brief Mean or summed bce_with_logits(X·w + b, y) with X read from memory once: for a group
 /// of rows, z = X_grp·w + b, the losses and the residuals r = (σ(z) − y)·scale, then X_grpᵀ·r
 /// while the group is still in cache. The gradients for w and b are made during forward, per

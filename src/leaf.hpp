@@ -11,7 +11,7 @@ namespace xgrad::detail {
 class LeafNode final : public Node {
   public:
     LeafNode(array value, bool is_parameter)
-        : Node(is_parameter ? "parameter" : "constant", is_parameter) {
+        : Node(is_parameter ? "parameter" : "constant", is_parameter, OpKind::leaf) {
         value_ = std::move(value);
     }
 };

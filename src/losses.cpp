@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "fusion.hpp"
+#include "fusion/rewrites.hpp"
+#include "loss_nodes.hpp"
 #include "node.hpp"
 #include "xgrad/ops.hpp"
 
@@ -56,6 +58,16 @@ double xlogy(double y, double p) {
 double bce_probability_grad(double p, double y) {
     if (p == y) return 0.0;
     return (p - y) / (p * (1.0 - p));
+}
+
+/// @brief g·(p − y)/(p(1 − p)) as a graph, for second derivatives: built as
+/// g·(p − y)·k / (p(1 − p) + 1 − k) with the constant k = 0 where p = y ∈ {0, 1} (there the
+/// quotient is the constant 0, and so are its derivatives) and 1 elsewhere.
+Var probability_gradient(const Var& g, const Var& p, const Var& y) {
+    const array& pv = p.value();
+    const array keep =
+        xt::where(xt::equal(pv, y.value()) && (xt::equal(pv, 0.0) || xt::equal(pv, 1.0)), 0.0, 1.0);
+    return g * ((p - y) * constant(keep)) / (p * (1.0 - p) + constant(1.0 - keep));
 }
 
 /// @brief L = scale · Σ −[y log p + (1 − y) log(1 − p)] on probabilities p ∈ [0, 1]. A term whose
@@ -124,16 +136,7 @@ class BinaryCrossEntropyNode final : public detail::Node {
         const Var y = input_var(1);
         const Var scaled = g * scale_;
         GradVars out;
-        if (p.requires_grad()) {
-            // (p − y)·m / (p(1 − p) + 1 − m), m = 0 where p = y ∈ {0, 1}: there the quotient is
-            // the constant 0 (its derivatives too), elsewhere the formula.
-            array mask = xt::where(xt::equal(p.value(), y.value()) &&
-                                       (xt::equal(p.value(), 0.0) || xt::equal(p.value(), 1.0)),
-                                   0.0, 1.0);
-            const Var keep = constant(mask);
-            const Var fill = constant(1.0 - mask);
-            out[0] = scaled * ((p - y) * keep) / (p * (1.0 - p) + fill);
-        }
+        if (p.requires_grad()) out[0] = probability_gradient(scaled, p, y);
         if (y.requires_grad()) out[1] = -scaled * (log(p) - log(1.0 - p));
         return out;
     }
@@ -145,23 +148,19 @@ class BinaryCrossEntropyNode final : public detail::Node {
 
 /// @brief L = scale · Σ [max(z,0) - z y + log(1 + e^-|z|)], fused and stable for any z.
 /// Built by `binary_cross_entropy(sigmoid(z), y)` it also holds the written σ(z) (input 2, never
-/// read in forward): while someone outside the graph holds σ(z), backward gives σ(z) its
-/// gradient as binary_cross_entropy would, rather than going around it.
+/// read in forward): while someone observes σ(z), backward gives σ(z) its gradient as
+/// binary_cross_entropy would, rather than going around it. A tape may replay it, with the
+/// matmul and add that make z, as one kernel (src/fusion/replay.cpp).
 class BceWithLogitsNode final : public detail::Node {
   public:
-    BceWithLogitsNode(const Var& z, const Var& y, reduction how, const Var* probabilities = nullptr)
-        : Node("bce_with_logits", detail::any_requires_grad({&z, &y})), how_(how) {
+    BceWithLogitsNode(const Var& z, const Var& y, reduction how, const Var* probabilities)
+        : Node("bce_with_logits", detail::any_requires_grad({&z, &y}), kind_for(how)), how_(how) {
         add_input(z.node_ptr());
         add_input(y.node_ptr());
-        if (probabilities != nullptr) {
-            add_input(probabilities->node_ptr());
-            written_probabilities_ = true;
-        }
+        if (probabilities != nullptr) add_input(probabilities->node_ptr());
     }
 
     void forward() override {
-        if (fused_ && forward_fused()) return;
-        fused_last_ = false;
         const array& z = input(0).value();
         const array& y = input(1).value();
         if (z.shape() != y.shape()) {
@@ -169,31 +168,25 @@ class BceWithLogitsNode final : public detail::Node {
                               " and targets " + format_shape(y.shape()) + " differ in shape");
         }
         const std::size_t n = z.size();
-        scale_ = reduction_scale("bce_with_logits", how_, n);
+        const double scale = reduction_scale("bce_with_logits", how_, n);
         const bool per_sample = how_ == reduction::none;
         value_.resize(per_sample ? z.shape() : shape_type{});
         const double total = detail::bce_with_logits_terms(z.data(), y.data(), n,
                                                            per_sample ? value_.data() : nullptr);
-        if (!per_sample) value_.data()[0] = scale_ * total;
+        if (!per_sample) value_.data()[0] = scale * total;
     }
 
     // dL/dz = scale (σ(z) - y),  dL/dy = -scale z
     void backward() override {
-        if (fused_last_) {  // straight to X, w, b and y: z and X·w were never made
-            Node& product = input(0).input(product_side_);
-            kernel_.backward(grad().data()[0], product.input(0), product.input(1),
-                             input(0).input(1 - product_side_), input(1));
-            return;
-        }
         // σ(z) is recomputed rather than kept from forward: one m-long buffer less (as PyTorch).
         const array& z = input(0).value();
         const array& y = input(1).value();
         // g is the seed per sample (none), or one number times the mean's scale.
         const bool per_sample = how_ == reduction::none;
         const double* g = grad().data();
-        const double g_all = per_sample ? 0.0 : scale_ * g[0];
+        const double g_all = per_sample ? 0.0 : scale() * g[0];
         if (input(0).requires_grad() && !around_probabilities()) {
-            // As binary_cross_entropy on the held σ(z), which passes it on to z.
+            // As binary_cross_entropy on the observed σ(z), which passes it on to z.
             const detail::GradSink gp(input(2));
             const array& p = input(2).value();
             for (std::size_t i = 0; i < p.size(); ++i) {
@@ -215,14 +208,10 @@ class BceWithLogitsNode final : public detail::Node {
     GradVars backward_as_graph(const Var& g) override {
         const Var z = input_var(0);
         const Var y = input_var(1);
-        const Var scaled = g * scale_;
+        const Var scaled = g * scale();
         GradVars out;
         if (z.requires_grad() && !around_probabilities()) {
-            const Var p = input_var(2);
-            array mask = xt::where(xt::equal(p.value(), y.value()) &&
-                                       (xt::equal(p.value(), 0.0) || xt::equal(p.value(), 1.0)),
-                                   0.0, 1.0);
-            out[2] = scaled * ((p - y) * constant(mask)) / (p * (1.0 - p) + constant(1.0 - mask));
+            out[2] = probability_gradient(scaled, input_var(2), y);
         } else if (z.requires_grad()) {
             out[0] = scaled * (sigmoid(z) - y);
         }
@@ -230,69 +219,21 @@ class BceWithLogitsNode final : public detail::Node {
         return out;
     }
 
-    // On a tape, bce_with_logits(matmul(X, w) + b, y) whose sum and product no one else holds
-    // runs as linear_bce_with_logits: one pass over X, and no m-long buffer.
-    // A written σ(z) that only this node holds is skipped as well.
-    std::vector<Node*> fuse_for_replay() override {
-        Node& z = input(0);
-        long z_holders = 1;
-        std::vector<Node*> taken;
-        if (written_probabilities_) {
-            if (input_ptr(2).use_count() != 1) return {};
-            ++z_holders;  // σ(z) holds z too
-            taken.push_back(&input(2));
-        }
-        if (how_ == reduction::none || input_ptr(0).use_count() != z_holders ||
-            !detail::is_sum_of_two_nodes(z)) {
-            return {};
-        }
-        for (std::size_t side = 0; side < 2; ++side) {
-            Node& product = z.input(side);
-            if (z.input_ptr(side).use_count() == 1 && detail::is_matrix_vector_product(product)) {
-                fused_ = true;
-                product_side_ = side;
-                taken.push_back(&z);
-                taken.push_back(&product);
-                return taken;
-            }
-        }
-        return {};
-    }
-
   private:
-    /// @brief The fused pass, if the operands have the shapes it takes; else false, and the
-    /// skipped sum and product are recomputed when the plain pass reads z.
-    bool forward_fused() {
-        Node& z = input(0);
-        Node& product = z.input(product_side_);
-        if (written_probabilities_) input(2).mark_stale();
-        z.mark_stale();
-        product.mark_stale();
-        const array& X = product.input(0).value();
-        const array& w = product.input(1).value();
-        const array& b = z.input(1 - product_side_).value();
-        const array& y = input(1).value();
-        if (!detail::LinearBceKernel::fits(X, w, b, y)) return false;
-        scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(X.shape()[0]) : 1.0;
-        value_.resize(shape_type{});
-        value_.data()[0] = kernel_.forward(X, w, b.data()[0], y, scale_);
-        fused_last_ = true;
-        return true;
+    static detail::OpKind kind_for(reduction how) {
+        if (how == reduction::mean) return detail::OpKind::bce_with_logits_mean;
+        if (how == reduction::sum) return detail::OpKind::bce_with_logits_sum;
+        return detail::OpKind::other;
     }
-
+    /// @brief The reduction's scale for the current z (a fused replay does not run forward()).
+    double scale() { return reduction_scale("bce_with_logits", how_, input(0).value().size()); }
     /// @brief Whether the gradient may go straight to z: there is no written σ(z), or no one
-    /// outside the graph holds it.
+    /// observes it.
     bool around_probabilities() const {
-        return !written_probabilities_ || detail::may_bypass(input_ptr(2));
+        return input_count() < 3 || detail::may_bypass(input_ptr(2));
     }
 
     reduction how_;
-    double scale_ = 1.0;
-    bool written_probabilities_ = false;  // input 2 is the σ(z) the user wrote
-    bool fused_ = false;                  // a tape asked for the fused pass
-    bool fused_last_ = false;             // the last forward() was fused: backward() goes with it
-    std::size_t product_side_ = 0;
-    detail::LinearBceKernel kernel_;
 };
 
 /// @brief L = scale · Σ (p − t)². Its operands' shapes are checked on every forward pass, so a
@@ -356,19 +297,41 @@ class MseNode final : public detail::Node {
 
 }  // namespace
 
+namespace detail {
+Var make_bce_with_logits(const Var& z, const Var& y, reduction how,
+                         const Var* written_probabilities) {
+    return finish_op(std::make_shared<BceWithLogitsNode>(z, y, how, written_probabilities));
+}
+}  // namespace detail
+
 Var binary_cross_entropy(const Var& probabilities, const Var& targets, reduction how) {
     require_same_shape("binary_cross_entropy", "probabilities", probabilities, "targets", targets);
-    // BCE of σ(z) is BCE with logits z: the same value and gradient in one stable node, which
-    // keeps σ(z) as an input so that a held σ(z) still gets its gradient.
-    if (const auto* z = detail::sigmoid_input(probabilities.node())) {
-        return detail::finish_op(
-            std::make_shared<BceWithLogitsNode>(Var(*z), targets, how, &probabilities));
+    // BCE of σ(z) is BCE with logits z: the same value and gradient in one stable node.
+    if (Var rewritten = detail::fusion::rewrite_binary_cross_entropy(probabilities, targets, how);
+        rewritten.defined()) {
+        return rewritten;
     }
     return detail::finish_op(std::make_shared<BinaryCrossEntropyNode>(probabilities, targets, how));
 }
 
 Var bce_with_logits(const Var& logits, const Var& targets, reduction how) {
-    return detail::finish_op(std::make_shared<BceWithLogitsNode>(logits, targets, how));
+    return detail::make_bce_with_logits(logits, targets, how);
+}
+
+Var linear_bce_with_logits(const Var& X, const Var& w, const Var& b, const Var& y, reduction how) {
+    if (how == reduction::none) {
+        throw std::invalid_argument(
+            "linear_bce_with_logits: use bce_with_logits for per-sample losses");
+    }
+    if (!detail::LinearBceKernel::fits(X.value(), w.value(), b.value(), y.value())) {
+        throw shape_error("linear_bce_with_logits: X " + format_shape(X.shape()) + ", w " +
+                          format_shape(w.shape()) + ", b " + format_shape(b.shape()) + " and y " +
+                          format_shape(y.shape()) +
+                          " do not fit (X (m,n), w (n,), b one number, y (m,))");
+    }
+    // The plain graph: a tape replays it as one pass over X (src/fusion/replay.cpp), the one
+    // route to that kernel.
+    return bce_with_logits(matmul(X, w) + b, y, how);
 }
 
 Var cross_entropy(const Var& logits, const Var& class_indices, reduction how) {

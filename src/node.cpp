@@ -19,8 +19,8 @@ namespace {
 std::atomic<std::uint64_t> next_sequence{1};
 }  // namespace
 
-Node::Node(const char* op_name, bool requires_grad)
-    : op_name_(op_name), requires_grad_(requires_grad), sequence_(next_sequence++) {}
+Node::Node(const char* op_name, bool requires_grad, OpKind kind)
+    : op_name_(op_name), kind_(kind), requires_grad_(requires_grad), sequence_(next_sequence++) {}
 
 Node::~Node() {
     // Tear a long chain down with a loop: letting each shared_ptr destroy its inputs in turn

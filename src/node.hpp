@@ -18,6 +18,21 @@
 
 namespace xgrad::detail {
 
+/// @brief What a node computes, for the graph rewrites (src/fusion), which match patterns of
+/// ops by these tags alone. Ops no rewrite looks for are `other`.
+enum class OpKind : std::uint8_t {
+    other,
+    leaf,
+    add,                   // a + b, two node operands
+    sub_from_scalar,       // c − x for a constant c (Node::scalar())
+    sigmoid,               // σ(x)
+    transpose,             // xᵀ (lazy)
+    matmul,                // (m,k)(k,n), (m,k)(k,), ...; transposed operands add inputs
+    matmul_stack,          // stacks of matrices
+    bce_with_logits_mean,  // bce_with_logits(z, y), reduction::mean
+    bce_with_logits_sum,   // ... reduction::sum
+};
+
 /// @brief One vertex of the graph: a value, its gradient, up to four inputs and the op's rule.
 /// Subclasses (one per primitive) recompute the value in forward() and push the gradient to the
 /// inputs in backward().
@@ -30,7 +45,7 @@ class Node : public std::enable_shared_from_this<Node> {
   public:
     static constexpr std::size_t max_inputs = 4;
 
-    Node(const char* op_name, bool requires_grad);
+    Node(const char* op_name, bool requires_grad, OpKind kind = OpKind::other);
     virtual ~Node();
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
@@ -45,10 +60,6 @@ class Node : public std::enable_shared_from_this<Node> {
     /// need no gradient.
     using GradVars = std::array<Var, max_inputs>;
     virtual GradVars backward_as_graph(const Var& g);
-    /// @brief Asked once by a tape before its first replay: a node that can compute itself and
-    /// some of its inputs in one fused pass switches to doing so and returns those inputs, which
-    /// the tape then skips. Only inputs no one else holds may be taken. Most nodes take none.
-    virtual std::vector<Node*> fuse_for_replay() { return {}; }
 
     /// @brief A handle to this node, and to its i-th input.
     Var self() { return Var(shared_from_this()); }
@@ -72,6 +83,9 @@ class Node : public std::enable_shared_from_this<Node> {
     bool grad_pending_zero() const { return grad_pending_zero_; }
 
     const char* op_name() const { return op_name_; }
+    OpKind kind() const { return kind_; }
+    /// @brief The constant operand of an op with one (kind sub_from_scalar), else 0.
+    virtual double scalar() const { return 0.0; }
     bool requires_grad() const { return requires_grad_; }
     bool is_leaf() const { return input_count_ == 0; }
     std::size_t input_count() const { return input_count_; }
@@ -112,6 +126,7 @@ class Node : public std::enable_shared_from_this<Node> {
     void materialize_once();
 
     const char* op_name_;
+    OpKind kind_;
     bool requires_grad_;
     bool grad_pending_zero_ = true;
     std::uint8_t input_count_ = 0;

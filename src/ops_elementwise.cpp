@@ -4,11 +4,12 @@
 // Elementwise ops. Each rule states its forward and, beside it, its local derivative: grad*
 // returns dL/d(input) as an expression of the output gradient g, the inputs and the output y.
 #include <cmath>
+#include <type_traits>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
-#include "fusion.hpp"
+#include "fusion/rewrites.hpp"
 #include "node.hpp"
 #include "stable_math.hpp"
 #include "xgrad/ops.hpp"
@@ -209,6 +210,7 @@ struct tanh {
 
 struct sigmoid {
     static constexpr const char* name = "sigmoid";
+    static constexpr OpKind kind = OpKind::sigmoid;
     void forward(array& y, const array& x) const { map_elementwise(y, x, stable_sigmoid); }
     // dσ/dx = y(1 - y)
     template <class G, class X, class Y>
@@ -274,11 +276,22 @@ struct log_sigmoid {
 
 }  // namespace rules
 
+/// @brief Rule::kind where a rule declares one (for the rewrites), else OpKind::other.
+template <class Rule, class = void>
+struct kind_of_rule {
+    static constexpr OpKind value = OpKind::other;
+};
+template <class Rule>
+struct kind_of_rule<Rule, std::void_t<decltype(Rule::kind)>> {
+    static constexpr OpKind value = Rule::kind;
+};
+
 /// @brief A node applying a one-input rule.
 template <class Rule>
 class UnaryNode final : public Node {
   public:
-    UnaryNode(Rule rule, const Var& x) : Node(Rule::name, any_requires_grad({&x})), rule_(rule) {
+    UnaryNode(Rule rule, const Var& x)
+        : Node(Rule::name, any_requires_grad({&x}), kind_of_rule<Rule>::value), rule_(rule) {
         add_input(x.node_ptr());
     }
     void forward() override { rule_.forward(value_, input(0).value()); }
@@ -308,65 +321,6 @@ class UnaryNode final : public Node {
     Rule rule_;
 };
 
-/// @brief log(σ(z)) (written `log(sigmoid(z))`) or log(1 − σ(z)) (written `log(1 - sigmoid(z))`),
-/// valued as log_sigmoid(z) = −softplus(−z) or −softplus(z): finite for every z, where the
-/// written form gives −inf once σ rounds to 0 or 1. Inputs: the written operand x (σ(z) or
-/// 1 − σ(z)), then z. Backward sends the gradient straight to z, stably, when nothing outside
-/// the graph holds the intermediates; otherwise it follows the graph as written (g/x into x), so
-/// that a held σ(z) gets its gradient.
-class LogOfSigmoidNode final : public Node {
-  public:
-    LogOfSigmoidNode(const Var& written, const Var& z, bool complement)
-        : Node(complement ? "log_one_minus_sigmoid" : "log_sigmoid", any_requires_grad({&written})),
-          complement_(complement) {
-        add_input(written.node_ptr());
-        add_input(z.node_ptr());
-    }
-
-    // y = −softplus(∓z)
-    void forward() override {
-        const double sign = complement_ ? 1.0 : -1.0;
-        map_elementwise(value_, input(1).value(),
-                        [sign](double v) { return -stable_softplus(sign * v); });
-    }
-
-    // Straight to z: d log σ(z)/dz = 1 − σ(z) = −expm1(y); d log(1 − σ(z))/dz = −σ(z) = expm1(y).
-    // As written: d log x/dx = 1/x.
-    void backward() override {
-        if (!input(0).requires_grad()) return;
-        const double* g = grad().data();
-        const double* y = value_.data();
-        const std::size_t n = value_.size();
-        if (bypass()) {
-            const GradSink gz(input(1));
-            const double sign = complement_ ? 1.0 : -1.0;
-            for (std::size_t i = 0; i < n; ++i) gz.put(i, g[i] * sign * std::expm1(y[i]));
-        } else {
-            const GradSink gx(input(0));
-            const double* x = input(0).value().data();
-            for (std::size_t i = 0; i < n; ++i) gx.put(i, g[i] / x[i]);
-        }
-    }
-
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
-        if (bypass()) {
-            const Var z = input_var(1);
-            return {Var(), complement_ ? -(g * xgrad::sigmoid(z)) : g * xgrad::sigmoid(-z)};
-        }
-        return {g / input_var(0)};
-    }
-
-  private:
-    /// @brief Whether σ(z) (and 1 − σ(z)) are held by no one outside the graph.
-    bool bypass() const {
-        if (!may_bypass(input_ptr(0))) return false;
-        return !complement_ || may_bypass(input(0).input_ptr(0));
-    }
-
-    bool complement_;
-};
-
 /// @brief A node applying a two-input rule; either side may instead be a constant double.
 template <class Rule, bool LeftScalar, bool RightScalar>
 class BinaryNode final : public Node {
@@ -374,7 +328,7 @@ class BinaryNode final : public Node {
 
   public:
     BinaryNode(std::initializer_list<const Var*> operands, double scalar)
-        : Node(Rule::name, any_requires_grad(operands)), scalar_(scalar) {
+        : Node(Rule::name, any_requires_grad(operands), tag()), scalar_(scalar) {
         for (const Var* v : operands) add_input(v->node_ptr());
     }
 
@@ -448,9 +402,16 @@ class BinaryNode final : public Node {
         return out;
     }
 
-    double scalar() const { return scalar_; }
+    double scalar() const override { return scalar_; }
 
   private:
+    /// @brief The tag the rewrites look for: a + b of two nodes, and c − x.
+    static constexpr OpKind tag() {
+        if (std::is_same_v<Rule, rules::add> && !LeftScalar && !RightScalar) return OpKind::add;
+        if (std::is_same_v<Rule, rules::sub> && LeftScalar) return OpKind::sub_from_scalar;
+        return OpKind::other;
+    }
+
     /// @brief True when one node operand is a matrix (m, n) and the other a row of n: xtensor's
     /// broadcasting loop is slow there, so both passes use plain loops over the rule instead.
     bool row_broadcast() {
@@ -560,15 +521,6 @@ Var binary(double a, const Var& b) {
 
 }  // namespace
 
-const std::shared_ptr<Node>* sigmoid_input(const Node& x) {
-    if (dynamic_cast<const UnaryNode<rules::sigmoid>*>(&x) == nullptr) return nullptr;
-    return &x.input_ptr(0);
-}
-
-bool is_sum_of_two_nodes(const Node& node) {
-    return dynamic_cast<const BinaryNode<rules::add, false, false>*>(&node) != nullptr;
-}
-
 }  // namespace xgrad::detail
 
 namespace xgrad {
@@ -646,16 +598,7 @@ Var log_sigmoid(const Var& x) {
 
 Var log(const Var& x) {
     // log(σ(z)) and log(1 - σ(z)) underflow to -inf once σ saturates; their stable forms do not.
-    if (const auto* z = sigmoid_input(x.node())) {
-        return finish_op(std::make_shared<LogOfSigmoidNode>(x, Var(*z), false));
-    }
-    using one_minus = BinaryNode<rules::sub, true, false>;
-    if (const auto* d = dynamic_cast<const one_minus*>(&x.node());
-        d != nullptr && d->scalar() == 1.0) {
-        if (const auto* z = sigmoid_input(d->input(0))) {
-            return finish_op(std::make_shared<LogOfSigmoidNode>(x, Var(*z), true));
-        }
-    }
+    if (Var rewritten = fusion::rewrite_log(x); rewritten.defined()) return rewritten;
     return unary<rules::log>(x);
 }
 

@@ -1,8 +1,9 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-// linear_bce_with_logits and the kernel behind it (fusion.hpp): bce_with_logits(matmul(X, w) +
-// b, y) in one blocked pass over X. This file alone is built for the host's instruction set.
+// The logistic-regression kernels (fusion.hpp): bce_with_logits(matmul(X, w) + b, y) in one
+// blocked pass over X, which a tape's replay fusion runs, and the vectorised loops of
+// bce_with_logits. This file alone is built for the host's instruction set.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -321,69 +322,4 @@ void bce_with_logits_residual(const double* z, const double* y, std::size_t n, c
     }
 }
 
-namespace {
-
-class LinearBceNode final : public Node {
-  public:
-    LinearBceNode(const Var& X, const Var& w, const Var& b, const Var& y, reduction how)
-        : Node("linear_bce_with_logits", any_requires_grad({&X, &w, &b, &y})), how_(how) {
-        if (how == reduction::none) {
-            throw std::invalid_argument(
-                "linear_bce_with_logits: use bce_with_logits for per-sample losses");
-        }
-        for (const Var* v : {&X, &w, &b, &y}) add_input(v->node_ptr());
-    }
-
-    void forward() override {
-        const array& X = input(0).value();
-        const array& w = input(1).value();
-        const array& b = input(2).value();
-        const array& y = input(3).value();
-        if (!LinearBceKernel::fits(X, w, b, y)) {
-            throw shape_error("linear_bce_with_logits: X " + format_shape(X.shape()) + ", w " +
-                              format_shape(w.shape()) + ", b " + format_shape(b.shape()) +
-                              " and y " + format_shape(y.shape()) +
-                              " do not fit (X (m,n), w (n,), b one number, y (m,))");
-        }
-        scale_ = how_ == reduction::mean ? 1.0 / static_cast<double>(X.shape()[0]) : 1.0;
-        value_.resize(shape_type{});
-        value_.data()[0] = kernel_.forward(X, w, b.data()[0], y, scale_);
-    }
-
-    void backward() override {
-        kernel_.backward(grad().data()[0], input(0), input(1), input(2), input(3));
-    }
-
-    GradVars backward_as_graph(const Var& g) override {
-        const Var X = input_var(0);
-        const Var w = input_var(1);
-        const Var b = input_var(2);
-        const Var y = input_var(3);
-        const Var z = matmul(X, w) + b;
-        const Var dz = (g * scale_) * (sigmoid(z) - y);
-        GradVars out;
-        if (X.requires_grad())
-            out[0] = matmul(reshape(dz, {dz.size(), 1}), reshape(w, {1, w.size()}));
-        if (w.requires_grad()) out[1] = matmul(transpose(X), dz);
-        if (b.requires_grad()) out[2] = reshape(sum(dz), b.shape());
-        if (y.requires_grad()) out[3] = -(g * scale_) * z;
-        return out;
-    }
-
-  private:
-    reduction how_;
-    double scale_ = 1.0;
-    LinearBceKernel kernel_;
-};
-
-}  // namespace
-
 }  // namespace xgrad::detail
-
-namespace xgrad {
-
-Var linear_bce_with_logits(const Var& X, const Var& w, const Var& b, const Var& y, reduction how) {
-    return detail::finish_op(std::make_shared<detail::LinearBceNode>(X, w, b, y, how));
-}
-
-}  // namespace xgrad

@@ -6,7 +6,7 @@
 #include <xtensor/xmanipulation.hpp>
 
 #include "blas.hpp"
-#include "fusion.hpp"
+#include "fusion/rewrites.hpp"
 #include "node.hpp"
 #include "xgrad/ops.hpp"
 
@@ -26,7 +26,8 @@ shape_type last_axes_swapped(std::size_t rank) {
 /// swapped); computed only when something reads it (matmul does not).
 class TransposeNode final : public Node {
   public:
-    explicit TransposeNode(const Var& x) : Node("transpose", any_requires_grad({&x})) {
+    explicit TransposeNode(const Var& x)
+        : Node("transpose", any_requires_grad({&x}), OpKind::transpose) {
         add_input(x.node_ptr());
         value_ready_ = false;
     }
@@ -58,21 +59,7 @@ class TransposeNode final : public Node {
     }
 };
 
-/// @brief One matmul operand: a node, read transposed when it came through transpose(); then
-/// `written` is the transpose node itself.
-struct Operand {
-    const Var* var;
-    bool transposed;
-    const Var* written;
-};
-
-Operand unwrap_transpose(const Var& v, Var& storage) {
-    if (dynamic_cast<const TransposeNode*>(&v.node()) != nullptr) {
-        storage = Var(v.node().input_ptr(0));
-        return {&storage, true, &v};
-    }
-    return {&v, false, nullptr};
-}
+using Operand = fusion::MatmulOperand;
 
 /// @brief The shape of op(x) for a stored shape: the last two axes swapped when transposed.
 shape_type seen_shape(const shape_type& s, bool transposed) {
@@ -108,19 +95,19 @@ void add_grad_of_b(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std
 /// pass that on, so the shortcut never hides a gradient a user can read.
 class ProductNode : public Node {
   protected:
-    ProductNode(Operand a, Operand b)
-        : Node("matmul", any_requires_grad({a.var, b.var})),
+    ProductNode(const Operand& a, const Operand& b, OpKind kind)
+        : Node("matmul", any_requires_grad({&a.stored, &b.stored}), kind),
           trans_a_(a.transposed),
           trans_b_(b.transposed) {
-        add_input(a.var->node_ptr());
-        add_input(b.var->node_ptr());
-        if (a.written != nullptr) {
+        add_input(a.stored.node_ptr());
+        add_input(b.stored.node_ptr());
+        if (a.written.defined()) {
             written_a_ = input_count();
-            add_input(a.written->node_ptr());
+            add_input(a.written.node_ptr());
         }
-        if (b.written != nullptr) {
+        if (b.written.defined()) {
             written_b_ = input_count();
-            add_input(b.written->node_ptr());
+            add_input(b.written.node_ptr());
         }
     }
 
@@ -165,10 +152,7 @@ class ProductNode : public Node {
 /// @brief y = op(a) · op(b), op being identity or transpose; 2-D and 1-D operands as in numpy.
 class MatMulNode final : public ProductNode {
   public:
-    MatMulNode(Operand a, Operand b) : ProductNode(a, b) {}
-
-    /// @brief Neither operand is read transposed.
-    bool plain() const { return !trans_a_ && !trans_b_; }
+    MatMulNode(const Operand& a, const Operand& b) : ProductNode(a, b, OpKind::matmul) {}
 
     void forward() override {
         const Dims d = dims();
@@ -308,7 +292,8 @@ class MatMulNode final : public ProductNode {
 /// are matrices, the leading ones broadcast against each other. One gemm per matrix of Y.
 class BatchedMatMulNode final : public ProductNode {
   public:
-    BatchedMatMulNode(Operand a, Operand b) : ProductNode(a, b) {}
+    BatchedMatMulNode(const Operand& a, const Operand& b)
+        : ProductNode(a, b, OpKind::matmul_stack) {}
 
     void forward() override {
         const Layout l = layout();
@@ -458,12 +443,6 @@ class BatchedMatMulNode final : public ProductNode {
 
 }  // namespace
 
-bool is_matrix_vector_product(const Node& node) {
-    const auto* product = dynamic_cast<const MatMulNode*>(&node);
-    return product != nullptr && product->plain() && node.input(0).value().dimension() == 2 &&
-           node.input(1).value().dimension() == 1;
-}
-
 }  // namespace xgrad::detail
 
 namespace xgrad {
@@ -488,10 +467,8 @@ Var matmul(const Var& a, const Var& b) {
             return reshape(y, shape);
         }
     }
-    Var a_storage;
-    Var b_storage;
-    const Operand oa = unwrap_transpose(a, a_storage);
-    const Operand ob = unwrap_transpose(b, b_storage);
+    const Operand oa = fusion::matmul_operand(a);
+    const Operand ob = fusion::matmul_operand(b);
     if (rank_a >= 3 || rank_b >= 3) return finish_op(std::make_shared<BatchedMatMulNode>(oa, ob));
     return finish_op(std::make_shared<MatMulNode>(oa, ob));
 }

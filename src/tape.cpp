@@ -1,96 +1,108 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Tape: the iterative walk that collects a graph, replays in creation order, and backward.
 #include "xgrad/tape.hpp"
 
 #include <algorithm>
 #include <unordered_map>
 
-#include "node.hpp"
+#include "fusion/replay.hpp"
+#include "tape_access.hpp"
 
 namespace xgrad {
 
-Tape::Tape(Var output) : output_(std::move(output)) {
+bool Tape::Impl::observed_outside(const void* impl, const detail::Node& node) {
+    const auto& tape = *static_cast<const Tape::Impl*>(impl);
+    // weak_from_this counts the holders without adding one.
+    return node.weak_from_this().use_count() > static_cast<long>(tape.graph_references(node));
+}
+
+Tape::Impl::Impl(Var out) : output(std::move(out)) {
     // Iterative depth-first walk: deep graphs must not recurse. The visited set and the
     // reference counts live here, not in the nodes, so that several threads may walk one
     // graph at once.
     std::unordered_map<const detail::Node*, std::uint32_t> references;
-    std::vector<detail::Node*> stack{&output_.node()};
-    references[&output_.node()] = 1;  // output_ holds it
+    std::vector<detail::Node*> stack{&output.node()};
+    references[&output.node()] = 1;  // `output` holds it
     while (!stack.empty()) {
         detail::Node* node = stack.back();
         stack.pop_back();
-        order_.push_back(node);
+        order.push_back(node);
         for (std::size_t i = 0; i < node->input_count(); ++i) {
             detail::Node& input = node->input(i);
             if (references[&input]++ == 0) stack.push_back(&input);
         }
     }
-    std::sort(order_.begin(), order_.end(), [](const detail::Node* a, const detail::Node* b) {
+    std::sort(order.begin(), order.end(), [](const detail::Node* a, const detail::Node* b) {
         return a->sequence() < b->sequence();
     });
-    graph_references_.reserve(order_.size());
-    for (detail::Node* node : order_) {
-        graph_references_.push_back(references[node]);
-        if (node->requires_grad()) grad_order_.push_back(node);
+    references_.reserve(order.size());
+    for (detail::Node* node : order) {
+        references_.push_back(references[node]);
+        if (node->requires_grad()) grad_order.push_back(node);
     }
 }
 
-std::uint32_t Tape::graph_references(const detail::Node& node) const {
-    const auto it = std::lower_bound(
-        order_.begin(), order_.end(), node.sequence(),
-        [](const detail::Node* a, std::uint64_t sequence) { return a->sequence() < sequence; });
-    if (it == order_.end() || *it != &node) return 0;
-    return graph_references_[static_cast<std::size_t>(it - order_.begin())];
+std::uint32_t Tape::Impl::graph_references(const detail::Node& node) const {
+    const std::size_t i = index_of(node);
+    return i < order.size() ? references_[i] : 0;
 }
 
-detail::BypassScope Tape::bypass_scope() const {
-    return detail::BypassScope(this, [](const void* tape, const detail::Node& node) {
-        // weak_from_this counts the holders without adding one.
-        const long holders = node.weak_from_this().use_count();
-        return holders > static_cast<long>(static_cast<const Tape*>(tape)->graph_references(node));
-    });
+std::size_t Tape::Impl::index_of(const detail::Node& node) const {
+    const auto it = std::lower_bound(
+        order.begin(), order.end(), node.sequence(),
+        [](const detail::Node* a, std::uint64_t sequence) { return a->sequence() < sequence; });
+    if (it == order.end() || *it != &node) return order.size();
+    return static_cast<std::size_t>(it - order.begin());
 }
 
 // Planned at the first replay, not at construction: by then the temporaries of the expression
 // that built the graph are gone, so a node's use count says who else holds it.
-void Tape::plan_replay() {
-    skipped_.assign(order_.size(), 0);
-    for (detail::Node* node : order_) {
-        const std::vector<detail::Node*> taken = node->fuse_for_replay();
-        if (!taken.empty()) ++fused_;
-        for (detail::Node* t : taken) {
-            const auto it = std::find(order_.begin(), order_.end(), t);
-            if (it != order_.end()) skipped_[static_cast<std::size_t>(it - order_.begin())] = 1;
-        }
+void Tape::Impl::plan_replay() {
+    groups = detail::fusion::find_replay_groups(order);
+    step.assign(order.size(), Step{});
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        for (detail::Node* member : groups[g]->members()) step[index_of(*member)].skipped = true;
+        step[index_of(groups[g]->root())].group = static_cast<int>(g);
     }
-    planned_ = true;
+    planned = true;
 }
 
+Tape::Tape(Var output) : impl_(std::make_unique<Impl>(std::move(output))) {}
+Tape::~Tape() = default;
+Tape::Tape(Tape&&) noexcept = default;
+Tape& Tape::operator=(Tape&&) noexcept = default;
+
 void Tape::forward() {
-    if (!planned_) plan_replay();
+    Impl& t = *impl_;
+    if (!t.planned) t.plan_replay();
     const bool check = is_anomaly_detection_enabled();
-    for (std::size_t i = 0; i < order_.size(); ++i) {
-        detail::Node* node = order_[i];
+    for (std::size_t i = 0; i < t.order.size(); ++i) {
+        detail::Node* node = t.order[i];
         if (node->is_leaf()) continue;
-        if (!skipped_[i]) {
+        const Impl::Step& s = t.step[i];
+        if (s.group >= 0) {
+            t.groups[static_cast<std::size_t>(s.group)]->forward();
+        } else if (!s.skipped) {
             node->forward();
-            if (check) detail::check_forward_anomaly(*node);
         }
+        if (check && !s.skipped) detail::check_forward_anomaly(*node);
         node->record_forward();  // skipped nodes too: they stand for this pass's values
     }
 }
 
-void Tape::backward() {
-    run_backward(nullptr);
+std::size_t Tape::fused() const {
+    return impl_->groups.size();
 }
 
-void Tape::backward(const array& seed) {
-    run_backward(&seed);
+void Tape::backward() const {
+    impl_->run_backward(nullptr);
 }
 
-void Tape::run_backward(const array* seed) {
-    detail::Node& out = output_.node();
+void Tape::backward(const array& seed) const {
+    impl_->run_backward(&seed);
+}
+
+void Tape::Impl::run_backward(const array* seed) const {
+    detail::Node& out = output.node();
     if (!out.requires_grad()) {
         throw graph_error(std::string("backward(): the output ('") + out.op_name() +
                           "') depends on no parameter, so it has no gradient to propagate");
@@ -104,8 +116,12 @@ void Tape::run_backward(const array* seed) {
         throw shape_error("backward(): seed of shape " + format_shape(seed->shape()) +
                           " does not match the output's shape " + format_shape(shape));
     }
-    // Interior gradients hold one pass each; parameters accumulate until zero_grad().
-    for (detail::Node* node : grad_order_) {
+    // Nothing is differentiated at a point other than the one the values were computed at.
+    for (detail::Node* node : grad_order) {
+        if (!node->is_leaf()) node->check_inputs_unchanged();
+    }
+    // Interior gradients hold one pass; parameters accumulate until zero_grad().
+    for (detail::Node* node : grad_order) {
         if (!node->is_leaf()) node->schedule_zero_grad();
     }
     const detail::GradSink sink(out);
@@ -114,24 +130,33 @@ void Tape::run_backward(const array* seed) {
     } else {
         sink.assign(*seed);
     }
-    // Nothing is differentiated at a point other than the one the values were computed at.
-    for (detail::Node* node : grad_order_) {
-        if (!node->is_leaf()) node->check_inputs_unchanged();
-    }
     // Reverse creation order: every consumer has pushed its share before a node pushes its own.
     const bool check = is_anomaly_detection_enabled();
-    const detail::BypassScope scope = bypass_scope();
-    for (auto it = grad_order_.rbegin(); it != grad_order_.rend(); ++it) {
+    const detail::BypassScope scope(this, observed_outside);
+    for (auto it = grad_order.rbegin(); it != grad_order.rend(); ++it) {
         detail::Node* node = *it;
         if (node->is_leaf() || node->grad_pending_zero()) continue;
-        node->backward();
+        const int group = planned ? step[index_of(*node)].group : -1;
+        if (group >= 0) {
+            groups[static_cast<std::size_t>(group)]->backward();
+        } else {
+            node->backward();
+        }
         if (check) detail::check_backward_anomaly(*node);
     }
 }
 
+const Var& Tape::output() const {
+    return impl_->output;
+}
+
+std::size_t Tape::size() const {
+    return impl_->order.size();
+}
+
 std::vector<Var> Tape::parameters() const {
     std::vector<Var> params;
-    for (detail::Node* node : grad_order_) {
+    for (detail::Node* node : impl_->grad_order) {
         if (node->is_leaf()) params.emplace_back(Var(node->shared_from_this()));
     }
     return params;
