@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "../logistic_step.hpp"
-#include "blas.hpp"  // the library's internal product routine, for the hand-written MLP step
+#include "backend/blas_calls.hpp"  // the library's internal product routine, for the hand-written MLP step
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/nn/sequential.hpp"

@@ -1,7 +1,7 @@
 // Replay fusion (see replay.hpp): bce_with_logits(matmul(X, w) + b, y) as one pass over X.
-#include "replay.hpp"
+#include "fusion/replay.hpp"
 
-#include "../fusion.hpp"
+#include "fusion/logistic_kernel.hpp"
 
 namespace xgrad::detail::fusion {
 

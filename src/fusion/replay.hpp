@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "../node.hpp"
+#include "core/node.hpp"
 
 namespace xgrad::detail::fusion {
 

@@ -1,10 +1,10 @@
 // Build-time rewrites (see rewrites.hpp): log∘σ, log∘(1 − σ), BCE∘σ and matmul∘transpose.
-#include "rewrites.hpp"
+#include "fusion/rewrites.hpp"
 
 #include <cmath>
 
-#include "../loss_nodes.hpp"
-#include "../stable_math.hpp"
+#include "ops/loss_nodes.hpp"
+#include "ops/stable_math.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail::fusion {

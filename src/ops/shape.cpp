@@ -5,7 +5,7 @@
 // which is what makes the graph form of every broadcasting rule differentiable again.
 #include <xtensor/xbroadcast.hpp>
 
-#include "node.hpp"
+#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {

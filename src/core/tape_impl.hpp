@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fusion/replay.hpp"
-#include "node.hpp"
+#include "core/node.hpp"
 #include "xgrad/tape.hpp"
 
 namespace xgrad {

@@ -1,8 +1,8 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "blas.hpp"
-#include "gemm.hpp"
+#include "backend/blas_calls.hpp"
+#include "backend/gemm.hpp"
 
 #include <dlfcn.h>
 

@@ -4,7 +4,7 @@
 // Sum and mean, over all elements or along one axis. A mean is a sum scaled by 1/count.
 #include <optional>
 
-#include "node.hpp"
+#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {

@@ -3,7 +3,7 @@
  ***************************************************************************/
 #include "xgrad/var.hpp"
 
-#include "leaf.hpp"
+#include "core/leaf.hpp"
 #include "xgrad/tape.hpp"
 
 namespace xgrad {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "node.hpp"
-#include "tape_access.hpp"
+#include "core/node.hpp"
+#include "core/tape_impl.hpp"
 #include "xgrad/io.hpp"
 #include "xgrad/tape.hpp"
 

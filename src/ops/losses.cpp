@@ -5,10 +5,10 @@
 
 #include <cmath>
 
-#include "fusion.hpp"
+#include "fusion/logistic_kernel.hpp"
 #include "fusion/rewrites.hpp"
-#include "loss_nodes.hpp"
-#include "node.hpp"
+#include "ops/loss_nodes.hpp"
+#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad {

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "node.hpp"
-#include "tape_access.hpp"
+#include "core/node.hpp"
+#include "core/tape_impl.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/tape.hpp"
 

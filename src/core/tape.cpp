@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "fusion/replay.hpp"
-#include "tape_access.hpp"
+#include "core/tape_impl.hpp"
 
 namespace xgrad {
 

@@ -12,9 +12,9 @@
 #include <xsimd/xsimd.hpp>
 #endif
 
-#include "blas.hpp"
-#include "fusion.hpp"
-#include "parallel.hpp"
+#include "backend/blas_calls.hpp"
+#include "fusion/logistic_kernel.hpp"
+#include "backend/worker_pool.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
 

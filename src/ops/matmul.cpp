@@ -5,9 +5,9 @@
 // reads the transpose's input and passes a transpose flag to BLAS instead.
 #include <xtensor/xmanipulation.hpp>
 
-#include "blas.hpp"
+#include "backend/blas_calls.hpp"
 #include "fusion/rewrites.hpp"
-#include "node.hpp"
+#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {

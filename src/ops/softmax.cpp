@@ -4,7 +4,7 @@
 // log_softmax along the last axis (fused, with the log-sum-exp shift), and one_hot.
 #include <cmath>
 
-#include "node.hpp"
+#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {

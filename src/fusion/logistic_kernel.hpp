@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "node.hpp"
+#include "core/node.hpp"
 
 namespace xgrad::detail {
 

@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "parallel.hpp"
+#include "backend/worker_pool.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -10,7 +10,7 @@
 #include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"
 
-#include "parallel.hpp"
+#include "backend/worker_pool.hpp"
 
 namespace xgrad::optim {
 

@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "gemm.hpp"
+#include "backend/gemm.hpp"
 
 #include <atomic>
 
@@ -25,7 +25,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "parallel.hpp"
+#include "backend/worker_pool.hpp"
 #endif
 
 namespace xgrad {

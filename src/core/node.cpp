@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "node.hpp"
+#include "core/node.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +10,7 @@
 #include <mutex>
 #include <vector>
 
-#include "leaf.hpp"
+#include "core/leaf.hpp"
 
 namespace xgrad::detail {
 

@@ -10,8 +10,8 @@
 #include <xtensor/xoperation.hpp>
 
 #include "fusion/rewrites.hpp"
-#include "node.hpp"
-#include "stable_math.hpp"
+#include "core/node.hpp"
+#include "ops/stable_math.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {

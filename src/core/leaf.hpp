@@ -3,7 +3,7 @@
  ***************************************************************************/
 #pragma once
 
-#include "node.hpp"
+#include "core/node.hpp"
 
 namespace xgrad::detail {
 
