@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "core/tape_impl.hpp"
 #include "xgrad/io.hpp"
 #include "xgrad/tape.hpp"

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "core/tape_impl.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/tape.hpp"

@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "fusion/replay.hpp"
+#include "check/anomaly.hpp"
 #include "core/tape_impl.hpp"
+#include "fusion/replay.hpp"
 
 namespace xgrad {
 

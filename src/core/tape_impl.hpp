@@ -4,8 +4,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/op.hpp"
 #include "fusion/replay.hpp"
-#include "core/node.hpp"
 #include "xgrad/tape.hpp"
 
 namespace xgrad {

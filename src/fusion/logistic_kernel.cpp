@@ -13,8 +13,8 @@
 #endif
 
 #include "backend/blas_calls.hpp"
-#include "fusion/logistic_kernel.hpp"
 #include "backend/worker_pool.hpp"
+#include "fusion/logistic_kernel.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
 

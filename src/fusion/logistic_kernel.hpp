@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 
 namespace xgrad::detail {
 

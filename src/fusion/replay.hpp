@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 
 namespace xgrad::detail::fusion {
 

@@ -2,7 +2,7 @@
 // Ops call these and know nothing of each other; every pattern is matched here, by OpKind.
 #pragma once
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "xgrad/losses.hpp"
 
 namespace xgrad::detail::fusion {

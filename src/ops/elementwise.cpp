@@ -9,8 +9,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "core/op.hpp"
 #include "fusion/rewrites.hpp"
-#include "core/node.hpp"
 #include "ops/stable_math.hpp"
 #include "xgrad/ops.hpp"
 
@@ -288,18 +288,14 @@ struct kind_of_rule<Rule, std::void_t<decltype(Rule::kind)>> {
 
 /// @brief A node applying a one-input rule.
 template <class Rule>
-class UnaryNode final : public Node {
+class UnaryNode final : public SingleInputNode {
   public:
     UnaryNode(Rule rule, const Var& x)
-        : Node(Rule::name, any_requires_grad({&x}), kind_of_rule<Rule>::value), rule_(rule) {
-        add_input(x.node_ptr());
-    }
+        : SingleInputNode(Rule::name, x, kind_of_rule<Rule>::value), rule_(rule) {}
     void forward() override { rule_.forward(value_, input(0).value()); }
     // One plain loop over doubles: no expression templates, so a rule like relu's select
     // compiles without a branch per element (xt::where mispredicts on half of them).
-    void backward() override {
-        Node& x = input(0);
-        if (!x.requires_grad()) return;
+    void backward_into(Node& x) override {
         const GradSink sink(x);
         double* out = sink.data();
         const double* g = grad().data();
@@ -312,10 +308,7 @@ class UnaryNode final : public Node {
             for (std::size_t i = 0; i < n; ++i) out[i] += rule_.grad(g[i], in[i], y[i]);
         }
     }
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
-        return {rule_.grad(g, input_var(0), self())};
-    }
+    Var gradient_as_graph(const Var& g) override { return rule_.grad(g, input_var(0), self()); }
 
   private:
     Rule rule_;

@@ -1,7 +1,7 @@
 // The loss nodes other parts of the library build directly (the rewrites of src/fusion).
 #pragma once
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "xgrad/losses.hpp"
 
 namespace xgrad::detail {

@@ -5,10 +5,10 @@
 
 #include <cmath>
 
+#include "core/op.hpp"
 #include "fusion/logistic_kernel.hpp"
 #include "fusion/rewrites.hpp"
 #include "ops/loss_nodes.hpp"
-#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad {

@@ -6,8 +6,8 @@
 #include <xtensor/xmanipulation.hpp>
 
 #include "backend/blas_calls.hpp"
+#include "core/op.hpp"
 #include "fusion/rewrites.hpp"
-#include "core/node.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {
@@ -24,18 +24,14 @@ shape_type last_axes_swapped(std::size_t rank) {
 
 /// @brief y = xᵀ for a matrix, and each matrix transposed for higher ranks (the last two axes
 /// swapped); computed only when something reads it (matmul does not).
-class TransposeNode final : public Node {
+class TransposeNode final : public SingleInputNode {
   public:
-    explicit TransposeNode(const Var& x)
-        : Node("transpose", any_requires_grad({&x}), OpKind::transpose) {
-        add_input(x.node_ptr());
+    explicit TransposeNode(const Var& x) : SingleInputNode("transpose", x, OpKind::transpose) {
         value_ready_ = false;
     }
     void forward() override { value_ready_.store(false, std::memory_order_release); }
     // d(xᵀ)/dx: the gradient transposed back
-    void backward() override {
-        Node& x = input(0);
-        if (!x.requires_grad()) return;
+    void backward_into(Node& x) override {
         const std::size_t rank = grad().dimension();
         if (rank == 2) {
             accumulate_grad(x, xt::transpose(grad()));
@@ -43,10 +39,7 @@ class TransposeNode final : public Node {
             accumulate_grad(x, xt::transpose(grad(), last_axes_swapped(rank)));
         }
     }
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
-        return {transpose(g)};
-    }
+    Var gradient_as_graph(const Var& g) override { return transpose(g); }
 
   private:
     void materialize() override {

@@ -4,7 +4,7 @@
 // Sum and mean, over all elements or along one axis. A mean is a sum scaled by 1/count.
 #include <optional>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {
@@ -12,14 +12,10 @@ namespace xgrad::detail {
 namespace {
 
 /// @brief y = scale · Σ x, over everything or over one axis.
-class SumNode final : public Node {
+class SumNode final : public SingleInputNode {
   public:
     SumNode(const Var& x, std::optional<int> axis, bool is_mean)
-        : Node(is_mean ? "mean" : "sum", any_requires_grad({&x})),
-          requested_axis_(axis),
-          is_mean_(is_mean) {
-        add_input(x.node_ptr());
-    }
+        : SingleInputNode(is_mean ? "mean" : "sum", x), requested_axis_(axis), is_mean_(is_mean) {}
 
     // The axis is resolved against the input's rank on every pass: a replay with another rank
     // reduces the axis the user named (a negative one counts from the new end) or throws.
@@ -55,9 +51,7 @@ class SumNode final : public Node {
     }
 
     // dy/dx = scale for every element folded into y: the gradient is spread back unchanged.
-    void backward() override {
-        Node& x = input(0);
-        if (!x.requires_grad()) return;
+    void backward_into(Node& x) override {
         const Layout l = layout(x.value());
         const GradSink gx(x);
         const double* g = grad().data();
@@ -70,9 +64,8 @@ class SumNode final : public Node {
         }
     }
 
-    GradVars backward_as_graph(const Var& g) override {
+    Var gradient_as_graph(const Var& g) override {
         Node& x = input(0);
-        if (!x.requires_grad()) return {};
         const Layout l = layout(x.value());
         Var spread = l.scale == 1.0 ? g : g * l.scale;
         if (axis_) {  // put the summed axis back as a 1 so that broadcasting restores it
@@ -80,7 +73,7 @@ class SumNode final : public Node {
             kept[static_cast<std::size_t>(*axis_)] = 1;
             spread = reshape(spread, kept);
         }
-        return {broadcast_to(spread, x.value().shape())};
+        return broadcast_to(spread, x.value().shape());
     }
 
   private:

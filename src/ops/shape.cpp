@@ -5,7 +5,7 @@
 // which is what makes the graph form of every broadcasting rule differentiable again.
 #include <xtensor/xbroadcast.hpp>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {
@@ -27,12 +27,10 @@ void require_broadcastable(const char* op, const shape_type& from, const shape_t
 }
 
 /// @brief y = x with another shape of the same size.
-class ReshapeNode final : public Node {
+class ReshapeNode final : public SingleInputNode {
   public:
     ReshapeNode(const Var& x, const shape_type& shape)
-        : Node("reshape", any_requires_grad({&x})), shape_(shape) {
-        add_input(x.node_ptr());
-    }
+        : SingleInputNode("reshape", x), shape_(shape) {}
     void forward() override {
         const array& x = input(0).value();
         if (x.size() != element_count(shape_)) {
@@ -43,57 +41,43 @@ class ReshapeNode final : public Node {
         std::copy(x.data(), x.data() + x.size(), value_.data());
     }
     // dy/dx = identity, read in x's shape
-    void backward() override {
-        Node& x = input(0);
-        if (!x.requires_grad()) return;
+    void backward_into(Node& x) override {
         const GradSink gx(x);
         const double* g = grad().data();
         for (std::size_t i = 0; i < gx.size(); ++i) gx.put(i, g[i]);
     }
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
-        return {reshape(g, input(0).value().shape())};
-    }
+    Var gradient_as_graph(const Var& g) override { return reshape(g, input(0).value().shape()); }
 
   private:
     shape_type shape_;
 };
 
 /// @brief y = x repeated to `shape`.
-class BroadcastToNode final : public Node {
+class BroadcastToNode final : public SingleInputNode {
   public:
     BroadcastToNode(const Var& x, const shape_type& shape)
-        : Node("broadcast_to", any_requires_grad({&x})), shape_(shape) {
-        add_input(x.node_ptr());
-    }
+        : SingleInputNode("broadcast_to", x), shape_(shape) {}
     void forward() override {
         const array& x = input(0).value();
         require_broadcastable("broadcast_to", x.shape(), shape_);
         xt::noalias(value_) = xt::broadcast(x, shape_);
     }
     // each copy of an element passes its gradient back to it: sum over the repeated axes
-    void backward() override {
-        Node& x = input(0);
-        if (!x.requires_grad()) return;
+    void backward_into(Node& x) override {
         GradSink gx(x);
         sum_to_shape(grad().data(), value_.shape(), gx);
     }
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
-        return {sum_to(g, input(0).value().shape())};
-    }
+    Var gradient_as_graph(const Var& g) override { return sum_to(g, input(0).value().shape()); }
 
   private:
     shape_type shape_;
 };
 
 /// @brief y = x summed down to `shape` (the shape x was broadcast from).
-class SumToNode final : public Node {
+class SumToNode final : public SingleInputNode {
   public:
     SumToNode(const Var& x, const shape_type& shape)
-        : Node("sum_to", any_requires_grad({&x})), shape_(shape) {
-        add_input(x.node_ptr());
-    }
+        : SingleInputNode("sum_to", x), shape_(shape) {}
     void forward() override {
         const array& x = input(0).value();
         require_broadcastable("sum_to", shape_, x.shape());
@@ -101,13 +85,11 @@ class SumToNode final : public Node {
         sum_to_shape(x.data(), x.shape(), value_);
     }
     // every summed element receives the gradient of its sum
-    void backward() override {
-        Node& x = input(0);
-        if (x.requires_grad()) accumulate_grad(x, xt::broadcast(grad(), x.value().shape()));
+    void backward_into(Node& x) override {
+        accumulate_grad(x, xt::broadcast(grad(), x.value().shape()));
     }
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
-        return {broadcast_to(g, input(0).value().shape())};
+    Var gradient_as_graph(const Var& g) override {
+        return broadcast_to(g, input(0).value().shape());
     }
 
   private:

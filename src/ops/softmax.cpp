@@ -4,7 +4,7 @@
 // log_softmax along the last axis (fused, with the log-sum-exp shift), and one_hot.
 #include <cmath>
 
-#include "core/node.hpp"
+#include "core/op.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {
@@ -23,11 +23,9 @@ Rows rows_of(const array& x) {
 }
 
 /// @brief y = x − max(x) − log Σ e^(x − max(x)) per row: no exponential can overflow.
-class LogSoftmaxNode final : public Node {
+class LogSoftmaxNode final : public SingleInputNode {
   public:
-    explicit LogSoftmaxNode(const Var& x) : Node("log_softmax", any_requires_grad({&x})) {
-        add_input(x.node_ptr());
-    }
+    explicit LogSoftmaxNode(const Var& x) : SingleInputNode("log_softmax", x) {}
 
     void forward() override {
         const array& x = input(0).value();
@@ -50,9 +48,7 @@ class LogSoftmaxNode final : public Node {
     }
 
     // dy_k/dx_j = δ_kj − softmax_j: dx = g − softmax · Σ_k g_k, row by row (softmax = e^y)
-    void backward() override {
-        Node& x = input(0);
-        if (!x.requires_grad()) return;
+    void backward_into(Node& x) override {
         const GradSink gx(x);
         const Rows r = rows_of(value_);
         const double* g = grad().data();
@@ -67,12 +63,11 @@ class LogSoftmaxNode final : public Node {
         }
     }
 
-    GradVars backward_as_graph(const Var& g) override {
-        if (!input(0).requires_grad()) return {};
+    Var gradient_as_graph(const Var& g) override {
         shape_type kept = value_.shape();
         kept.back() = 1;
         const Var row_sums = reshape(sum(g, -1), kept);
-        return {g - exp(self()) * row_sums};
+        return g - exp(self()) * row_sums;
     }
 };
 
