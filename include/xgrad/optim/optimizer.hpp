@@ -30,6 +30,8 @@ class Optimizer {
     /// list (moments, velocities), still has the parameter's shape: a parameter given a new shape
     /// after the optimizer was made would otherwise be updated out of bounds.
     void check_shapes(std::initializer_list<const std::vector<array>*> states = {}) const;
+    /// @brief One zero array per parameter, of its shape: a fresh state list.
+    std::vector<array> zero_state() const;
 
     std::vector<Var> params_;
     double learning_rate_;
