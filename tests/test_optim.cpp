@@ -96,6 +96,18 @@ TEST(Optimizers, SgdOnALargeParameterSplitBetweenThreadsMatchesOneThread) {
     set_blas_threads(threads_before > 0 ? threads_before : 1);
 }
 
+TEST(Optimizers, RequireParametersNamesTheCallerAndTheOffendingOp) {
+    Var p = parameter({1.0, 2.0});
+    EXPECT_NO_THROW(optim::require_parameters({p, parameter(3.0)}, "who"));
+    XGRAD_EXPECT_THROW_WITH(optim::require_parameters({p, p * 2.0}, "who"), graph_error,
+                            "who: parameters must be parameter() leaves, got 'mul'");
+    XGRAD_EXPECT_THROW_WITH(optim::require_parameters({constant(1.0)}, "who"), graph_error,
+                            "who: parameters must be parameter() leaves, got 'constant'");
+    // The optimizers and the solvers both ask it, each under its own name.
+    XGRAD_EXPECT_THROW_WITH(optim::SGD({p * 2.0}, 0.1), graph_error,
+                            "optimizer: parameters must be parameter() leaves, got 'mul'");
+}
+
 TEST(Schedules, Values) {
     EXPECT_DOUBLE_EQ(optim::time_based_decay(0.1, 0.5)(4), 0.1 / 3.0);
     EXPECT_DOUBLE_EQ(optim::exponential_decay(0.1, 0.2)(5), 0.1 * std::exp(-1.0));

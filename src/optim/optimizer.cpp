@@ -5,15 +5,18 @@
 
 namespace xgrad::optim {
 
-Optimizer::Optimizer(std::vector<Var> params, double learning_rate)
-    : params_(std::move(params)), learning_rate_(learning_rate) {
-    for (const Var& p : params_) {
+void require_parameters(const std::vector<Var>& params, const std::string& who) {
+    for (const Var& p : params) {
         if (!p.is_leaf() || !p.requires_grad()) {
-            throw graph_error(
-                std::string("optimizer: parameters must be parameter() leaves, got '") +
-                p.op_name() + "'");
+            throw graph_error(who + ": parameters must be parameter() leaves, got '" + p.op_name() +
+                              "'");
         }
     }
+}
+
+Optimizer::Optimizer(std::vector<Var> params, double learning_rate)
+    : params_(std::move(params)), learning_rate_(learning_rate) {
+    require_parameters(params_, "optimizer");
     if (!(learning_rate > 0.0)) {
         throw std::invalid_argument("optimizer: learning rate must be > 0, got " +
                                     std::to_string(learning_rate));

@@ -11,6 +11,7 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "xgrad/autograd.hpp"
+#include "xgrad/optim/optimizer.hpp"
 #include "xgrad/tape.hpp"
 
 namespace xgrad::solvers {
@@ -44,14 +45,8 @@ class Problem {
             throw graph_error("solver: the objective must be a single number, got shape " +
                               format_shape(objective.shape()));
         }
-        for (const Var& p : params_) {
-            if (!p.is_leaf() || !p.requires_grad()) {
-                throw graph_error(
-                    std::string("solver: parameters must be parameter() leaves, got '") +
-                    p.op_name() + "'");
-            }
-            size_ += p.size();
-        }
+        optim::require_parameters(params_, "solver");
+        for (const Var& p : params_) size_ += p.size();
     }
 
     std::size_t size() const { return size_; }

@@ -3,11 +3,16 @@
  ***************************************************************************/
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "xgrad/var.hpp"
 
 namespace xgrad::optim {
+
+/// @brief Throws graph_error "<who>: parameters must be parameter() leaves, got '<op>'" unless
+/// every Var is a leaf whose gradient is tracked.
+void require_parameters(const std::vector<Var>& params, const std::string& who);
 
 /// @brief Updates a list of parameters in place from their gradients, one step() at a time.
 class Optimizer {
