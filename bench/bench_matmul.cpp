@@ -10,7 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include <xgrad/random.hpp>
+#include <xgrad/core/random.hpp>
 #include <xgrad/xgrad.hpp>
 
 namespace {

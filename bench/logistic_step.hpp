@@ -11,7 +11,7 @@
 #include <functional>
 #include <vector>
 
-#include "xgrad/random.hpp"
+#include "xgrad/core/random.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace xgrad::bench {

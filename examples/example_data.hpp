@@ -8,8 +8,8 @@
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
-#include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
+#include "xgrad/ops/losses.hpp"
 
 #ifndef XGRAD_DATA_DIR
 #define XGRAD_DATA_DIR "data"

@@ -16,8 +16,8 @@
 #include <xtensor/xview.hpp>
 
 #include "example_data.hpp"
-#include "xgrad/metrics.hpp"
 #include "xgrad/models/logistic_regression.hpp"
+#include "xgrad/models/metrics.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

@@ -14,13 +14,13 @@
 #include <cstdio>
 
 #include "example_data.hpp"
+#include "xgrad/core/random.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/io.hpp"
-#include "xgrad/metrics.hpp"
 #include "xgrad/models/linear_regression.hpp"
+#include "xgrad/models/metrics.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/plot/svg_plot.hpp"
-#include "xgrad/random.hpp"
 #include "xgrad/training.hpp"
 #include "xgrad/xgrad.hpp"
 

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "support.hpp"
-#include "xgrad/blas.hpp"
+#include "xgrad/backend/blas.hpp"
 
 namespace {
 std::atomic<long long> allocations{0};  // operator new calls since start

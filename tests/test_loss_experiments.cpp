@@ -6,12 +6,12 @@
 #include <cmath>
 
 #include "support.hpp"
+#include "xgrad/core/random.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/random.hpp"
 #include "xgrad/training.hpp"
 
 namespace xgrad {

@@ -3,7 +3,7 @@
  ***************************************************************************/
 #include "reference/metrics_sklearn.hpp"
 #include "support.hpp"
-#include "xgrad/metrics.hpp"
+#include "xgrad/models/metrics.hpp"
 
 namespace xgrad {
 namespace {

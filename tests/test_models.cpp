@@ -6,9 +6,9 @@
 #include "support.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
-#include "xgrad/metrics.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
+#include "xgrad/models/metrics.hpp"
 
 namespace xgrad {
 namespace {

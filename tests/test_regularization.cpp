@@ -10,7 +10,7 @@
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/models/logistic_regression.hpp"
-#include "xgrad/regularization.hpp"
+#include "xgrad/ops/regularization.hpp"
 
 namespace xgrad {
 namespace {

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "support.hpp"
-#include "xgrad/blas.hpp"
+#include "xgrad/backend/blas.hpp"
 
 namespace xgrad {
 namespace {

@@ -25,11 +25,11 @@
 
 #include "../logistic_step.hpp"
 #include "backend/blas_calls.hpp"  // the library's internal product routine, for the hand-written MLP step
+#include "xgrad/core/random.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/random.hpp"
 #include "xgrad/solvers/solvers.hpp"
 #include "xgrad/xgrad.hpp"
 

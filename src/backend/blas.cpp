@@ -10,7 +10,7 @@
 
 #include <cblas.h>
 
-#include "xgrad/blas.hpp"
+#include "xgrad/backend/blas.hpp"
 
 namespace xgrad {
 

@@ -5,7 +5,7 @@
 
 #include <atomic>
 
-#include "xgrad/blas.hpp"
+#include "xgrad/backend/blas.hpp"
 
 // Only AVX-512 builds have it: with AVX2 the same scheme measured level with OpenBLAS's Haswell
 // kernel (44–47 against 46–47 GFLOP/s at the MLP's shapes), so there the BLAS does everything.

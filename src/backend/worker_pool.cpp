@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "xgrad/blas.hpp"
+#include "xgrad/backend/blas.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

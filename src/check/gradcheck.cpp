@@ -1,14 +1,14 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/gradcheck.hpp"
+#include "xgrad/check/gradcheck.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "xgrad/autograd.hpp"
-#include "xgrad/tape.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/tape.hpp"
 
 namespace xgrad {
 

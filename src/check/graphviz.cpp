@@ -1,15 +1,15 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/graphviz.hpp"
+#include "xgrad/check/graphviz.hpp"
 
 #include <cmath>
 #include <cstdio>
 
 #include "core/op.hpp"
 #include "core/tape_impl.hpp"
+#include "xgrad/core/tape.hpp"
 #include "xgrad/io.hpp"
-#include "xgrad/tape.hpp"
 
 namespace xgrad {
 

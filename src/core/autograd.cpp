@@ -3,15 +3,15 @@
  ***************************************************************************/
 // Gradients as graph nodes: the tape walked backwards with each op's backward_as_graph, which
 // applies the same derivative rules as backward() to Vars instead of arrays.
-#include "xgrad/autograd.hpp"
+#include "xgrad/core/autograd.hpp"
 
 #include <algorithm>
 #include <unordered_map>
 
 #include "core/op.hpp"
 #include "core/tape_impl.hpp"
+#include "xgrad/core/tape.hpp"
 #include "xgrad/ops.hpp"
-#include "xgrad/tape.hpp"
 
 namespace xgrad {
 

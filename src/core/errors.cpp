@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/errors.hpp"
+#include "xgrad/core/errors.hpp"
 
 namespace xgrad {
 

@@ -12,7 +12,7 @@
 
 #include <xtensor/xnoalias.hpp>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::detail {
 

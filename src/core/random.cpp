@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/random.hpp"
+#include "xgrad/core/random.hpp"
 
 #include <cmath>
 #include <numeric>

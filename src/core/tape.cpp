@@ -1,5 +1,5 @@
 // Tape: the iterative walk that collects a graph, replays in creation order, and backward.
-#include "xgrad/tape.hpp"
+#include "xgrad/core/tape.hpp"
 
 #include <algorithm>
 #include <unordered_map>

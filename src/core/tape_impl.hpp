@@ -6,7 +6,7 @@
 
 #include "core/op.hpp"
 #include "fusion/replay.hpp"
-#include "xgrad/tape.hpp"
+#include "xgrad/core/tape.hpp"
 
 namespace xgrad {
 

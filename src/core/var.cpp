@@ -1,10 +1,10 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 #include "core/leaf.hpp"
-#include "xgrad/tape.hpp"
+#include "xgrad/core/tape.hpp"
 
 namespace xgrad {
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <map>
 
+#include "xgrad/core/random.hpp"
 #include "xgrad/data/split.hpp"
-#include "xgrad/random.hpp"
 
 namespace xgrad::data {
 

@@ -3,8 +3,8 @@
  ***************************************************************************/
 #include <cmath>
 
+#include "xgrad/core/random.hpp"
 #include "xgrad/data/synthetic.hpp"
-#include "xgrad/random.hpp"
 
 namespace xgrad::data {
 

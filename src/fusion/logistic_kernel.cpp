@@ -15,8 +15,8 @@
 #include "backend/blas_calls.hpp"
 #include "backend/worker_pool.hpp"
 #include "fusion/logistic_kernel.hpp"
-#include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
+#include "xgrad/ops/losses.hpp"
 
 namespace xgrad::detail {
 

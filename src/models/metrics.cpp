@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/metrics.hpp"
+#include "xgrad/models/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -3,12 +3,12 @@
  ***************************************************************************/
 #include <cmath>
 
+#include "xgrad/core/random.hpp"
 #include "xgrad/nn/activations.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/predict.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops.hpp"
-#include "xgrad/random.hpp"
 
 namespace xgrad::nn {
 

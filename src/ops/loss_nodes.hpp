@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/op.hpp"
-#include "xgrad/losses.hpp"
+#include "xgrad/ops/losses.hpp"
 
 namespace xgrad::detail {
 

@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/losses.hpp"
+#include "xgrad/ops/losses.hpp"
 
 #include <cmath>
 

@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/regularization.hpp"
+#include "xgrad/ops/regularization.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::detail {
 

@@ -8,7 +8,7 @@
 
 #include "xgrad/data/csv.hpp"
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::data {
 

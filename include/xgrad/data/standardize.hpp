@@ -3,7 +3,7 @@
  ***************************************************************************/
 #pragma once
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::data {
 

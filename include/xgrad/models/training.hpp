@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::models {
 

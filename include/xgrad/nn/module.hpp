@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::nn {
 

@@ -1,0 +1,58 @@
+// Elementwise ops: arithmetic with numpy broadcasting, and unary math. Each entry states the
+// shapes, what is thrown, and the derivative backward() multiplies by (g is the output's
+// gradient, y the output). Source: src/ops/elementwise.cpp, one rule per op, forward and
+// derivative side by side.
+#pragma once
+
+#include "xgrad/core/var.hpp"
+
+namespace xgrad {
+
+/// @brief a + b, a − b, a · b, a / b elementwise. Shapes: numpy broadcasting (shape_error
+/// "add: cannot broadcast (4,3) with (2,)" if they do not fit); the result has the broadcast
+/// shape, and a broadcast operand's gradient is summed back to its own shape.
+/// Derivatives: ∂(a+b) = (1, 1); ∂(a−b) = (1, −1); ∂(ab) = (b, a); ∂(a/b) = (1/b, −y/b).
+Var operator+(const Var& a, const Var& b);
+Var operator-(const Var& a, const Var& b);
+Var operator*(const Var& a, const Var& b);
+Var operator/(const Var& a, const Var& b);
+/// @brief The same with a constant double on either side (no node, no gradient for it).
+Var operator+(const Var& a, double b);
+Var operator-(const Var& a, double b);
+Var operator*(const Var& a, double b);
+Var operator/(const Var& a, double b);
+Var operator+(double a, const Var& b);
+Var operator-(double a, const Var& b);
+Var operator*(double a, const Var& b);
+Var operator/(double a, const Var& b);
+/// @brief −x. Derivative −1.
+Var operator-(const Var& x);
+
+/// @brief xᵖ elementwise, same shape. Derivative p·xᵖ⁻¹, and exactly 0 for p = 0 (x⁰ is the
+/// constant 1, as PyTorch; the formula would give 0·∞ = NaN at x = 0). p = 2 runs as x·x.
+Var pow(const Var& x, double exponent);
+/// @brief eˣ, same shape. Derivative y.
+Var exp(const Var& x);
+/// @brief Natural logarithm, same shape (−inf at 0, NaN below). Derivative 1/x.
+/// log(sigmoid(z)) and log(1 - sigmoid(z)) are valued as log_sigmoid(z) and −softplus(z), finite
+/// for every z; their gradient goes straight to z unless the sigmoid (or 1 − sigmoid) is held by
+/// the caller, whose gradient is then delivered as written (src/fusion/rewrites.cpp).
+Var log(const Var& x);
+/// @brief tanh x, same shape. Derivative 1 − y².
+Var tanh(const Var& x);
+/// @brief σ(x) = 1 / (1 + e⁻ˣ), same shape, computed without overflow for any x.
+/// Derivative y(1 − y).
+Var sigmoid(const Var& x);
+/// @brief max(x, 0), same shape. Derivative 1 where x > 0, else 0 (0 at the kink, as PyTorch).
+Var relu(const Var& x);
+/// @brief |x|, same shape. Derivative sign(x), taken as 0 at 0.
+Var abs(const Var& x);
+/// @brief x where x > 0, else slope·x; same shape. Derivative 1 where x > 0, else the slope.
+Var leaky_relu(const Var& x, double slope = 0.01);
+/// @brief log(1 + eˣ), same shape, without overflow for any x. Derivative σ(x).
+Var softplus(const Var& x);
+/// @brief log σ(x) = −softplus(−x), same shape, without overflow for any x.
+/// Derivative 1 − σ(x).
+Var log_sigmoid(const Var& x);
+
+}  // namespace xgrad
