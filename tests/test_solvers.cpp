@@ -2,12 +2,15 @@
  * xgrad: Newton (IRLS), L-BFGS, gradient descent and Adam on graph         *
  * functions; L2 logistic regression on breast cancer against scikit-learn. *
  ***************************************************************************/
+#include <memory>
 #include <random>
 
 #include "reference/breast_cancer_l2.hpp"
 #include "support.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/standardize.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "xgrad/solvers/solvers.hpp"
 
 namespace xgrad {
@@ -119,6 +122,51 @@ TEST(Solvers, FirstOrderMethodsDescend) {
         EXPECT_TRUE(r.converged) << (use_adam ? "adam" : "gradient descent");
         EXPECT_NEAR(v.value()(1), 5.0, 1e-6);
     }
+}
+
+TEST(Solvers, FirstOrderSolversMakeTheOptimizersSteps) {
+    // gradient_descent runs optim::SGD and adam runs optim::Adam: five iterations of each reach,
+    // bit for bit, the points five steps of the optimizer reach.
+    auto objective = [](const Var& v) {
+        return sum(pow(v - constant({1.0, 5.0}), 2.0) * constant({2.0, 0.5}));
+    };
+    for (bool use_adam : {false, true}) {
+        SCOPED_TRACE(use_adam ? "adam" : "gradient descent");
+        Var v = parameter({3.0, -2.0});
+        const solvers::SolveResult r =
+            use_adam ? solvers::adam(objective(v), {v}, 0.1, {5, 0.0})
+                     : solvers::gradient_descent(objective(v), {v}, 0.1, {5, 0.0});
+        ASSERT_EQ(r.iterations, 5u);
+
+        Var u = parameter({3.0, -2.0});
+        Tape tape(objective(u));
+        std::unique_ptr<optim::Optimizer> optimizer;
+        if (use_adam) {
+            optimizer = std::make_unique<optim::Adam>(std::vector<Var>{u}, 0.1);
+        } else {
+            optimizer = std::make_unique<optim::SGD>(std::vector<Var>{u}, 0.1);
+        }
+        for (std::size_t step = 0; step < 5; ++step) {
+            tape.forward();
+            EXPECT_EQ(tape.output().item(), r.objective_history[step]) << "step " << step;
+            optimizer->zero_grad();
+            tape.backward();
+            optimizer->step();
+        }
+        EXPECT_EQ(u.value(), v.value());
+        tape.forward();
+        EXPECT_EQ(tape.output().item(), r.objective);
+    }
+}
+
+TEST(Solvers, FirstOrderSolversRefuseANonPositiveLearningRate) {
+    Var v = parameter({3.0, -2.0});
+    Var f = sum(v * v);
+    XGRAD_EXPECT_THROW_WITH(solvers::gradient_descent(f, {v}, 0.0), std::invalid_argument,
+                            "learning rate must be > 0");
+    XGRAD_EXPECT_THROW_WITH(solvers::adam(f, {v}, -0.1), std::invalid_argument,
+                            "learning rate must be > 0");
+    EXPECT_EQ(v.value(), (array{3.0, -2.0}));
 }
 
 TEST(Solvers, RejectInteriorNodesAsParameters) {

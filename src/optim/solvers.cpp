@@ -11,7 +11,9 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "xgrad/autograd.hpp"
+#include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "xgrad/tape.hpp"
 
 namespace xgrad::solvers {
@@ -65,6 +67,11 @@ class Problem {
             std::copy(x.begin() + offset, x.begin() + offset + value.size(), value.begin());
             offset += value.size();
         }
+        return evaluate_here(gradient);
+    }
+
+    /// @brief f and ∇f at the parameters' current values; ∇f is also left in their grad().
+    double evaluate_here(vector& gradient) {
         tape_.forward();
         for (const Var& p : params_) p.zero_grad();
         tape_.backward();
@@ -222,44 +229,32 @@ class WolfeSearch {
     const vector* d_ = nullptr;
 };
 
+/// @brief Evaluates f and ∇f where the parameters are, records them and lets `optimizer` step
+/// from that gradient, until ‖∇f‖ is below the tolerance or the iterations are spent.
+SolveResult run_optimizer(Problem& problem, optim::Optimizer& optimizer, const StopOptions& stop) {
+    vector g;
+    for (std::size_t k = 0;; ++k) {
+        const double f = problem.evaluate_here(g);
+        if (problem.record(f, g, stop) || k == stop.max_iterations) break;
+        optimizer.step();
+    }
+    return problem.result();
+}
+
 }  // namespace
 
 SolveResult gradient_descent(const Var& objective, const std::vector<Var>& params,
                              double learning_rate, const StopOptions& stop) {
     Problem problem(objective, params);
-    vector x = problem.position();
-    vector g;
-    for (std::size_t k = 0;; ++k) {
-        const double f = problem.evaluate(x, g);
-        if (problem.record(f, g, stop) || k == stop.max_iterations) break;
-        x = axpy(x, -learning_rate, g);
-    }
-    return problem.result();
+    optim::SGD sgd(params, learning_rate);
+    return run_optimizer(problem, sgd, stop);
 }
 
 SolveResult adam(const Var& objective, const std::vector<Var>& params, double learning_rate,
                  const StopOptions& stop) {
-    const double beta1 = 0.9;
-    const double beta2 = 0.999;
-    const double epsilon = 1e-8;
     Problem problem(objective, params);
-    vector x = problem.position();
-    vector g;
-    vector first(x.size(), 0.0);
-    vector second(x.size(), 0.0);
-    for (std::size_t k = 0;; ++k) {
-        const double f = problem.evaluate(x, g);
-        if (problem.record(f, g, stop) || k == stop.max_iterations) break;
-        const auto t = static_cast<double>(k + 1);
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            first[i] = beta1 * first[i] + (1.0 - beta1) * g[i];
-            second[i] = beta2 * second[i] + (1.0 - beta2) * g[i] * g[i];
-            const double m_hat = first[i] / (1.0 - std::pow(beta1, t));
-            const double v_hat = second[i] / (1.0 - std::pow(beta2, t));
-            x[i] -= learning_rate * m_hat / (std::sqrt(v_hat) + epsilon);
-        }
-    }
-    return problem.result();
+    optim::Adam adam(params, learning_rate);  // β₁ = 0.9, β₂ = 0.999, ε = 1e-8
+    return run_optimizer(problem, adam, stop);
 }
 
 SolveResult newton(const Var& objective, const std::vector<Var>& params, const StopOptions& stop) {
