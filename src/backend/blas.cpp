@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The BLAS calls the ops make (gemm, gemv, ger, dot) and OpenBLAS's thread count.
 #include "backend/blas_calls.hpp"
 #include "backend/gemm.hpp"
 

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The BLAS calls the ops make, on row-major doubles; gemm may go to the packed product.
 #pragma once
 
 #include <cstddef>

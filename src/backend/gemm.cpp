@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// xgrad's own packed matrix product (the BLIS scheme, AVX-512 register tiles).
 #include "backend/gemm.hpp"
 
 #include <atomic>

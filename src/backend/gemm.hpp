@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The packed matrix product: used for medium shapes in AVX-512 builds.
 // xgrad's own matrix product for medium shapes on AVX-512 machines: the BLIS scheme (pack panels
 // of A and B, multiply them in a tile of C held in registers). OpenBLAS does the rest.
 #pragma once

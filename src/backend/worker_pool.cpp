@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The worker pool: a few persistent threads that split large kernels.
 #include "backend/worker_pool.hpp"
 
 #include <algorithm>

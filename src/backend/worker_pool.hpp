@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// run_in_parallel and parallel_parts: splitting a kernel between the BLAS threads.
 // A few persistent worker threads for the kernels that split their rows between cores. Work is
 // handed over as a function pointer and a context, so that a call allocates nothing.
 #pragma once

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// gradcheck and gradgradcheck: central differences against autodiff; the step sweep.
 #include "xgrad/check/gradcheck.hpp"
 
 #include <algorithm>

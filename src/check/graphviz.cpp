@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// write_dot: one box per node (op, shape, gradient norm).
 #include "xgrad/check/graphviz.hpp"
 
 #include <cmath>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// grad() as graph nodes (backward_as_graph in reverse tape order), hessian, HVP.
 // Gradients as graph nodes: the tape walked backwards with each op's backward_as_graph, which
 // applies the same derivative rules as backward() to Vars instead of arrays.
 #include "xgrad/core/autograd.hpp"

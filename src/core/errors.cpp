@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// format_shape.
 #include "xgrad/core/errors.hpp"
 
 namespace xgrad {

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// LeafNode: a parameter or a constant.
 #pragma once
 
 #include "core/node.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Random: uniform, normal (Box-Muller), shuffles.
 #include "xgrad/core/random.hpp"
 
 #include <cmath>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Var: the handle's methods, leaves, and the thread-local no_grad and anomaly switches.
 #include "xgrad/core/var.hpp"
 
 #include "core/leaf.hpp"

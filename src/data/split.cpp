@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// train_test_split and k-fold splits.
 #include <algorithm>
 #include <cmath>
 #include <map>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Standardizer.
 #include "xgrad/data/standardize.hpp"
 
 #include <cmath>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// make_moons and the other generated data sets.
 #include <cmath>
 
 #include "xgrad/core/random.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The logistic-regression kernels: one blocked pass over X, and bce_with_logits's loops.
 // The one fused kernel and the graph shapes a tape replays through it: bce_with_logits(matmul(X,
 // w) + b, y) as a single blocked pass over X (see linear_bce_with_logits and Tape::forward).
 #pragma once

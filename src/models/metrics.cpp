@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Classification metrics, each checked against scikit-learn.
 #include "xgrad/models/metrics.hpp"
 
 #include <algorithm>

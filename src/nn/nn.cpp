@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// nn layers: Linear (initialisation), activations, Sequential, MLP, predictions.
 #include <cmath>
 
 #include "xgrad/core/random.hpp"

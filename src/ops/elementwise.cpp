@@ -1,6 +1,3 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
 // Elementwise ops. Each rule states its forward and, beside it, its local derivative: grad*
 // returns dL/d(input) as an expression of the output gradient g, the inputs and the output y.
 #include <cmath>

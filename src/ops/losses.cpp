@@ -1,6 +1,5 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Losses: binary cross-entropy on probabilities and on logits, MSE, cross-entropy, each a node
+// with its value and gradient side by side.
 #include "xgrad/ops/losses.hpp"
 
 #include <cmath>

@@ -1,6 +1,3 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
 // Matrix products on BLAS, and transpose. A transpose that feeds matmul is never copied: matmul
 // reads the transpose's input and passes a transpose flag to BLAS instead.
 #include <xtensor/xmanipulation.hpp>

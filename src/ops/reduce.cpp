@@ -1,6 +1,3 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
 // Sum and mean, over all elements or along one axis. A mean is a sum scaled by 1/count.
 #include <optional>
 

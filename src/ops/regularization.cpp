@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Penalties: L2, L1 and elastic net on the weights, scaled by the sample count.
 #include "xgrad/ops/regularization.hpp"
 
 #include <stdexcept>

@@ -1,6 +1,3 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
 // Shape ops: reshape, broadcast_to and its inverse sum_to. Backward of each is another of them,
 // which is what makes the graph form of every broadcasting rule differentiable again.
 #include <xtensor/xbroadcast.hpp>

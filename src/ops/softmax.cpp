@@ -1,6 +1,3 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
 // log_softmax along the last axis (fused, with the log-sum-exp shift), and one_hot.
 #include <cmath>
 

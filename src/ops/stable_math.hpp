@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Overflow-free scalar sigmoid and softplus, and an elementwise map.
 #pragma once
 
 #include <cmath>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// SVG plots.
 #include "xgrad/plot/svg_plot.hpp"
 
 #include <algorithm>

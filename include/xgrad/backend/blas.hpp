@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Thread counts of the numeric back end (OpenBLAS, the fused kernel, the packed gemm).
 #pragma once
 
 namespace xgrad {

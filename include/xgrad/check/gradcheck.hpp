@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Gradient checks: autodiff against central differences, first and second order.
 #pragma once
 
 #include <cstddef>

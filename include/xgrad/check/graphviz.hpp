@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Graph export for Graphviz (write_dot).
 #pragma once
 
 #include <string>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// grad() as graph nodes, Hessians and Hessian-vector products.
 #pragma once
 
 #include <vector>

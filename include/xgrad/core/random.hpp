@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Random: seeded random numbers that are the same on every platform.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Var, the handle to a graph node; parameter() and constant() leaves; no_grad, detect_anomaly.
 #pragma once
 
 #include <cstddef>

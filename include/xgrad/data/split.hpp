@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// train_test_split (seeded, stratified) and k-fold index splits.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Standardizer: per-column mean and deviation, fitted on training rows.
 #pragma once
 
 #include "xgrad/core/var.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Generated data sets (make_moons, ...).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// LinearRegression: least squares by gradient descent on the graph.
 #pragma once
 
 #include "xgrad/models/linear_model.hpp"

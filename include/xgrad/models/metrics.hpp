@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Classification metrics (accuracy, precision, recall, F1, ROC, AUC, log loss, Brier).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// TrainOptions: the settings of a model's fit().
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid.
 #pragma once
 
 #include "xgrad/nn/module.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// nn::Linear: y = x·W + b, with Glorot or He initialisation.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// nn::Module: forward, parameters, zero_grad.
 #pragma once
 
 #include <vector>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Predictions of a network: class labels and probabilities.
 #pragma once
 
 #include "xgrad/nn/module.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// nn::Sequential and nn::MLP.
 #pragma once
 
 #include <cstddef>

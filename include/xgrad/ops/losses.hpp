@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Losses: binary cross-entropy (on probabilities and on logits), cross-entropy, MSE.
 #pragma once
 
 #include "xgrad/core/var.hpp"

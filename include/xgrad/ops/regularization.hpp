@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Penalties added to a loss: L2, L1, elastic net.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// SVG line, ROC and decision-region plots.
 #pragma once
 
 #include <functional>
