@@ -1,15 +1,21 @@
 /***************************************************************************
  * xgrad: optimizers follow torch.optim's trajectories; schedules           *
  ***************************************************************************/
+#include <functional>
 #include <memory>
+#include <optional>
 #include <random>
+#include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "reference/optim_torch.hpp"
 #include "support.hpp"
 #include "xgrad/blas.hpp"
 #include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/registry.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"
@@ -106,6 +112,95 @@ TEST(Optimizers, RequireParametersNamesTheCallerAndTheOffendingOp) {
     // The optimizers and the solvers both ask it, each under its own name.
     XGRAD_EXPECT_THROW_WITH(optim::SGD({p * 2.0}, 0.1), graph_error,
                             "optimizer: parameters must be parameter() leaves, got 'mul'");
+}
+
+TEST(OptimizerRegistry, NamesEveryOptimizerOnceInTheEnumerationsOrder) {
+    const std::vector<std::string> expected = {"sgd",     "momentum", "nesterov", "adagrad",
+                                               "rmsprop", "adam",     "lbfgs",    "newton"};
+    EXPECT_EQ(optim::optimizer_names(), expected);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        SCOPED_TRACE(expected[i]);
+        const std::optional<optim::OptimizerKind> kind = optim::parse_optimizer(expected[i]);
+        ASSERT_TRUE(kind.has_value());
+        EXPECT_EQ(static_cast<std::size_t>(*kind), i);
+        EXPECT_EQ(optim::optimizer_name(*kind), expected[i]);
+        EXPECT_EQ(optim::is_solver(*kind), expected[i] == "lbfgs" || expected[i] == "newton");
+    }
+    for (const char* unknown : {"", "Adam", "ADAM", " adam", "adam ", "magic", "l-bfgs", "sgd2"}) {
+        EXPECT_FALSE(optim::parse_optimizer(unknown).has_value()) << "'" << unknown << "'";
+    }
+    const auto outside = static_cast<optim::OptimizerKind>(8);
+    XGRAD_EXPECT_THROW_WITH(optim::optimizer_name(outside), std::invalid_argument,
+                            "no optimizer has kind 8");
+    EXPECT_FALSE(optim::is_solver(outside));
+}
+
+TEST(OptimizerRegistry, FactoryMakesWhatEachNameStandsFor) {
+    // Three steps on a weighted quadratic from the factory and from the constructor each name
+    // stands for (the command line's meanings) land on the same bits.
+    auto three_steps = [](auto make) {
+        Var p = parameter({1.0, -2.0, 0.5});
+        const std::unique_ptr<optim::Optimizer> optimizer = make(std::vector<Var>{p});
+        Tape tape(sum(pow(p - constant({0.3, 0.2, -0.1}), 2.0) * constant({1.0, 4.0, 0.5})));
+        for (int step = 0; step < 3; ++step) {
+            tape.forward();
+            optimizer->zero_grad();
+            tape.backward();
+            optimizer->step();
+        }
+        return array(p.value());
+    };
+    using Params = std::vector<Var>;
+    using Make = std::function<std::unique_ptr<optim::Optimizer>(Params)>;
+    const double rate = 0.05;
+    const std::vector<std::pair<optim::OptimizerKind, Make>> meanings = {
+        {optim::OptimizerKind::sgd,
+         [&](Params p) { return std::make_unique<optim::SGD>(p, rate); }},
+        {optim::OptimizerKind::momentum,
+         [&](Params p) { return std::make_unique<optim::SGD>(p, rate, 0.9); }},
+        {optim::OptimizerKind::nesterov,
+         [&](Params p) { return std::make_unique<optim::SGD>(p, rate, 0.9, true); }},
+        {optim::OptimizerKind::adagrad,
+         [&](Params p) { return std::make_unique<optim::AdaGrad>(p, rate); }},
+        {optim::OptimizerKind::rmsprop,
+         [&](Params p) { return std::make_unique<optim::RMSProp>(p, rate); }},
+        {optim::OptimizerKind::adam,
+         [&](Params p) { return std::make_unique<optim::Adam>(p, rate); }},
+    };
+    std::vector<array> results;
+    for (const auto& [kind, make] : meanings) {
+        SCOPED_TRACE(optim::optimizer_name(kind));
+        const array from_factory =
+            three_steps([&](Params p) { return optim::make_optimizer(kind, p, rate); });
+        EXPECT_EQ(from_factory, three_steps(make));
+        for (const array& other : results) EXPECT_NE(from_factory, other);  // six distinct updates
+        results.push_back(from_factory);
+        const auto made = optim::make_optimizer(kind, {parameter(1.0)}, rate);
+        EXPECT_EQ(made->learning_rate(), rate);
+        EXPECT_EQ(made->parameters().size(), 1u);
+    }
+    EXPECT_NE(
+        dynamic_cast<optim::SGD*>(
+            optim::make_optimizer(optim::OptimizerKind::nesterov, {parameter(1.0)}, rate).get()),
+        nullptr);
+    EXPECT_NE(dynamic_cast<optim::Adam*>(
+                  optim::make_optimizer(optim::OptimizerKind::adam, {parameter(1.0)}, rate).get()),
+              nullptr);
+}
+
+TEST(OptimizerRegistry, FactoryRefusesSolversAndWhatTheOptimizersRefuse) {
+    Var p = parameter({1.0, 2.0});
+    XGRAD_EXPECT_THROW_WITH(
+        optim::make_optimizer(optim::OptimizerKind::lbfgs, {p}, 0.1), std::invalid_argument,
+        "'lbfgs' is a solver, not a step-by-step optimizer: call solvers::lbfgs");
+    XGRAD_EXPECT_THROW_WITH(optim::make_optimizer(optim::OptimizerKind::newton, {p}, 0.1),
+                            std::invalid_argument, "call solvers::newton");
+    XGRAD_EXPECT_THROW_WITH(optim::make_optimizer(static_cast<optim::OptimizerKind>(8), {p}, 0.1),
+                            std::invalid_argument, "make_optimizer: no optimizer has kind 8");
+    XGRAD_EXPECT_THROW_WITH(optim::make_optimizer(optim::OptimizerKind::adam, {p * 2.0}, 0.1),
+                            graph_error, "parameters must be parameter() leaves, got 'mul'");
+    XGRAD_EXPECT_THROW_WITH(optim::make_optimizer(optim::OptimizerKind::sgd, {p}, 0.0),
+                            std::invalid_argument, "learning rate must be > 0");
 }
 
 TEST(Schedules, Values) {
