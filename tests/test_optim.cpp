@@ -1,5 +1,6 @@
 /***************************************************************************
- * xgrad: optimizers follow torch.optim's trajectories; schedules           *
+ * xgrad: optimizers follow torch.optim's trajectories; the table of        *
+ * optimizer names; schedules; mini-batch training                          *
  ***************************************************************************/
 #include <functional>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/training.hpp"
 
 namespace xgrad {
 namespace {
@@ -201,6 +203,35 @@ TEST(OptimizerRegistry, FactoryRefusesSolversAndWhatTheOptimizersRefuse) {
                             graph_error, "parameters must be parameter() leaves, got 'mul'");
     XGRAD_EXPECT_THROW_WITH(optim::make_optimizer(optim::OptimizerKind::sgd, {p}, 0.0),
                             std::invalid_argument, "learning rate must be > 0");
+}
+
+TEST(Training, MinibatchesCarryWholeRowsOfAnyRank) {
+    // X of shape (7, 2, 3) and y of shape (7, 1, 2): each batch must get whole rows (a 2×3 and
+    // a 1×2 block each), so each epoch's loss, Σ over rows of ⟨Xᵣ, w⟩ + Σ yᵣ divided by 7, is
+    // the same for any batch size and shuffle.
+    std::mt19937_64 rng(29);
+    const array X = testing::random_array(rng, {7, 2, 3});
+    const array y = testing::random_array(rng, {7, 1, 2});
+    const array w0 = testing::random_array(rng, {2, 3});
+    const double expected = (xt::sum(X * w0)() + xt::sum(y)()) / 7.0;
+    for (std::size_t batch_size : {0, 1, 3, 7}) {
+        SCOPED_TRACE("batch size " + std::to_string(batch_size));
+        Var w = parameter(w0);
+        std::size_t steps = 0;
+        const std::vector<double> losses = train_minibatches(
+            X, y,
+            [&](const Var& features, const Var& targets) {
+                EXPECT_EQ(features.shape()[1], 2u);
+                EXPECT_EQ(targets.shape()[2], 2u);
+                const double rows = static_cast<double>(features.shape()[0]);
+                return (sum(features * w) + sum(targets)) * (1.0 / rows);
+            },
+            {w}, [&] { ++steps; }, EpochOptions(3, batch_size, 5));
+        ASSERT_EQ(losses.size(), 3u);
+        for (double loss : losses) EXPECT_NEAR(loss, expected, 1e-14);
+        const std::size_t per_epoch = batch_size == 0 ? 1 : (7 + batch_size - 1) / batch_size;
+        EXPECT_EQ(steps, 3 * per_epoch);
+    }
 }
 
 TEST(Schedules, Values) {

@@ -20,10 +20,11 @@ struct BatchGraph {
     Tape tape;
 };
 
-/// @brief Copies rows order[first, first + to.rows) of `from` into `to`.
+/// @brief Copies rows order[first, first + to.rows) of `from` into `to`; a row is everything
+/// under one index of the first axis (row-major), whatever the rank.
 void copy_rows(const array& from, const std::vector<std::size_t>& order, std::size_t first,
                array& to) {
-    const std::size_t width = from.dimension() == 2 ? from.shape()[1] : 1;
+    const std::size_t width = from.size() / from.shape()[0];
     for (std::size_t r = 0; r < to.shape()[0]; ++r) {
         const double* src = from.data() + order[first + r] * width;
         std::copy(src, src + width, to.data() + r * width);
