@@ -92,6 +92,26 @@ TEST(Solvers, ReportEveryIterate) {
     EXPECT_EQ(objectives.size(), r.iterations + 1);
 }
 
+TEST(Solvers, LbfgsLeavesTheParametersAtItsLastPointWhenTheLineSearchFails) {
+    // Autodiff takes relu'(0) = 0, so f = 2·relu(x) − x has f'(0) = −1, yet f rises along +x:
+    // no step from x = 0 lowers f, and the parameter goes back there, with f'(0) in its grad().
+    Var x = parameter(0.0);
+    const solvers::SolveResult r = solvers::lbfgs(2.0 * relu(x) - x, {x});
+    EXPECT_FALSE(r.converged);
+    EXPECT_EQ(r.iterations, 0u);
+    EXPECT_EQ(r.objective, 0.0);
+    EXPECT_EQ(x.value()(), 0.0);
+    EXPECT_EQ(x.grad()(), -1.0);
+    // Unbounded below: the search doubles the step without meeting the curvature condition
+    // until it gives up, far from the start.
+    Var z = parameter(1.0);
+    const solvers::SolveResult u = solvers::lbfgs(-z, {z});
+    EXPECT_FALSE(u.converged);
+    EXPECT_EQ(u.iterations, 0u);
+    EXPECT_EQ(u.objective, -1.0);
+    EXPECT_EQ(z.value()(), 1.0);
+}
+
 TEST(Solvers, LbfgsSolvesRosenbrock) {
     Var x = parameter(-1.2);
     Var y = parameter(1.0);

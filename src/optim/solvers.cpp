@@ -332,6 +332,9 @@ SolveResult lbfgs(const Var& objective, const std::vector<Var>& params,
         }
         converged = problem.record(f, g, options.stop);  // one entry per point reached
     }
+    // A failed line search leaves the parameters at its last trial point: put them back at the
+    // last point reached, with ∇f there in their grad().
+    if (problem.position() != x) problem.evaluate(x, g);
     return problem.result();
 }
 
