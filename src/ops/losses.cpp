@@ -69,80 +69,107 @@ Var probability_gradient(const Var& g, const Var& p, const Var& y) {
     return g * ((p - y) * constant(keep)) / (p * (1.0 - p) + constant(1.0 - keep));
 }
 
-/// @brief L = scale · Σ −[y log p + (1 − y) log(1 − p)] on probabilities p ∈ [0, 1]. A term whose
-/// weight y or 1 − y is 0 is 0 (no 0·log 0 = NaN): a confident right answer costs nothing, and
-/// only a confident wrong one (p = 0 with y > 0, or p = 1 with y < 1) is infinite.
-class BinaryCrossEntropyNode final : public detail::Node {
+/// @brief A loss of a prediction and a target of one shape, term by term, folded by a reduction:
+/// L = scale · Σ term(pᵢ, tᵢ) (or the terms themselves for reduction::none). The shapes are
+/// checked on every forward pass, so a replay with (m,) against (m, 1) is refused rather than
+/// broadcast to (m, m). `Term` gives the name, the term, and its two partial derivatives (for
+/// doubles) and their graph form (for second derivatives).
+template <class Term>
+class PairLossNode final : public detail::Node {
   public:
-    BinaryCrossEntropyNode(const Var& p, const Var& y, reduction how)
-        : Node("binary_cross_entropy", detail::any_requires_grad({&p, &y})), how_(how) {
+    PairLossNode(const Var& p, const Var& t, reduction how)
+        : Node(Term::name, detail::any_requires_grad({&p, &t})), how_(how) {
         add_input(p.node_ptr());
-        add_input(y.node_ptr());
+        add_input(t.node_ptr());
     }
 
     void forward() override {
         const array& p = input(0).value();
-        const array& y = input(1).value();
-        if (p.shape() != y.shape()) {
-            throw shape_error("binary_cross_entropy: probabilities " + format_shape(p.shape()) +
-                              " and targets " + format_shape(y.shape()) + " differ in shape");
+        const array& t = input(1).value();
+        if (p.shape() != t.shape()) {
+            throw shape_error(std::string(Term::name) + ": " + Term::prediction + " " +
+                              format_shape(p.shape()) + " and targets " + format_shape(t.shape()) +
+                              " differ in shape");
         }
-        const std::size_t n = p.size();
-        scale_ = reduction_scale("binary_cross_entropy", how_, n);
+        scale_ = reduction_scale(Term::name, how_, p.size());
         const bool per_sample = how_ == reduction::none;
         value_.resize(per_sample ? p.shape() : shape_type{});
         double total = 0.0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const double pi = p.data()[i];
-            const double yi = y.data()[i];
-            if (!(pi >= 0.0 && pi <= 1.0)) {
-                throw std::domain_error("binary_cross_entropy: probability " + std::to_string(pi) +
-                                        " at element " + std::to_string(i) +
-                                        " is outside [0, 1] (pass logits to bce_with_logits)");
-            }
-            const double term = -(xlogy(yi, pi) + xlogy(1.0 - yi, 1.0 - pi));
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            const double term = Term::value(p.data()[i], t.data()[i], i);
             if (per_sample) value_.data()[i] = term;
             total += term;
         }
         if (!per_sample) value_.data()[0] = scale_ * total;
     }
 
-    // dL/dp = scale (p − y)/(p(1 − p)) (0 where p = y ∈ {0, 1});
-    // dL/dy = −scale (log p − log(1 − p))
     void backward() override {
         const array& p = input(0).value();
-        const array& y = input(1).value();
+        const array& t = input(1).value();
         const bool per_sample = how_ == reduction::none;
         const double* g = grad().data();
-        auto g_at = [&](std::size_t i) { return scale_ * (per_sample ? g[i] : g[0]); };
-        if (input(0).requires_grad()) {
-            const detail::GradSink gp(input(0));
+        for (std::size_t side = 0; side < 2; ++side) {
+            if (!input(side).requires_grad()) continue;
+            const detail::GradSink sink(input(side));
             for (std::size_t i = 0; i < p.size(); ++i) {
-                gp.put(i, g_at(i) * bce_probability_grad(p.data()[i], y.data()[i]));
-            }
-        }
-        if (input(1).requires_grad()) {
-            const detail::GradSink gy(input(1));
-            for (std::size_t i = 0; i < p.size(); ++i) {
+                const double gi = scale_ * (per_sample ? g[i] : g[0]);
                 const double pi = p.data()[i];
-                gy.put(i, -g_at(i) * (std::log(pi) - std::log1p(-pi)));
+                const double ti = t.data()[i];
+                sink.put(i, gi * (side == 0 ? Term::d_prediction(pi, ti) : Term::d_target(pi, ti)));
             }
         }
     }
 
     GradVars backward_as_graph(const Var& g) override {
-        const Var p = input_var(0);
-        const Var y = input_var(1);
         const Var scaled = g * scale_;
+        const Var p = input_var(0);
+        const Var t = input_var(1);
         GradVars out;
-        if (p.requires_grad()) out[0] = probability_gradient(scaled, p, y);
-        if (y.requires_grad()) out[1] = -scaled * (log(p) - log(1.0 - p));
+        if (p.requires_grad()) out[0] = Term::d_prediction(scaled, p, t);
+        if (t.requires_grad()) out[1] = Term::d_target(scaled, p, t);
         return out;
     }
 
   private:
     reduction how_;
     double scale_ = 1.0;
+};
+
+/// @brief Binary cross-entropy on probabilities: −[t log p + (1 − t) log(1 − p)], p ∈ [0, 1]. A
+/// term whose weight t or 1 − t is 0 is 0 (no 0·log 0 = NaN): a confident right answer costs
+/// nothing, and only a confident wrong one (p = 0 with t > 0, or p = 1 with t < 1) is infinite.
+struct BinaryCrossEntropyTerm {
+    static constexpr const char* name = "binary_cross_entropy";
+    static constexpr const char* prediction = "probabilities";
+    static double value(double p, double t, std::size_t i) {
+        if (!(p >= 0.0 && p <= 1.0)) {
+            throw std::domain_error("binary_cross_entropy: probability " + std::to_string(p) +
+                                    " at element " + std::to_string(i) +
+                                    " is outside [0, 1] (pass logits to bce_with_logits)");
+        }
+        return -(xlogy(t, p) + xlogy(1.0 - t, 1.0 - p));
+    }
+    // ∂/∂p = (p − t)/(p(1 − p)), 0 where p = t ∈ {0, 1};  ∂/∂t = −(log p − log(1 − p))
+    static double d_prediction(double p, double t) { return bce_probability_grad(p, t); }
+    static double d_target(double p, double) { return -(std::log(p) - std::log1p(-p)); }
+    static Var d_prediction(const Var& g, const Var& p, const Var& t) {
+        return probability_gradient(g, p, t);
+    }
+    static Var d_target(const Var& g, const Var& p, const Var&) {
+        return -g * (log(p) - log(1.0 - p));
+    }
+};
+
+/// @brief Squared error (p − t)².
+struct SquaredErrorTerm {
+    static constexpr const char* name = "mse";
+    static constexpr const char* prediction = "predictions";
+    static double value(double p, double t, std::size_t) { return (p - t) * (p - t); }
+    // ∂/∂p = 2(p − t) = −∂/∂t
+    static double d_prediction(double p, double t) { return 2.0 * (p - t); }
+    static double d_target(double p, double t) { return -2.0 * (p - t); }
+    static Var d_prediction(const Var& g, const Var& p, const Var& t) { return g * 2.0 * (p - t); }
+    static Var d_target(const Var& g, const Var& p, const Var& t) { return g * -2.0 * (p - t); }
 };
 
 /// @brief L = scale · Σ [max(z,0) - z y + log(1 + e^-|z|)], fused and stable for any z.
@@ -235,65 +262,6 @@ class BceWithLogitsNode final : public detail::Node {
     reduction how_;
 };
 
-/// @brief L = scale · Σ (p − t)². Its operands' shapes are checked on every forward pass, so a
-/// replay with (m,) against (m, 1) is refused rather than broadcast to (m, m).
-class MseNode final : public detail::Node {
-  public:
-    MseNode(const Var& p, const Var& t, reduction how)
-        : Node("mse", detail::any_requires_grad({&p, &t})), how_(how) {
-        add_input(p.node_ptr());
-        add_input(t.node_ptr());
-    }
-
-    void forward() override {
-        const array& p = input(0).value();
-        const array& t = input(1).value();
-        if (p.shape() != t.shape()) {
-            throw shape_error("mse: predictions " + format_shape(p.shape()) + " and targets " +
-                              format_shape(t.shape()) + " differ in shape");
-        }
-        scale_ = reduction_scale("mse", how_, p.size());
-        const bool per_sample = how_ == reduction::none;
-        value_.resize(per_sample ? p.shape() : shape_type{});
-        double total = 0.0;
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            const double d = p.data()[i] - t.data()[i];
-            if (per_sample) value_.data()[i] = d * d;
-            total += d * d;
-        }
-        if (!per_sample) value_.data()[0] = scale_ * total;
-    }
-
-    // dL/dp = 2 scale (p − t) = −dL/dt
-    void backward() override {
-        const array& p = input(0).value();
-        const array& t = input(1).value();
-        const bool per_sample = how_ == reduction::none;
-        const double* g = grad().data();
-        for (std::size_t side = 0; side < 2; ++side) {
-            if (!input(side).requires_grad()) continue;
-            const double sign = side == 0 ? 2.0 : -2.0;
-            const detail::GradSink sink(input(side));
-            for (std::size_t i = 0; i < p.size(); ++i) {
-                const double gi = scale_ * (per_sample ? g[i] : g[0]);
-                sink.put(i, sign * gi * (p.data()[i] - t.data()[i]));
-            }
-        }
-    }
-
-    GradVars backward_as_graph(const Var& g) override {
-        const Var d = (g * (2.0 * scale_)) * (input_var(0) - input_var(1));
-        GradVars out;
-        if (input(0).requires_grad()) out[0] = d;
-        if (input(1).requires_grad()) out[1] = -d;
-        return out;
-    }
-
-  private:
-    reduction how_;
-    double scale_ = 1.0;
-};
-
 }  // namespace
 
 namespace detail {
@@ -310,7 +278,8 @@ Var binary_cross_entropy(const Var& probabilities, const Var& targets, reduction
         rewritten.defined()) {
         return rewritten;
     }
-    return detail::finish_op(std::make_shared<BinaryCrossEntropyNode>(probabilities, targets, how));
+    return detail::finish_op(
+        std::make_shared<PairLossNode<BinaryCrossEntropyTerm>>(probabilities, targets, how));
 }
 
 Var bce_with_logits(const Var& logits, const Var& targets, reduction how) {
@@ -346,7 +315,8 @@ Var cross_entropy(const Var& logits, const Var& class_indices, reduction how) {
 
 Var mse(const Var& predictions, const Var& targets, reduction how) {
     require_same_shape("mse", "predictions", predictions, "targets", targets);
-    return detail::finish_op(std::make_shared<MseNode>(predictions, targets, how));
+    return detail::finish_op(
+        std::make_shared<PairLossNode<SquaredErrorTerm>>(predictions, targets, how));
 }
 
 }  // namespace xgrad

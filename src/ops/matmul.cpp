@@ -254,24 +254,18 @@ class MatMulNode final : public ProductNode {
         Dims d{sa.size(), sb.size()};
         auto fail = [this]() { shapes_do_not_fit(); };
         if (d.rank_a == 0 || d.rank_b == 0 || d.rank_a > 2 || d.rank_b > 2) fail();
-        std::size_t k_a = 0;
-        std::size_t k_b = 0;
-        if (d.rank_a == 2) {
-            d.rows_a = sa[0];
-            d.lda = sa[1];
-            d.m = trans_a_ ? sa[1] : sa[0];
-            k_a = trans_a_ ? sa[0] : sa[1];
-        } else {
-            k_a = sa[0];
-        }
-        if (d.rank_b == 2) {
-            d.rows_b = sb[0];
-            d.ldb = sb[1];
-            d.n = trans_b_ ? sb[0] : sb[1];
-            k_b = trans_b_ ? sb[1] : sb[0];
-        } else {
-            k_b = sb[0];
-        }
+        // One operand: its stored rows and leading dimension, its outer extent (m or n) and its
+        // inner one (k), as seen through the transpose flag.
+        auto extents = [](const shape_type& s, bool transposed, bool is_left, std::size_t& rows,
+                          std::size_t& ld, std::size_t& outer) {
+            if (s.size() == 1) return s[0];
+            rows = s[0];
+            ld = s[1];
+            outer = transposed == is_left ? s[1] : s[0];
+            return transposed == is_left ? s[0] : s[1];
+        };
+        const std::size_t k_a = extents(sa, trans_a_, true, d.rows_a, d.lda, d.m);
+        const std::size_t k_b = extents(sb, trans_b_, false, d.rows_b, d.ldb, d.n);
         if (k_a != k_b) fail();
         d.k = k_a;
         return d;
