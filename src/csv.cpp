@@ -4,145 +4,274 @@
 #include "xgrad/data/csv.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
+
+#include "xgrad/io.hpp"
 
 namespace xgrad::data {
 
 namespace {
 
-std::string trim(const std::string& s) {
+thread_local std::size_t parse_steps = 0;
+
+std::string trim(std::string_view s) {
     const auto first = s.find_first_not_of(" \t\r");
-    if (first == std::string::npos) return "";
+    if (first == std::string_view::npos) return "";
     const auto last = s.find_last_not_of(" \t\r");
-    return s.substr(first, last - first + 1);
+    return std::string(s.substr(first, last - first + 1));
 }
 
+/// @brief `file:line:column: what` (`file:line: what` for column 0).
 [[noreturn]] void fail(const std::string& path, std::size_t line, std::size_t column,
                        const std::string& what) {
-    std::string where = path + ":" + std::to_string(line);
+    std::string where = escaped(path) + ":" + std::to_string(line);
     if (column > 0) where += ":" + std::to_string(column);
     throw csv_error(where + ": " + what);
+}
+
+std::string count(std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 /// @brief One record of the file: its fields and the line each field starts on.
 struct Record {
     std::vector<std::string> fields;
     std::vector<std::size_t> lines;
+    std::size_t start = 0;  ///< offset of its first character in the text
+    bool hash = false;      ///< starts with an unquoted '#': a comment line, most likely
 };
 
-/// @brief Splits `text`, which starts on line `first_line`, into fields, RFC 4180 style: a field
-/// in double quotes may hold commas, line breaks and doubled quotes ("" for "), and spaces around
-/// it are dropped. Returns the number (from 1) of a quoted field still open at the end of the
-/// text, after which the caller appends the next line; 0 when the record is complete.
-std::size_t split_record(const std::string& text, std::size_t first_line, const std::string& path,
-                         Record& out) {
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    out.fields.clear();
-    out.lines.clear();
-    const std::size_t n = text.size();
-    std::size_t line = first_line;
-    std::size_t i = 0;
-    for (;;) {
-        const std::size_t column = out.fields.size() + 1;
-        const std::size_t field_line = line;
-        std::size_t start = i;
-        while (start < n && is_space(text[start])) ++start;
-        std::string field;
-        if (start < n && text[start] == '"') {
-            for (i = start + 1;; ++i) {
-                if (i >= n) return column;
-                if (text[i] != '"') {
-                    if (text[i] == '\n') ++line;
-                    field += text[i];
-                } else if (i + 1 < n && text[i + 1] == '"') {
+/// @brief Splits the text into records in one pass, RFC 4180 style: a field in double quotes may
+/// hold commas, line breaks and doubled quotes ("" for "), and spaces around it are dropped.
+/// Every character is stepped over once (blank lines included), so reading is linear in the
+/// size of the text whatever the quotes do.
+class Tokenizer {
+  public:
+    Tokenizer(std::string_view text, const std::string& path) : text_(text), path_(path) {
+        if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte-order mark
+    }
+
+    /// @brief The next record, skipping blank lines; false at the end of the text.
+    bool next(Record& out) {
+        out.fields.clear();
+        out.lines.clear();
+        const std::size_t n = text_.size();
+        for (; pos_ < n; step()) {
+            const char c = text_[pos_];
+            if (c == '\n') {
+                ++line_;
+            } else if (c != ' ' && c != '\t' && c != '\r') {
+                break;
+            }
+        }
+        if (pos_ >= n) return false;
+        out.start = pos_;
+        out.hash = text_[pos_] == '#';
+        for (;;) {
+            const std::size_t column = out.fields.size() + 1;
+            while (pos_ < n && (text_[pos_] == ' ' || text_[pos_] == '\t')) step();
+            out.lines.push_back(line_);
+            std::string field;
+            if (pos_ < n && text_[pos_] == '"') {
+                quoted_field(field, column);
+            } else {
+                const std::size_t start = pos_;
+                while (pos_ < n && text_[pos_] != ',' && text_[pos_] != '\n') step();
+                field.assign(text_.data() + start, pos_ - start);
+            }
+            out.fields.push_back(std::move(field));
+            if (pos_ >= n) return true;
+            const char separator = text_[pos_];
+            step();
+            if (separator == '\n') {
+                ++line_;
+                return true;
+            }
+        }
+    }
+
+    /// @brief The line being read (from 1).
+    std::size_t line() const { return line_; }
+
+    /// @brief Up to 60 characters of the line a record starts on, for messages.
+    std::string line_at(std::size_t start) const {
+        const std::size_t end = std::min(text_.find('\n', start), text_.size());
+        std::string_view line = text_.substr(start, std::min<std::size_t>(end - start, 200));
+        while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        return quote_text(line, 60);
+    }
+
+  private:
+    void step() {
+        ++pos_;
+        ++parse_steps;
+    }
+
+    void quoted_field(std::string& field, std::size_t column) {
+        const std::size_t n = text_.size();
+        const std::size_t first_line = line_;
+        step();  // the opening quote
+        for (;;) {
+            if (pos_ >= n) {
+                fail(path_, first_line, column,
+                     "quoted field is not closed before the end of the file");
+            }
+            const char c = text_[pos_];
+            if (c == '"') {
+                step();
+                if (pos_ < n && text_[pos_] == '"') {
                     field += '"';
-                    ++i;
-                } else {
-                    ++i;
-                    break;
+                    step();
+                    continue;
                 }
+                break;
             }
-            while (i < n && is_space(text[i])) ++i;
-            if (i < n && text[i] != ',') {
-                fail(path, line, column,
-                     "'" + std::string(1, text[i]) + "' after the closing quote");
+            if (c == '\n') {
+                ++line_;
+                if (!field.empty() && field.back() == '\r') field.pop_back();  // a Windows break
             }
-        } else {
-            const std::size_t comma = std::min(text.find(',', i), n);
-            field = text.substr(i, comma - i);
-            i = comma;
+            field += c;
+            step();
         }
-        out.fields.push_back(std::move(field));
-        out.lines.push_back(field_line);
-        if (i >= n) return 0;
-        ++i;  // past the comma
-    }
-}
-
-/// @brief Reads the next record, skipping blank lines; `line_number` is the last line read.
-/// Returns false at the end of the file.
-bool read_record(std::istream& in, const std::string& path, std::size_t& line_number, Record& out) {
-    std::string text;
-    do {
-        if (!std::getline(in, text)) return false;
-        ++line_number;
-    } while (trim(text).empty());  // blank lines (e.g. a trailing newline) carry no record
-    const std::size_t first_line = line_number;
-    std::string next;
-    for (std::size_t open = split_record(text, first_line, path, out); open != 0;
-         open = split_record(text, first_line, path, out)) {
-        if (!std::getline(in, next)) {
-            fail(path, first_line, open, "quoted field is not closed before the end of the file");
+        while (pos_ < n && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r'))
+            step();
+        if (pos_ < n && text_[pos_] != ',' && text_[pos_] != '\n') {
+            const std::size_t end = std::min({text_.find(',', pos_), text_.find('\n', pos_), n});
+            fail(path_, line_, column,
+                 quote_text(text_.substr(pos_, std::min<std::size_t>(end - pos_, 200))) +
+                     " after the closing quote");
         }
-        ++line_number;
-        if (!text.empty() && text.back() == '\r') text.pop_back();  // a Windows line break
-        text += '\n';
-        text += next;
     }
-    return true;
+
+    std::string_view text_;
+    const std::string& path_;
+    std::size_t pos_ = 0;
+    std::size_t line_ = 1;
+};
+
+/// @brief "…: is the file separated by ';' instead of commas?" when the name holds a likelier
+/// separator; empty otherwise.
+std::string separator_hint(const std::string& name) {
+    std::size_t best = 0;
+    std::string hint;
+    for (const auto& [c, said] : {std::pair{';', "';'"}, {'\t', "tabs"}, {'|', "'|'"}}) {
+        const auto n = static_cast<std::size_t>(std::count(name.begin(), name.end(), c));
+        if (n > best) {
+            best = n;
+            hint = std::string("is the file separated by ") + said + " instead of commas?";
+        }
+    }
+    return hint;
 }
 
-std::size_t column_index(const std::vector<std::string>& header, const std::string& name,
-                         const std::string& path) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    if (it == header.end()) {
-        std::string known;
-        for (const auto& h : header) known += (known.empty() ? "" : ", ") + h;
-        fail(path, 1, 0, "no column named '" + name + "' (columns: " + known + ")");
+const char* comment_hint = " (a comment line? lines starting with '#' are not supported)";
+
+class Header {
+  public:
+    Header(std::vector<std::string> names, const std::string& path)
+        : names_(std::move(names)), path_(path) {
+        for (std::size_t c = 0; c < names_.size(); ++c) columns_[names_[c]].push_back(c);
     }
-    return static_cast<std::size_t>(it - header.begin());
-}
 
-}  // namespace
+    std::size_t size() const { return names_.size(); }
+    const std::string& operator[](std::size_t c) const { return names_[c]; }
 
-namespace {
+    /// @brief The one column called `name`; an unknown or repeated name fails.
+    std::size_t index(const std::string& name) const {
+        const auto found = columns_.find(name);
+        if (found == columns_.end()) {
+            std::string known;
+            for (std::size_t c = 0; c < names_.size() && c < 8; ++c)
+                known += (c == 0 ? "" : ", ") + quote_text(names_[c]);
+            if (names_.size() > 8) known += ", ... (" + count(names_.size(), "", "columns") + ")";
+            const std::string hint = names_.size() == 1 ? separator_hint(names_[0]) : "";
+            fail(path_, 1, 0,
+                 "no column named " + quote_text(name) + " (columns: " + known + ")" +
+                     (hint.empty() ? "" : ": " + hint));
+        }
+        if (found->second.size() > 1) duplicate(found->second, false);
+        return found->second.front();
+    }
+
+    /// @brief Fails if a column in `used` has no name or shares it with another column in
+    /// `used`: the repeated name whose second column comes first is reported.
+    void check_names(const std::vector<std::size_t>& used, std::optional<std::size_t> label) const {
+        std::vector<bool> is_used(names_.size(), false);
+        for (std::size_t c : used) is_used[c] = true;
+        for (std::size_t c = 0; c < names_.size(); ++c) {
+            if (is_used[c] && names_[c].empty()) {
+                fail(path_, 1, c + 1,
+                     "column " + std::to_string(c + 1) + " has no name" +
+                         (c + 1 == names_.size() ? " (a comma at the end of the header?)" : ""));
+            }
+        }
+        for (std::size_t c = 0; c < names_.size(); ++c) {  // in the order of second columns
+            if (!is_used[c]) continue;
+            std::vector<std::size_t> same;
+            for (std::size_t d : columns_.at(names_[c])) {
+                if (is_used[d]) same.push_back(d);
+            }
+            if (same.size() > 1 && same[1] == c) {
+                duplicate(same, label && std::find(same.begin(), same.end(), *label) != same.end());
+            }
+        }
+    }
+
+  private:
+    [[noreturn]] void duplicate(const std::vector<std::size_t>& columns, bool label) const {
+        std::string list;
+        for (std::size_t k = 0; k < columns.size() && k < 8; ++k) {
+            list += (k == 0                    ? ""
+                     : k + 1 == columns.size() ? " and "
+                                               : ", ") +
+                    std::to_string(columns[k] + 1);
+        }
+        if (columns.size() > 8) list += ", ... (" + std::to_string(columns.size()) + " in all)";
+        fail(path_, 1, columns[1] + 1,
+             "duplicate column name " + quote_text(names_[columns[0]]) + " (columns " + list + ")" +
+                 (label ? ", one of them the label" : ""));
+    }
+
+    std::vector<std::string> names_;
+    const std::string& path_;
+    std::map<std::string, std::vector<std::size_t>> columns_;  ///< name → its columns, in order
+};
 
 /// @brief Reads the header, then the named feature columns and (if `label_column` is given; empty
 /// names the last column) the label column. Only those cells must be numbers.
-Dataset read_table(const std::string& path, const std::string* label_column,
-                   const std::vector<std::string>& feature_columns) {
-    std::ifstream in(path);
-    if (!in) throw csv_error(path + ": cannot open file");
-    std::size_t line_number = 0;
+Dataset parse_table(std::string_view text, const std::string& path, const std::string* label_column,
+                    const std::vector<std::string>& feature_columns) {
+    parse_steps = 0;
+    Tokenizer tokens(text, path);
     Record record;
-    if (!read_record(in, path, line_number, record) || record.lines.front() != 1) {
-        fail(path, 1, 0, "empty file, expected a header row");
+    if (!tokens.next(record)) fail(path, 1, 0, "empty file, expected a header row");
+    const std::size_t header_line = record.lines.front();
+    if (record.hash) {
+        fail(path, header_line, 1,
+             "the header row " + tokens.line_at(record.start) +
+                 " starts with '#': comment lines are not supported (delete them)");
     }
-    std::vector<std::string> header = record.fields;
-    for (auto& h : header) h = trim(h);
+    std::vector<std::string> names;
+    for (const auto& field : record.fields) names.push_back(trim(field));
+    const Header header(std::move(names), path);
     if (label_column != nullptr && header.size() < 2) {
-        fail(path, 1, 0, "need at least one feature column and a label column");
+        const std::string hint = separator_hint(header[0]);
+        fail(path, header_line, 0,
+             "header has 1 column " + quote_text(header[0]) +
+                 ", but a feature column and a label column are needed" +
+                 (hint.empty() ? "" : ": " + hint));
     }
 
     Dataset out;
+    out.source = path;
     std::optional<std::size_t> label;
     if (label_column != nullptr) {
-        label =
-            label_column->empty() ? header.size() - 1 : column_index(header, *label_column, path);
+        label = label_column->empty() ? header.size() - 1 : header.index(*label_column);
         out.label_name = header[*label];
+        out.label_column = *label + 1;
     }
     std::vector<std::size_t> features;
     if (feature_columns.empty()) {
@@ -150,46 +279,62 @@ Dataset read_table(const std::string& path, const std::string* label_column,
             if (c != label) features.push_back(c);
         }
     } else {
-        for (const auto& name : feature_columns)
-            features.push_back(column_index(header, name, path));
+        for (const auto& name : feature_columns) features.push_back(header.index(name));
     }
-    for (std::size_t c : features) out.feature_names.push_back(header[c]);
-    std::vector<bool> used(header.size(), false);
-    for (std::size_t c : features) used[c] = true;
-    if (label) used[*label] = true;
+    std::vector<std::size_t> used = features;
+    if (label) used.push_back(*label);
+    header.check_names(used, label);
+    for (std::size_t c : features) {
+        out.feature_names.push_back(header[c]);
+        out.feature_columns.push_back(c + 1);
+    }
+    std::vector<bool> is_used(header.size(), false);
+    for (std::size_t c : used) is_used[c] = true;
 
     std::vector<double> feature_values;
     std::vector<double> label_values;
     std::vector<double> row(header.size());
     std::size_t rows = 0;
-    while (read_record(in, path, line_number, record)) {
+    while (tokens.next(record)) {
         const std::vector<std::string>& fields = record.fields;
+        const std::size_t first_line = record.lines.front();
         if (fields.size() != header.size()) {
-            fail(path, record.lines.front(), 0,
-                 "ragged row: " + std::to_string(fields.size()) + " fields, the header has " +
-                     std::to_string(header.size()));
+            fail(path, first_line, 0,
+                 "ragged row: " + count(fields.size(), "field", "fields") + ", the header has " +
+                     std::to_string(header.size()) + (record.hash ? comment_hint : ""));
         }
         for (std::size_t c = 0; c < fields.size(); ++c) {
-            if (!used[c]) continue;
+            if (!is_used[c]) continue;
             const std::string cell = trim(fields[c]);
-            const std::string column = "column '" + header[c] + "'";
+            const std::string column = "column " + quote_text(header[c]);
             const std::size_t line = record.lines[c];
             if (cell.empty()) fail(path, line, c + 1, "empty cell in " + column);
             char* end = nullptr;
+            errno = 0;
             const double v = std::strtod(cell.c_str(), &end);
             if (end != cell.c_str() + cell.size()) {
-                fail(path, line, c + 1, "'" + cell + "' in " + column + " is not a number");
+                fail(path, line, c + 1,
+                     quote_text(cell) + " in " + column + " is not a number" +
+                         (cell[0] == '#' ? comment_hint : ""));
+            }
+            if (errno == ERANGE && std::isinf(v)) {
+                fail(path, line, c + 1,
+                     quote_text(cell) + " in " + column +
+                         " is too large for a double (the largest is about 1.8e308)");
             }
             if (!std::isfinite(v)) {
-                fail(path, line, c + 1, "'" + cell + "' in " + column + " is not a finite number");
+                fail(path, line, c + 1,
+                     quote_text(cell) + " in " + column + " is not a finite number");
             }
             row[c] = v;
         }
         for (std::size_t c : features) feature_values.push_back(row[c]);
         if (label) label_values.push_back(row[*label]);
+        out.row_lines.push_back(first_line);
+        if (record.lines.back() != first_line) out.spanning_rows[rows] = record.lines;
         ++rows;
     }
-    if (rows == 0) fail(path, line_number, 0, "no data rows after the header");
+    if (rows == 0) fail(path, header_line, 0, "no data rows after the header");
 
     out.features = array::from_shape({rows, features.size()});
     std::copy(feature_values.begin(), feature_values.end(), out.features.begin());
@@ -200,16 +345,55 @@ Dataset read_table(const std::string& path, const std::string* label_column,
     return out;
 }
 
+std::string read_text(const std::string& path) {
+    std::string text;
+    std::string error;
+    if (!read_whole_file(path, text, error)) throw csv_error(escaped(path) + ": " + error);
+    return text;
+}
+
 }  // namespace
+
+std::string Dataset::where(std::size_t row, std::size_t column) const {
+    std::size_t line = 0;
+    if (row == static_cast<std::size_t>(-1)) {
+        line = 1;
+    } else if (row < row_lines.size()) {
+        line = row_lines[row];
+        const auto spanning = spanning_rows.find(row);
+        if (column > 0 && spanning != spanning_rows.end() && column <= spanning->second.size())
+            line = spanning->second[column - 1];
+    }
+    std::string out = escaped(source);
+    if (line == 0) return out;
+    out += ":" + std::to_string(line);
+    if (column > 0) out += ":" + std::to_string(column);
+    return out;
+}
+
+Dataset parse_csv(std::string_view text, const std::string& name, const std::string& label_column,
+                  const std::vector<std::string>& feature_columns) {
+    return parse_table(text, name, &label_column, feature_columns);
+}
+
+Dataset parse_features(std::string_view text, const std::string& name,
+                       const std::vector<std::string>& feature_columns) {
+    if (feature_columns.empty()) throw csv_error(escaped(name) + ": no feature columns were named");
+    return parse_table(text, name, nullptr, feature_columns);
+}
 
 Dataset read_csv(const std::string& path, const std::string& label_column,
                  const std::vector<std::string>& feature_columns) {
-    return read_table(path, &label_column, feature_columns);
+    return parse_csv(read_text(path), path, label_column, feature_columns);
 }
 
 Dataset read_features(const std::string& path, const std::vector<std::string>& feature_columns) {
-    if (feature_columns.empty()) throw csv_error(path + ": no feature columns were named");
-    return read_table(path, nullptr, feature_columns);
+    if (feature_columns.empty()) throw csv_error(escaped(path) + ": no feature columns were named");
+    return parse_features(read_text(path), path, feature_columns);
+}
+
+std::size_t last_parse_steps() {
+    return parse_steps;
 }
 
 }  // namespace xgrad::data
