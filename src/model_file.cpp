@@ -4,8 +4,8 @@
 #include "xgrad/models/model_file.hpp"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -18,59 +18,271 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* format_tag = "xgrad-model";
 constexpr int format_version = 1;
+constexpr std::size_t max_depth = 32;  ///< a model file is three levels deep
 
 json to_json(const array& a) {
     return json(std::vector<double>(a.begin(), a.end()));
 }
 
-/// @brief Reads one field, failing with a message that names the file and the field.
-class Reader {
-  public:
-    Reader(const std::string& path, const json& document) : path_(path), document_(document) {}
+/// @brief "'weights[3]'": a field's path, quoted.
+std::string field_name(const std::string& path) {
+    return quote_text(path, 60);
+}
 
-    [[noreturn]] void fail(const std::string& what) const {
-        throw model_file_error(path_ + ": " + what);
+/// @brief line:column (from 1) of the byte at `offset` of `text`.
+std::string line_and_column(std::string_view text, std::size_t offset) {
+    offset = std::min(offset, text.size());
+    std::size_t line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            line_start = i + 1;
+        }
+    }
+    return std::to_string(line) + ":" + std::to_string(offset - line_start + 1);
+}
+
+/// @brief Builds the document through nlohmann's SAX interface, to know which field a parse
+/// error is in (a number that overflows a double), to refuse a key given twice (the plain parser
+/// keeps the last) and to bound the nesting.
+class Builder {
+  public:
+    using number_integer_t = json::number_integer_t;
+    using number_unsigned_t = json::number_unsigned_t;
+    using number_float_t = json::number_float_t;
+    using string_t = json::string_t;
+    using binary_t = json::binary_t;
+
+    Builder(std::string_view text, const std::string& name) : text_(text), name_(name) {}
+
+    bool null() { return place(nullptr) != nullptr; }
+    bool boolean(bool v) { return place(v) != nullptr; }
+    bool number_integer(number_integer_t v) { return place(v) != nullptr; }
+    bool number_unsigned(number_unsigned_t v) { return place(v) != nullptr; }
+    bool number_float(number_float_t v, const string_t&) { return place(v) != nullptr; }
+    bool string(string_t& v) { return place(std::move(v)) != nullptr; }
+    bool binary(binary_t&) { return false; }  // JSON text has none
+    bool start_object(std::size_t) { return open(json::object()); }
+    bool start_array(std::size_t) { return open(json::array()); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+
+    bool key(string_t& k) {
+        Level& top = levels_.back();
+        if (top.node->contains(k)) {
+            error_ = escaped(name_) + ": field " + field_name(slot_path(k)) + " appears twice";
+            return false;
+        }
+        top.key = std::move(k);
+        return true;
     }
 
-    const json& field(const json& object, const std::string& key, json::value_t type,
-                      const char* type_name) const {
-        if (!object.is_object() || !object.contains(key)) fail("missing field '" + key + "'");
-        const json& value = object.at(key);
-        const bool number_ok = type == json::value_t::number_float && value.is_number();
-        if (value.type() != type && !number_ok) {
-            fail("field '" + key + "' must be " + type_name + ", found " + value.type_name());
+    bool parse_error(std::size_t position, const std::string& token,
+                     const nlohmann::detail::exception& e) {
+        if (e.id == 406) {  // out_of_range: a number beyond ±1.8e308
+            const std::size_t start = position >= token.size() ? position - token.size() : 0;
+            const std::string path = levels_.empty() ? "" : slot_path(levels_.back().key);
+            error_ = escaped(name_) + ":" + line_and_column(text_, start) + ": " +
+                     (path.empty() ? "" : "field " + field_name(path) + ": ") + quote_text(token) +
+                     " is too large for a double (the largest is about 1.8e308)";
+            return false;
         }
+        if (text_.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+            error_ = escaped(name_) + ": empty file, expected an xgrad model (JSON)";
+            return false;
+        }
+        // nlohmann: "[json.exception.parse_error.101] parse error at line 3, column 5: syntax
+        // error while parsing value - unexpected end of input; expected ..."
+        std::string what = e.what();
+        std::string where = escaped(name_);
+        unsigned line = 0;
+        unsigned column = 0;
+        const auto at = what.find(" at line ");
+        if (at != std::string::npos &&
+            std::sscanf(what.c_str() + at, " at line %u, column %u", &line, &column) == 2) {
+            where += ":" + std::to_string(line) + ":" + std::to_string(column);
+        }
+        const auto colon = what.find(": ", at == std::string::npos ? 0 : at);
+        if (colon != std::string::npos) what = what.substr(colon + 2);
+        error_ = where + ": not valid JSON (truncated or edited?): " + escaped(what, 160);
+        return false;
+    }
+
+    json& document() { return root_; }
+    const std::string& error() const { return error_; }
+
+  private:
+    struct Level {
+        json* node;
+        std::string path;  ///< of this container
+        std::string key;   ///< the key of the value to come (objects)
+    };
+
+    /// @brief The path of the next value in the innermost container (`key` in an object).
+    std::string slot_path(const std::string& key) const {
+        const Level& top = levels_.back();
+        if (top.node->is_array()) return top.path + "[" + std::to_string(top.node->size()) + "]";
+        return top.path.empty() ? key : top.path + "." + key;
+    }
+
+    json* place(json&& value) {
+        if (levels_.empty()) {
+            root_ = std::move(value);
+            return &root_;
+        }
+        Level& top = levels_.back();
+        if (top.node->is_array()) {
+            top.node->push_back(std::move(value));
+            return &top.node->back();
+        }
+        json& slot = (*top.node)[top.key];
+        slot = std::move(value);
+        return &slot;
+    }
+
+    bool open(json&& container) {
+        std::string path = levels_.empty() ? "" : slot_path(levels_.back().key);
+        if (levels_.size() >= max_depth) {
+            error_ = escaped(name_) + ": field " + field_name(path) + " is nested more than " +
+                     std::to_string(max_depth) + " levels deep";
+            return false;
+        }
+        json* node = place(std::move(container));
+        levels_.push_back({node, std::move(path), {}});
+        return true;
+    }
+
+    bool close() {
+        levels_.pop_back();
+        return true;
+    }
+
+    std::string_view text_;
+    const std::string& name_;
+    json root_;
+    std::vector<Level> levels_;
+    std::string error_;
+};
+
+std::string type_of(const json& value) {
+    if (value.is_number_integer()) return "an integer";
+    switch (value.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::object:
+            return "an object";
+        case json::value_t::array:
+            return "a list";
+        case json::value_t::string:
+            return "a string " + quote_text(value.get_ref<const std::string&>());
+        case json::value_t::boolean:
+            return value.get<bool>() ? "true" : "false";
+        case json::value_t::number_float:
+            return "a number";
+        default:
+            return value.type_name();
+    }
+}
+
+/// @brief Reads fields, failing with a message that names the file and the field.
+class Reader {
+  public:
+    explicit Reader(const std::string& name) : name_(name) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw model_file_error(escaped(name_) + ": " + what);
+    }
+    [[noreturn]] void fail(const std::string& field, const std::string& what) const {
+        fail("field " + field_name(field) + " " + what);
+    }
+
+    /// @brief The member `key` of `object` (whose path is `prefix`), of the given kind.
+    const json& field(const json& object, const std::string& prefix, const std::string& key,
+                      bool (json::*is)() const noexcept, const char* kind) const {
+        const std::string path = prefix.empty() ? key : prefix + "." + key;
+        if (!object.contains(key)) fail("missing field " + field_name(path));
+        const json& value = object.at(key);
+        if (!(value.*is)())
+            fail(path, std::string("must be ") + kind + ", found " + type_of(value));
         return value;
     }
 
     std::string text(const json& object, const std::string& key) const {
-        return field(object, key, json::value_t::string, "a string").get<std::string>();
+        return field(object, "", key, &json::is_string, "a string").get<std::string>();
     }
 
-    double number(const json& object, const std::string& key) const {
-        const double v = field(object, key, json::value_t::number_float, "a number").get<double>();
-        if (!std::isfinite(v)) fail("field '" + key + "' is not finite");
-        return v;
+    double number(const json& object, const std::string& prefix, const std::string& key) const {
+        const json& value = field(object, prefix, key, &json::is_number, "a number");
+        return value.get<double>();  // finite: the parser refuses numbers that overflow
     }
 
-    array numbers(const json& object, const std::string& key) const {
-        const json& list = field(object, key, json::value_t::array, "a list of numbers");
+    array numbers(const json& object, const std::string& prefix, const std::string& key) const {
+        const std::string path = prefix.empty() ? key : prefix + "." + key;
+        const json& list = field(object, prefix, key, &json::is_array, "a list of numbers");
         array out = array::from_shape({list.size()});
         for (std::size_t i = 0; i < list.size(); ++i) {
-            if (!list[i].is_number())
-                fail("field '" + key + "' holds a non-number at " + std::to_string(i));
+            const std::string element = path + "[" + std::to_string(i) + "]";
+            if (!list[i].is_number()) fail(element, "must be a number, found " + type_of(list[i]));
             out(i) = list[i].get<double>();
-            if (!std::isfinite(out(i))) fail("field '" + key + "' holds a non-finite number");
         }
         return out;
     }
 
-    const json& document() const { return document_; }
-
   private:
-    std::string path_;
-    const json& document_;
+    const std::string& name_;
 };
+
+/// @brief Everything a model must satisfy to be saved and loaded: `fail(field, what)`.
+template <class Fail>
+void check_model(const ModelFile& model, Fail fail) {
+    if (model.kind != "logistic" && model.kind != "linear")
+        fail("kind", "must be 'logistic' or 'linear', found " + quote_text(model.kind));
+    const std::size_t n = model.feature_names.size();
+    if (n == 0) fail("features", "is empty: a model needs at least one feature");
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::string& name = model.feature_names[j];
+        if (name.empty()) fail("features[" + std::to_string(j) + "]", "is an empty name");
+        const auto [it, fresh] = seen.emplace(name, j);
+        if (!fresh) {
+            fail("features", "repeats the name " + quote_text(name) + " (features[" +
+                                 std::to_string(it->second) + "] and features[" +
+                                 std::to_string(j) + "])");
+        }
+    }
+    if (model.weights.dimension() != 1 || model.weights.size() != n) {
+        fail("weights", "has " + std::to_string(model.weights.size()) +
+                            " values but 'features' names " + std::to_string(n));
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+        if (!std::isfinite(model.weights(j)))
+            fail("weights[" + std::to_string(j) + "]", "is not finite");
+    }
+    if (!std::isfinite(model.bias)) fail("bias", "is not finite");
+    if (model.standardizer.fitted()) {
+        const array& mean = model.standardizer.mean();
+        const array& scale = model.standardizer.scale();
+        if (mean.size() != n) {
+            fail("standardization.mean", "has " + std::to_string(mean.size()) +
+                                             " values but 'features' names " + std::to_string(n));
+        }
+        if (scale.size() != n) {
+            fail("standardization.scale", "has " + std::to_string(scale.size()) +
+                                              " values but 'features' names " + std::to_string(n));
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            const std::string index = "[" + std::to_string(j) + "]";
+            if (!std::isfinite(mean(j))) fail("standardization.mean" + index, "is not finite");
+            if (!(scale(j) > 0.0) || !std::isfinite(scale(j))) {
+                char found[32];
+                std::snprintf(found, sizeof found, "%.17g", scale(j));
+                fail("standardization.scale" + index,
+                     std::string("must be positive and finite, found ") + found);
+            }
+        }
+    }
+}
 
 }  // namespace
 
@@ -84,7 +296,22 @@ array ModelFile::decision_function(const array& raw_features) const {
     array z = array::from_shape({X.shape()[0]});
     for (std::size_t i = 0; i < X.shape()[0]; ++i) {
         double total = bias;
-        for (std::size_t j = 0; j < weights.size(); ++j) total += X(i, j) * weights(j);
+        for (std::size_t j = 0; j < weights.size(); ++j) {
+            if (!std::isfinite(X(i, j))) {
+                throw prediction_error(
+                    i, j,
+                    "feature " + quote_text(feature_names.size() > j ? feature_names[j] : "") +
+                        " does not standardise to a finite number with the model's mean and "
+                        "scale (it overflows a double)");
+            }
+            total += X(i, j) * weights(j);
+        }
+        if (!std::isfinite(total)) {
+            throw prediction_error(i, static_cast<std::size_t>(-1),
+                                   std::string("the model's score w·x + b is ") +
+                                       (std::isnan(total) ? "nan" : "infinite") +
+                                       ": its weights times this row's features overflow a double");
+        }
         z(i) = total;
     }
     return z;
@@ -101,7 +328,11 @@ array ModelFile::predict(const array& raw_features) const {
     return z;
 }
 
-void save_model(const std::string& path, const ModelFile& model) {
+std::string model_to_json(const ModelFile& model, const std::string& path) {
+    check_model(model, [&](const std::string& field, const std::string& what) {
+        throw model_file_error(escaped(path) + ": cannot save the model: field " +
+                               field_name(field) + " " + what);
+    });
     json document = {
         {"format", format_tag},      {"version", format_version},
         {"kind", model.kind},        {"features", model.feature_names},
@@ -112,65 +343,98 @@ void save_model(const std::string& path, const ModelFile& model) {
                                       ? json{{"mean", to_json(model.standardizer.mean())},
                                              {"scale", to_json(model.standardizer.scale())}}
                                       : json(nullptr);
-    write_file_atomically(path, document.dump(2) + "\n");
+    // Names are bytes from a CSV file: keep invalid UTF-8 rather than throw.
+    return document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-ModelFile load_model(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw model_file_error(path + ": cannot open file");
-    std::stringstream text;
-    text << in.rdbuf();
-    json document;
-    try {
-        document = json::parse(text.str());
-    } catch (const json::parse_error& e) {
-        throw model_file_error(path + ": not valid JSON (truncated or edited?): " + e.what());
+void save_model(const std::string& path, const ModelFile& model) {
+    write_file_atomically(path, model_to_json(model, path));
+}
+
+ModelFile parse_model(std::string_view text, const std::string& name) {
+    Builder builder(text, name);
+    if (!json::sax_parse(text.begin(), text.end(), &builder)) {
+        throw model_file_error(builder.error().empty() ? escaped(name) + ": not valid JSON"
+                                                       : builder.error());
     }
-    const Reader r(path, document);
-    if (!document.is_object()) r.fail("expected a JSON object");
-    if (!document.contains("format") || document["format"] != format_tag) {
+    const json& document = builder.document();
+    const Reader r(name);
+    if (!document.is_object()) r.fail("expected a JSON object, found " + type_of(document));
+    if (!document.contains("format")) {
         r.fail(std::string("not an xgrad model file (no \"format\": \"") + format_tag + "\")");
     }
-    if (r.number(document, "version") != format_version) {
-        r.fail("unsupported version " + document["version"].dump() + " (this build reads " +
-               std::to_string(format_version) + ")");
+    if (document["format"] != format_tag) {
+        r.fail(std::string("not an xgrad model file (field 'format' must be '") + format_tag +
+               "', found " + type_of(document["format"]) + ")");
+    }
+    const double version = r.number(document, "", "version");
+    if (version != format_version) {
+        char found[32];
+        std::snprintf(found, sizeof found, "%.17g", version);
+        r.fail("version", std::string("is ") + found + ": this build reads version " +
+                              std::to_string(format_version));
     }
     ModelFile model;
     model.kind = r.text(document, "kind");
-    if (model.kind != "logistic" && model.kind != "linear") {
-        r.fail("unknown kind '" + model.kind + "' (logistic or linear)");
-    }
-    const json& features = r.field(document, "features", json::value_t::array, "a list of names");
-    for (const json& name : features) {
-        if (!name.is_string()) r.fail("field 'features' must hold names (strings)");
-        model.feature_names.push_back(name.get<std::string>());
+    const json& features = r.field(document, "", "features", &json::is_array, "a list of names");
+    for (std::size_t j = 0; j < features.size(); ++j) {
+        if (!features[j].is_string()) {
+            r.fail("features[" + std::to_string(j) + "]",
+                   "must be a name (a string), found " + type_of(features[j]));
+        }
+        model.feature_names.push_back(features[j].get<std::string>());
     }
     model.label_name = r.text(document, "label");
-    model.weights = r.numbers(document, "weights");
-    model.bias = r.number(document, "bias");
+    model.weights = r.numbers(document, "", "weights");
     if (model.weights.size() != model.feature_names.size()) {
-        r.fail("'weights' has " + std::to_string(model.weights.size()) +
-               " values but 'features' names " + std::to_string(model.feature_names.size()));
+        r.fail("weights", "has " + std::to_string(model.weights.size()) +
+                              " values but 'features' names " +
+                              std::to_string(model.feature_names.size()));
     }
+    model.bias = r.number(document, "", "bias");
     if (!document.contains("standardization")) r.fail("missing field 'standardization'");
     const json& standardization = document["standardization"];
     if (!standardization.is_null()) {
-        const array mean = r.numbers(standardization, "mean");
-        const array scale = r.numbers(standardization, "scale");
-        if (mean.size() != model.weights.size() || scale.size() != model.weights.size()) {
-            r.fail("'standardization' must have one mean and one scale per feature");
+        if (!standardization.is_object()) {
+            r.fail("standardization", "must be null or an object with 'mean' and 'scale', found " +
+                                          type_of(standardization));
         }
-        try {
-            model.standardizer = data::Standardizer(mean, scale);
-        } catch (const std::exception& e) {
-            r.fail(std::string("'standardization': ") + e.what());
+        const array mean = r.numbers(standardization, "standardization", "mean");
+        const array scale = r.numbers(standardization, "standardization", "scale");
+        // Checked by check_model below (before the Standardizer's own checks, which name no
+        // field): one length first.
+        if (mean.size() != scale.size() || mean.size() != model.weights.size()) {
+            r.fail("standardization", "must have one mean and one scale per feature (" +
+                                          std::to_string(model.weights.size()) + "), found " +
+                                          std::to_string(mean.size()) + " and " +
+                                          std::to_string(scale.size()));
         }
+        for (std::size_t j = 0; j < scale.size(); ++j) {
+            if (!(scale(j) > 0.0)) {
+                char found[32];
+                std::snprintf(found, sizeof found, "%.17g", scale(j));
+                r.fail("standardization.scale[" + std::to_string(j) + "]",
+                       std::string("must be positive, found ") + found);
+            }
+        }
+        model.standardizer = data::Standardizer(mean, scale);
     }
-    const json& hyper = r.field(document, "hyperparameters", json::value_t::object, "an object");
+    const json& hyper = r.field(document, "", "hyperparameters", &json::is_object, "an object");
     for (const auto& [key, value] : hyper.items()) {
-        model.hyperparameters[key] = value.is_string() ? value.get<std::string>() : value.dump();
+        model.hyperparameters[key] =
+            value.is_string() ? value.get<std::string>()
+                              : value.dump(-1, ' ', false, json::error_handler_t::replace);
     }
+    check_model(model,
+                [&](const std::string& field, const std::string& what) { r.fail(field, what); });
     return model;
+}
+
+ModelFile load_model(const std::string& path) {
+    std::string text;
+    std::string error;
+    if (!read_whole_file(path, text, error)) throw model_file_error(escaped(path) + ": " + error);
+    return parse_model(text, path);
 }
 
 }  // namespace xgrad::models
