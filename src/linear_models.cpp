@@ -79,6 +79,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     if (fit_intercept_) params.push_back(bias_);
     loss_history_.clear();
     validation_history_.clear();
+    summary_ = {};
     // The objective of a batch: its mean loss plus the penalties, scaled by the full m.
     auto objective = [this, rows, &options](const Var& features, const Var& targets) {
         Var total = batch_loss(features, targets);
@@ -101,6 +102,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
                                                 ? solvers::lbfgs(full, params, lbfgs_options)
                                                 : solvers::newton(full, params, stop);
         loss_history_ = result.objective_history;
+        summary_ = {result.iterations, options.epochs, result.converged, false};
         if (validating) {
             validation_history_.push_back(loss_on(options.validation_X, options.validation_y));
         }
@@ -138,6 +140,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     loss_history_ = train_minibatches(
         X, y, objective, params, [&optimizer] { optimizer->step(); },
         EpochOptions(options.epochs, options.batch_size, options.seed, after_epoch));
+    summary_ = {loss_history_.size(), options.epochs, false, loss_history_.size() < options.epochs};
     if (options.patience > 0 && !best_params.empty()) {
         for (std::size_t k = 0; k < params.size(); ++k) params[k].mutable_value() = best_params[k];
     }

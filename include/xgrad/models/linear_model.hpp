@@ -22,6 +22,14 @@ class LinearModel {
     /// @brief The mean training objective of each epoch (averaged over its steps, before each
     /// update; with L-BFGS or Newton, the objective at each iterate).
     const std::vector<double>& loss_history() const { return loss_history_; }
+    /// @brief How the last fit ended.
+    struct FitSummary {
+        std::size_t steps = 0;       ///< epochs run (iterations for lbfgs and newton)
+        std::size_t budget = 0;      ///< the epochs (iterations) allowed
+        bool converged = false;      ///< a solver reached its gradient tolerance
+        bool stopped_early = false;  ///< early stopping on the validation loss ended it
+    };
+    const FitSummary& fit_summary() const { return summary_; }
     /// @brief The validation loss after each epoch, when validation rows were given.
     const std::vector<double>& validation_loss_history() const { return validation_history_; }
     /// @brief The mean loss (no penalty) on X, y.
@@ -57,6 +65,7 @@ class LinearModel {
     Var bias_;
     std::vector<double> loss_history_;
     std::vector<double> validation_history_;
+    FitSummary summary_;
 
   protected:
     /// @brief Weights {w₀, w₁} of the two classes in the loss; {1, 1} unless balanced.
