@@ -60,5 +60,30 @@ TEST(Metrics, EdgeCasesAndErrors) {
                             "brier_score: expects two non-empty vectors of one length");
 }
 
+TEST(Metrics, RegressionMetricsMatchScikitLearn) {
+    // scikit-learn's documented example: y_true = [3, -0.5, 2, 7], y_pred = [2.5, 0.0, 2, 8].
+    const array targets = {3.0, -0.5, 2.0, 7.0};
+    const array predictions = {2.5, 0.0, 2.0, 8.0};
+    EXPECT_DOUBLE_EQ(metrics::mean_squared_error(predictions, targets), 0.375);
+    EXPECT_DOUBLE_EQ(metrics::root_mean_squared_error(predictions, targets), std::sqrt(0.375));
+    EXPECT_DOUBLE_EQ(metrics::mean_absolute_error(predictions, targets), 0.5);
+    EXPECT_NEAR(metrics::r2_score(predictions, targets), 0.9486081370449679, 1e-15);
+    // Constant targets: 1 for perfect predictions, else 0 (scikit-learn's convention).
+    EXPECT_EQ(metrics::r2_score(array{1.0, 1.0}, array{1.0, 1.0}), 1.0);
+    EXPECT_EQ(metrics::r2_score(array{1.0, 2.0}, array{1.0, 1.0}), 0.0);
+    XGRAD_EXPECT_THROW_WITH(metrics::mean_squared_error(array{1.0}, array{1.0, 2.0}), shape_error,
+                            "mean_squared_error: expects two non-empty vectors of one length");
+}
+
+TEST(Metrics, ThresholdLabelsAndBinaryLabelChecks) {
+    EXPECT_EQ(metrics::threshold_labels(array{0.2, 0.5, 0.9}), (array{0.0, 1.0, 1.0}));
+    EXPECT_EQ(metrics::threshold_labels(array{0.2, 0.5, 0.9}, 0.8), (array{0.0, 0.0, 1.0}));
+    XGRAD_EXPECT_THROW_WITH(metrics::threshold_labels(array{0.2, 1.5}), std::invalid_argument,
+                            "probability 1.500000 at position 1 is outside [0, 1]");
+    EXPECT_NO_THROW(metrics::require_binary_labels("check", array{0.0, 1.0, 1.0}));
+    XGRAD_EXPECT_THROW_WITH(metrics::require_binary_labels("check", array{0.0, 2.0}),
+                            std::invalid_argument, "check: labels must be 0 or 1; position 1");
+}
+
 }  // namespace
 }  // namespace xgrad

@@ -19,12 +19,7 @@ void require_pair(const char* who, const array& a, const array& b) {
 }
 
 void require_binary(const char* who, const array& labels) {
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (labels(i) != 0.0 && labels(i) != 1.0) {
-            throw std::invalid_argument(std::string(who) + ": labels must be 0 or 1; position " +
-                                        std::to_string(i) + " has " + std::to_string(labels(i)));
-        }
-    }
+    require_binary_labels(who, labels);
 }
 
 struct Counts {
@@ -156,6 +151,65 @@ double brier_score(const array& probabilities, const array& labels) {
         total += (probabilities(i) - labels(i)) * (probabilities(i) - labels(i));
     }
     return total / static_cast<double>(labels.size());
+}
+
+array threshold_labels(const array& probabilities, double threshold) {
+    array labels = array::from_shape(probabilities.shape());
+    for (std::size_t i = 0; i < probabilities.size(); ++i) {
+        const double p = probabilities.data()[i];
+        if (!(p >= 0.0 && p <= 1.0)) {
+            throw std::invalid_argument("threshold_labels: probability " + std::to_string(p) +
+                                        " at position " + std::to_string(i) + " is outside [0, 1]");
+        }
+        labels.data()[i] = p >= threshold ? 1.0 : 0.0;
+    }
+    return labels;
+}
+
+void require_binary_labels(const char* who, const array& labels) {
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const double v = labels.data()[i];
+        if (v != 0.0 && v != 1.0) {
+            throw std::invalid_argument(std::string(who) + ": labels must be 0 or 1; position " +
+                                        std::to_string(i) + " has " + std::to_string(v));
+        }
+    }
+}
+
+double mean_squared_error(const array& predictions, const array& targets) {
+    require_pair("mean_squared_error", predictions, targets);
+    double total = 0.0;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        total += (predictions(i) - targets(i)) * (predictions(i) - targets(i));
+    }
+    return total / static_cast<double>(targets.size());
+}
+
+double root_mean_squared_error(const array& predictions, const array& targets) {
+    require_pair("root_mean_squared_error", predictions, targets);
+    return std::sqrt(mean_squared_error(predictions, targets));
+}
+
+double mean_absolute_error(const array& predictions, const array& targets) {
+    require_pair("mean_absolute_error", predictions, targets);
+    double total = 0.0;
+    for (std::size_t i = 0; i < targets.size(); ++i) total += std::abs(predictions(i) - targets(i));
+    return total / static_cast<double>(targets.size());
+}
+
+double r2_score(const array& predictions, const array& targets) {
+    require_pair("r2_score", predictions, targets);
+    double mean = 0.0;
+    for (std::size_t i = 0; i < targets.size(); ++i) mean += targets(i);
+    mean /= static_cast<double>(targets.size());
+    double residual = 0.0;
+    double spread = 0.0;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        residual += (targets(i) - predictions(i)) * (targets(i) - predictions(i));
+        spread += (targets(i) - mean) * (targets(i) - mean);
+    }
+    if (spread == 0.0) return residual == 0.0 ? 1.0 : 0.0;
+    return 1.0 - residual / spread;
 }
 
 }  // namespace xgrad::metrics

@@ -1,4 +1,5 @@
-// Classification metrics (accuracy, precision, recall, F1, ROC, AUC, log loss, Brier).
+// Metrics: classification (accuracy, precision, recall, F1, ROC, AUC, log loss, Brier) and
+// regression (MSE, RMSE, MAE, R²), with scikit-learn's definitions.
 #pragma once
 
 #include <cstddef>
@@ -38,5 +39,27 @@ double roc_auc(const array& scores, const array& labels);
 double log_loss(const array& probabilities, const array& labels);
 /// @brief Mean (p − y)².
 double brier_score(const array& probabilities, const array& labels);
+
+/// @brief Class labels from probabilities of the positive class: 1 where p ≥ threshold, else 0;
+/// same shape. Throws std::invalid_argument for a probability outside [0, 1] (or NaN), naming
+/// its position.
+array threshold_labels(const array& probabilities, double threshold = 0.5);
+/// @brief Throws std::invalid_argument naming `who` and the first position whose label is not 0
+/// or 1.
+void require_binary_labels(const char* who, const array& labels);
+
+// Regression metrics take predictions and targets of one length (1-D, non-empty); a shape_error
+// names both shapes otherwise.
+
+/// @brief Mean (ŷ − y)².
+double mean_squared_error(const array& predictions, const array& targets);
+/// @brief √MSE, in the targets' units.
+double root_mean_squared_error(const array& predictions, const array& targets);
+/// @brief Mean |ŷ − y|.
+double mean_absolute_error(const array& predictions, const array& targets);
+/// @brief The coefficient of determination 1 − Σ(y − ŷ)² / Σ(y − ȳ)². As scikit-learn's r2_score:
+/// 1 for perfect predictions, and for constant targets (a zero denominator) 1 if the predictions
+/// are perfect, else 0.
+double r2_score(const array& predictions, const array& targets);
 
 }  // namespace xgrad::metrics
