@@ -13,7 +13,7 @@
 
 #include "reference/optim_torch.hpp"
 #include "support.hpp"
-#include "xgrad/blas.hpp"
+#include "xgrad/backend/blas.hpp"
 #include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/registry.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// train_minibatches: epochs of seeded mini-batches on replayed loss graphs.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad {
 

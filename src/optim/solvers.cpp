@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The solvers, over a flat view of the parameters: first-order loops, Newton, L-BFGS.
 #include "xgrad/solvers/solvers.hpp"
 
 #include <chrono>
@@ -10,11 +8,11 @@
 
 #include <xtensor-blas/xlinalg.hpp>
 
-#include "xgrad/autograd.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/tape.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/optimizer.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/tape.hpp"
 
 namespace xgrad::solvers {
 

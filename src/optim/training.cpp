@@ -1,13 +1,11 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// train_minibatches: batch rows copied into replayed graphs, reshuffled each epoch.
 #include "xgrad/training.hpp"
 
 #include <algorithm>
 #include <numeric>
 
-#include "xgrad/random.hpp"
-#include "xgrad/tape.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/core/tape.hpp"
 
 namespace xgrad {
 

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// optim::AdaGrad (torch.optim.Adagrad without learning-rate decay).
 #pragma once
 
 #include "xgrad/optim/optimizer.hpp"

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// optim::Adam: Adam with bias correction and L2 weight decay (torch.optim.Adam).
 #pragma once
 
 #include <cstddef>

@@ -1,12 +1,10 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// optim::Optimizer, the base of the step-by-step optimizers, and require_parameters.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::optim {
 

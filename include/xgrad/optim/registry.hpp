@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// The one table of optimizer names: OptimizerKind, parse_optimizer, make_optimizer.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// optim::RMSProp, uncentred, with momentum (torch.optim.RMSprop).
 #pragma once
 
 #include "xgrad/optim/optimizer.hpp"

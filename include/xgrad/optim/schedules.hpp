@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Learning-rate schedules: constant, time-based, exponential, step, cosine with warm restarts.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,4 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// optim::SGD: gradient descent with momentum, Nesterov and weight decay (torch.optim.SGD).
 #pragma once
 
 #include "xgrad/optim/optimizer.hpp"

@@ -1,13 +1,11 @@
-/***************************************************************************
- * xgrad: reverse-mode automatic differentiation on xtensor                 *
- ***************************************************************************/
+// Solvers run to convergence on a scalar graph: gradient descent, Adam, Newton, L-BFGS.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <vector>
 
-#include "xgrad/var.hpp"
+#include "xgrad/core/var.hpp"
 
 namespace xgrad::solvers {
 
