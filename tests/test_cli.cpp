@@ -4,8 +4,10 @@
  * the L2 optimum on breast cancer against scikit-learn's.                  *
  ***************************************************************************/
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -71,7 +73,7 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndWritesNothing) {
         {"--data " + write_csv("header_only.csv", "a,b\n"), "no data rows after the header"},
         {"--data " + bundled + " --label nope", "no column named 'nope'"},
         {"--data " + write_csv("labels.csv", "a,b\n1,0\n2,2\n3,1\n4,0\n"),
-         "label column 'b' must hold 0 or 1 for a logistic model; data row 2 has 2"},
+         "labels.csv:3:2: label column 'b' must hold 0 or 1 for a logistic model, found 2"},
         {"--data /nonexistent/x.csv", "/nonexistent/x.csv: cannot open file"},
         {"--optimizer magic", "--optimizer: magic not in {"},
         {"--lr -1", "--lr"},
@@ -205,6 +207,236 @@ TEST(Cli, L2OptimumOnBreastCancerMatchesScikitLearn) {
         EXPECT_LE(testing::relative_error(objective, reference::breast_cancer_l2::objective), 1e-6);
         std::remove(model_path.c_str());
     }
+}
+
+/// @brief A fresh empty directory for one test.
+std::string fresh_dir(const std::string& name) {
+    const std::string dir = temp(name);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+bool is_empty_dir(const std::string& dir) {
+    return std::filesystem::is_empty(dir);
+}
+
+TEST(Cli, Version) {
+    const CliRun r = xgrad_cli("--version");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "xgrad " XGRAD_VERSION "\n");
+}
+
+TEST(Cli, CreatesOutputDirectories) {
+    // The README's main command on a checkout without out/.
+    const std::string dir = fresh_dir("fresh");
+    const CliRun r = xgrad_cli("train --standardize --l2 1 --out " + dir +
+                               "/out/model.json --plots " + dir + "/out");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(exists(dir + "/out/model.json"));
+    EXPECT_TRUE(exists(dir + "/out/loss.svg"));
+    EXPECT_TRUE(exists(dir + "/out/roc.svg"));
+    EXPECT_NE(r.out.find("model: " + dir + "/out/model.json\n"), std::string::npos) << r.out;
+    // Deeper, and for predictions.
+    const CliRun p = xgrad_cli("predict --model " + dir + "/out/model.json --data " + bundled +
+                               " --output " + dir + "/a/b/c/predictions.csv");
+    EXPECT_EQ(p.exit_code, 0) << p.err;
+    EXPECT_TRUE(exists(dir + "/a/b/c/predictions.csv"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, OutputPlacesAreCheckedBeforeTraining) {
+    const std::string dir = fresh_dir("places");
+    std::ofstream(dir + "/file") << "not a directory";
+    const std::pair<std::string, std::string> cases[] = {
+        {"--out " + dir + "/file/model.json", dir + "/file/model.json: cannot write there: '" +
+                                                  dir +
+                                                  "/file' is a file, not a directory (--out)"},
+        {"--out " + dir + "/m.json --plots " + dir + "/file/plots",
+         dir + "/file/plots: cannot write there: '" + dir +
+             "/file' is a file, not a directory (--plots)"},
+        {"--out " + dir, dir + ": is a directory; --out needs a file name"},
+        {"--out " + dir + "/p/loss.svg --plots " + dir + "/p",
+         dir + "/p/loss.svg: written twice, by --out and by --plots"},
+    };
+    for (const auto& [arguments, message] : cases) {
+        SCOPED_TRACE(arguments);
+        const CliRun r = xgrad_cli("train --quiet " + arguments);
+        EXPECT_EQ(r.exit_code, 2);
+        EXPECT_EQ(r.err, "xgrad: " + message + "\n");
+    }
+    EXPECT_EQ(std::filesystem::remove(dir + "/file"), true);
+    EXPECT_TRUE(is_empty_dir(dir));
+    if (::geteuid() != 0) {  // root writes anywhere: no permission to take away
+        const std::string locked = dir + "/locked";
+        std::filesystem::create_directories(locked);
+        std::filesystem::permissions(
+            locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+        const CliRun r = xgrad_cli("train --quiet --out " + locked + "/sub/model.json");
+        EXPECT_EQ(r.exit_code, 2);
+        EXPECT_EQ(r.err, "xgrad: " + locked + "/sub/model.json: cannot write into '" + locked +
+                             "': Permission denied (--out)\n");
+        std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, NothingIsWrittenWhenALaterStepFails) {
+    // One class among the test rows: the ROC plot cannot be drawn, so neither the model nor
+    // loss.svg may appear (they were written before the failure in the past).
+    const std::string dir = fresh_dir("late");
+    std::string text = "a,b,y\n";
+    for (int i = 0; i < 12; ++i)
+        text += std::to_string(i) + "," + std::to_string(i % 3) + "," +
+                (i == 4 || i == 9 ? "1\n" : "0\n");
+    const std::string data = write_csv("rare.csv", text);
+    const CliRun r = xgrad_cli("train --quiet --data " + data + " --out " + dir +
+                               "/m/model.json --plots " + dir + "/plots");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(":1:3: label column 'y' holds only class 0 in the test rows (2 rows): the "
+                         "ROC plot needs both classes there"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(is_empty_dir(dir));  // not even the directories
+    // Without plots it trains.
+    EXPECT_EQ(xgrad_cli("train --quiet --l2 1 --data " + data + " --out " + dir + "/model.json")
+                  .exit_code,
+              0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, TrainingThatGoesWrongStopsAndWritesNothing) {
+    const std::string dir = fresh_dir("diverge");
+    const std::string model = dir + "/m.json";
+    // The issue's command: 32 null weights were saved with exit 0.
+    CliRun r = xgrad_cli(
+        "train --model linear --optimizer sgd --lr 10 --epochs 200 --quiet --out " + model);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(
+        r.err.rfind("xgrad: training diverged: the training objective became inf at epoch ", 0), 0u)
+        << r.err;
+    EXPECT_NE(r.err.find("(the learning rate 10 is too large for this data: try a smaller --lr, or "
+                         "--standardize); nothing was written\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(is_empty_dir(dir));
+    // Features near ±1e300: refused naming the cell, with or without standardisation.
+    std::string text = "a,b,y\n";
+    for (int i = 0; i < 20; ++i)
+        text += (i % 2 ? "-" : "") + std::to_string(i + 1) + "e300," + std::to_string(i % 3) + "," +
+                std::to_string(i % 2) + "\n";
+    const std::string huge = write_csv("huge.csv", text);
+    r = xgrad_cli("train --quiet --data " + huge + " --out " + model);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("huge.csv:2:1: 1e+300 in column 'a' is too large to train on"),
+              std::string::npos)
+        << r.err;
+    r = xgrad_cli("train --quiet --standardize --data " + huge + " --out " + model);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("huge.csv:1:1: column 'a' cannot be standardised: its spread overflows a "
+                         "double (values up to 2e+301); rescale the column"),
+              std::string::npos)
+        << r.err;
+    // Linear regression: a huge target too.
+    const std::string target = write_csv("target.csv", "a,y\n1,2\n2,3e200\n3,4\n4,5\n5,6\n");
+    r = xgrad_cli("train --quiet --model linear --data " + target + " --out " + model);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("target.csv:3:2: 3e+200 in label column 'y' is too large to train on"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(is_empty_dir(dir));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, WarnsWhenTheBudgetRunsOutWhileTheLossStillFalls) {
+    const std::string model = temp("model.json");
+    CliRun r = xgrad_cli("train --quiet --standardize --optimizer sgd --epochs 5 --out " + model);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.rfind("xgrad: warning: training used all 5 epochs and the objective was still "
+                          "falling (",
+                          0),
+              0u)
+        << r.err;
+    EXPECT_NE(r.err.find("): more --epochs (or a larger --lr) may help\n"), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(exists(model));
+    // L-BFGS that converges: no warning.
+    r = xgrad_cli("train --quiet --standardize --l2 1 --out " + model);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.err, "");
+    std::remove(model.c_str());
+}
+
+TEST(Cli, SavesCleanUpTemporariesOfInterruptedRuns) {
+    const std::string dir = fresh_dir("stale");
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    const std::string stale = dir + "/model.json.tmp." + std::to_string(child);
+    std::ofstream(stale) << "{\"half";
+    ASSERT_EQ(
+        xgrad_cli("train --quiet --standardize --l2 1 --out " + dir + "/model.json").exit_code, 0);
+    EXPECT_FALSE(exists(stale));
+    EXPECT_TRUE(exists(dir + "/model.json"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, AnInstalledBinaryFindsItsBundledData) {
+    // The layout `cmake --install` makes: bin/xgrad and share/xgrad/breast_cancer.csv.
+    const std::string prefix = fresh_dir("prefix");
+    std::filesystem::create_directories(prefix + "/bin");
+    std::filesystem::create_directories(prefix + "/share/xgrad");
+    std::filesystem::copy_file(XGRAD_CLI, prefix + "/bin/xgrad");
+    std::string text = "a,b,label\n";
+    for (int i = 0; i < 20; ++i)
+        text += std::to_string(i) + "," + std::to_string((i * 7) % 5) + "," +
+                std::to_string(i % 2) + "\n";
+    std::ofstream(prefix + "/share/xgrad/breast_cancer.csv") << text;
+    const std::string out = temp("stdout.txt");
+    const int status = std::system((prefix + "/bin/xgrad train --l2 1 > " + out + " 2>&1").c_str());
+    EXPECT_EQ(WEXITSTATUS(status), 0) << slurp(out);
+    EXPECT_NE(slurp(out).find("on " + prefix +
+                              "/share/xgrad/breast_cancer.csv (20 rows, 2 "
+                              "features, label 'label')"),
+              std::string::npos)
+        << slurp(out);
+    std::filesystem::remove_all(prefix);
+    std::remove(out.c_str());
+}
+
+TEST(Cli, ProgressBarFitsAnEightyColumnTerminal) {
+    if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+    // script(1) gives the command a terminal; without a size of its own it reads $COLUMNS.
+    const std::string out = temp("pty.txt");
+    const std::string command =
+        "COLUMNS=80 script -qec '" + std::string(XGRAD_CLI) +
+        " train --standardize --validation-split 0.2 --optimizer sgd --epochs 3000' /dev/null > " +
+        out;
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    std::string text = slurp(out);
+    std::remove(out.c_str());
+    std::size_t bars = 0;
+    std::string line;
+    std::size_t redraws = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        const char c = i < text.size() ? text[i] : '\n';
+        if (c == '\r' || c == '\n') {
+            const auto erase = line.find("\x1b[K");
+            if (erase != std::string::npos) line.erase(erase, 3);
+            if (line.rfind("[", 0) == 0 && line.find("] epoch ") != std::string::npos) {
+                ++bars;
+                EXPECT_LE(line.size(), 79u) << line;
+                EXPECT_NE(line.find("val "), std::string::npos) << line;
+            }
+            if (c == '\r' && i + 1 < text.size() && text[i + 1] != '\n') ++redraws;
+            line.clear();
+        } else {
+            line += c;
+        }
+    }
+    EXPECT_GE(bars, 2u);
+    EXPECT_LT(redraws, 100u) << "3000 epochs, at most five redraws a second";
+    EXPECT_NE(text.find("done in"), std::string::npos);
 }
 
 }  // namespace
