@@ -28,13 +28,31 @@ struct EpochOptions {
     std::function<bool(std::size_t epoch, double loss)> after_epoch;
 };
 
-/// @brief The scalar loss of one batch, built from the batch's features and targets.
+/// @brief The scalar loss of one batch, built from the batch's features and targets: constant
+/// leaves of shapes (b, X's other axes) and (b, y's other axes) for a batch of b rows.
 using BatchLoss = std::function<Var(const Var& features, const Var& targets)>;
 
 /// @brief Mini-batch training on replayed graphs. The loss graph is built once per batch size
-/// (full batches, and the shorter last one if any) from constant leaves; each step copies the
-/// batch's rows into them, replays forward, zeroes the parameters' gradients, replays backward
-/// and calls `update` (an optimizer step). Returns each epoch's mean loss (before the updates).
+/// (full batches, and the shorter last one if any: loss_of is called once or twice) from
+/// constant leaves; each step copies the batch's rows into them, replays forward, zeroes the
+/// parameters' gradients, replays backward and calls `update` (an optimizer step). The rows are
+/// walked in order for full batches, else shuffled each epoch by a generator seeded once with
+/// options.seed.
+/// @param X shape (m, ...) of any rank ≥ 1 with m > 0 rows; row r is X[r, ...].
+/// @param y shape (m, ...) of any rank ≥ 1, the same m.
+/// @param loss_of builds a batch's loss: a Var of one element that some parameter feeds (e.g.
+/// a mean over the batch's rows).
+/// @param params the parameter() leaves whose gradients are zeroed before each backward.
+/// @param update called after each backward, with the batch's gradients in params' grad().
+/// @param options epochs, batch size (0 or ≥ m: the full batch), seed, and the after-epoch
+/// callback that may stop training early.
+/// @return each epoch's loss before its updates, Σ over batches of (batch loss × batch rows)/m
+/// (the mean over rows when the batch loss is a mean): one entry per epoch run.
+/// @throw shape_error "train_minibatches: X and y need the same number of rows (> 0)" when X or
+/// y has rank 0, their first axes differ, or m = 0.
+/// @throw graph_error "train_minibatches: the batch loss must be a single number" when loss_of
+/// returns more than one element; graph_error from backward when no parameter feeds the loss;
+/// what loss_of, update and after_epoch throw propagates.
 std::vector<double> train_minibatches(const array& X, const array& y, const BatchLoss& loss_of,
                                       const std::vector<Var>& params,
                                       const std::function<void()>& update,
