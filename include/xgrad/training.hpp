@@ -12,6 +12,7 @@ namespace xgrad {
 
 /// @brief How the rows are walked: epochs of batches, reshuffled each epoch with the seed.
 struct EpochOptions {
+    /// @brief The fields below, in order; never throws.
     EpochOptions(std::size_t epochs_ = 100, std::size_t batch_size_ = 0, std::uint64_t seed_ = 0,
                  std::function<bool(std::size_t, double)> after_epoch_ = {})
         : epochs(epochs_),
@@ -19,10 +20,10 @@ struct EpochOptions {
           seed(seed_),
           after_epoch(std::move(after_epoch_)) {}
 
-    std::size_t epochs;
+    std::size_t epochs;  ///< passes over the rows (0: none, an empty history)
     /// @brief Rows per step: 0 (or ≥ rows) is the full batch, 1 is stochastic.
     std::size_t batch_size;
-    std::uint64_t seed;
+    std::uint64_t seed;  ///< seeds the shuffle once, before the first epoch
     /// @brief Called after each epoch with its index (from 0) and mean loss; returning false
     /// stops training (early stopping). Empty: train all epochs.
     std::function<bool(std::size_t epoch, double loss)> after_epoch;

@@ -11,6 +11,8 @@ namespace xgrad::solvers {
 
 /// @brief When to stop: ‖∇f‖₂ below the tolerance, or the iteration budget spent.
 struct StopOptions {
+    /// @brief At most `max_iterations_` iterations; converged when ‖∇f‖₂ <
+    /// `gradient_tolerance_`; no callback. Never throws.
     StopOptions(std::size_t max_iterations_ = 100, double gradient_tolerance_ = 1e-10)
         : max_iterations(max_iterations_), gradient_tolerance(gradient_tolerance_) {}
 
@@ -23,11 +25,11 @@ struct StopOptions {
 
 /// @brief Settings of L-BFGS.
 struct LbfgsOptions {
-    StopOptions stop{1000, 1e-10};
-    std::size_t history = 10;  ///< (s, y) pairs kept for the inverse-Hessian estimate
-    double c1 = 1e-4;          ///< sufficient decrease (Armijo) constant of the Wolfe conditions
-    double c2 = 0.9;           ///< curvature constant of the strong Wolfe conditions
-    std::size_t max_line_search_steps = 40;
+    StopOptions stop{1000, 1e-10};  ///< when to stop (1000 iterations, ‖∇f‖₂ < 1e-10)
+    std::size_t history = 10;       ///< (s, y) pairs kept for the inverse-Hessian estimate
+    double c1 = 1e-4;  ///< sufficient decrease (Armijo) constant of the Wolfe conditions
+    double c2 = 0.9;   ///< curvature constant of the strong Wolfe conditions
+    std::size_t max_line_search_steps = 40;  ///< evaluations per bracketing and per zoom phase
 };
 
 /// @brief What a solver did. The histories hold one entry for the start and one per iteration
@@ -74,9 +76,10 @@ SolveResult adam(const Var& objective, const std::vector<Var>& params, double le
 
 /// @brief Newton's method (Nocedal & Wright, ch. 3.3): at x solve H(x)·d = −∇f(x) with the
 /// autodiff Hessian (N×N for N parameter elements, xgrad::hessian) by LU (LAPACK gesv); use −∇f
-/// when d is not a descent direction; halve the step from 1 until f(x + s·d) ≤ f(x) +
-/// 1e-4·s·∇fᵀd (up to rounding of f), at most 60 times. For logistic regression this is IRLS.
-/// Memory and time grow as N² and N³: meant for up to a few thousand parameters.
+/// when d is not a descent direction; halve the step s from 1 until f(x + s·d) ≤ f(x) +
+/// 1e-4·s·∇fᵀd (up to rounding of f), 60 trials at most (the last one is taken). For logistic
+/// regression this is IRLS. Memory and time grow as N² and N³: meant for up to a few thousand
+/// parameters.
 /// @return the result; `converged` false when stop.max_iterations ran out first.
 /// @throw std::runtime_error "The solution could not be computed" (xtensor-blas) when H is
 /// exactly singular (e.g. separable data without an L2 term); as above.
