@@ -13,6 +13,7 @@
 #include "xgrad/ops.hpp"
 #include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/registry.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/regularization.hpp"
@@ -23,19 +24,12 @@ namespace xgrad::models {
 
 namespace {
 
-/// @brief The step-by-step optimizer a TrainOptions name stands for.
-std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name,
-                                                 const std::vector<Var>& params, double rate,
-                                                 const std::string& who) {
-    if (name == "sgd") return std::make_unique<optim::SGD>(params, rate);
-    if (name == "momentum") return std::make_unique<optim::SGD>(params, rate, 0.9);
-    if (name == "nesterov") return std::make_unique<optim::SGD>(params, rate, 0.9, true);
-    if (name == "adagrad") return std::make_unique<optim::AdaGrad>(params, rate);
-    if (name == "rmsprop") return std::make_unique<optim::RMSProp>(params, rate);
-    if (name == "adam") return std::make_unique<optim::Adam>(params, rate);
-    throw std::invalid_argument(
-        who + "unknown optimizer '" + name +
-        "' (sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs, newton)");
+/// @brief The optimizer a TrainOptions name stands for (the library's one table of names).
+optim::OptimizerKind optimizer_kind(const std::string& name, const std::string& who) {
+    if (const auto kind = optim::parse_optimizer(name)) return *kind;
+    std::string names;
+    for (const std::string& n : optim::optimizer_names()) names += (names.empty() ? "" : ", ") + n;
+    throw std::invalid_argument(who + "unknown optimizer '" + name + "' (" + names + ")");
 }
 
 }  // namespace
@@ -88,7 +82,8 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
         return total;
     };
 
-    if (options.optimizer == "lbfgs" || options.optimizer == "newton") {
+    const optim::OptimizerKind kind = optimizer_kind(options.optimizer, who);
+    if (optim::is_solver(kind)) {
         const Var full = objective(constant(X), constant(y));
         solvers::StopOptions stop(options.epochs, 1e-10);
         if (options.on_epoch) {  // one report per iteration, as if each were an epoch
@@ -98,7 +93,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
         }
         solvers::LbfgsOptions lbfgs_options;
         lbfgs_options.stop = stop;
-        const solvers::SolveResult result = options.optimizer == "lbfgs"
+        const solvers::SolveResult result = kind == optim::OptimizerKind::lbfgs
                                                 ? solvers::lbfgs(full, params, lbfgs_options)
                                                 : solvers::newton(full, params, stop);
         loss_history_ = result.objective_history;
@@ -110,7 +105,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     }
 
     const std::unique_ptr<optim::Optimizer> optimizer =
-        make_optimizer(options.optimizer, params, options.learning_rate, who);
+        optim::make_optimizer(kind, params, options.learning_rate);
     // Early stopping keeps the parameters of the best validation loss seen.
     double best = INFINITY;
     std::size_t since_best = 0;

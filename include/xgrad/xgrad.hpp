@@ -32,6 +32,7 @@
 #include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/registry.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"

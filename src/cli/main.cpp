@@ -190,16 +190,9 @@ array predict_rows(const xgrad::models::ModelFile& model, const xgrad::data::Dat
     }
 }
 
-/// @brief Class 1 where P ≥ 1/2.
-array threshold(const array& probabilities) {
-    array labels = probabilities;
-    for (double& v : labels) v = v >= 0.5 ? 1.0 : 0.0;
-    return labels;
-}
-
 void print_classification_report(const char* title, const array& probabilities,
                                  const array& labels) {
-    const array predicted = threshold(probabilities);
+    const array predicted = xgrad::metrics::threshold_labels(probabilities);
     const array confusion = xgrad::metrics::confusion_matrix(predicted, labels);
     fmt::print("{} ({} rows): accuracy {:.4f}  precision {:.4f}  recall {:.4f}  F1 {:.4f}\n", title,
                labels.size(), xgrad::metrics::accuracy(predicted, labels),
@@ -218,15 +211,11 @@ void print_classification_report(const char* title, const array& probabilities,
 }
 
 void print_regression_report(const char* title, const array& predictions, const array& targets) {
-    double squared = 0.0;
-    double absolute = 0.0;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        squared += (predictions(i) - targets(i)) * (predictions(i) - targets(i));
-        absolute += std::abs(predictions(i) - targets(i));
-    }
-    const auto m = static_cast<double>(targets.size());
-    fmt::print("{} ({} rows): MSE {:.6g}  MAE {:.6g}\n", title, targets.size(), squared / m,
-               absolute / m);
+    fmt::print("{} ({} rows): MSE {:.6g}  RMSE {:.6g}  MAE {:.6g}  R² {:.6f}\n", title,
+               targets.size(), xgrad::metrics::mean_squared_error(predictions, targets),
+               xgrad::metrics::root_mean_squared_error(predictions, targets),
+               xgrad::metrics::mean_absolute_error(predictions, targets),
+               xgrad::metrics::r2_score(predictions, targets));
 }
 
 std::string plot_path(const std::string& dir, const char* name) {
@@ -522,11 +511,12 @@ int predict(const std::string& model_path, const std::string& data_path,
     const xgrad::data::Dataset d = xgrad::data::read_features(data_path, model.feature_names);
     const array values = predict_rows(model, d);
     const bool logistic = model.kind == "logistic";
+    const array labels = logistic ? xgrad::metrics::threshold_labels(values) : array();
     std::string text = logistic ? "probability,label\n" : "prediction\n";
-    for (double v : values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
         // 17 significant digits: the file reads back to the same doubles.
-        text += logistic ? fmt::format("{:.17g},{}\n", v, v >= 0.5 ? 1 : 0)
-                         : fmt::format("{:.17g}\n", v);
+        text += logistic ? fmt::format("{:.17g},{:g}\n", values(i), labels(i))
+                         : fmt::format("{:.17g}\n", values(i));
     }
     if (output.empty()) {
         fmt::print("{}", text);
