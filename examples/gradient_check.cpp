@@ -13,7 +13,7 @@
 #include <random>
 
 #include "example_data.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 #include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/xgrad.hpp"
 

@@ -15,7 +15,7 @@
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/data/synthetic.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/models/metrics.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -23,7 +23,7 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/plot/svg_plot.hpp"
-#include "xgrad/training.hpp"
+#include "xgrad/optim/training.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

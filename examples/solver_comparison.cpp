@@ -12,9 +12,9 @@
 #include <functional>
 
 #include "example_data.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 #include "xgrad/plot/svg_plot.hpp"
-#include "xgrad/solvers/solvers.hpp"
+#include "xgrad/optim/solvers.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "support.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 #include "xgrad/plot/svg_plot.hpp"
 
 namespace xgrad {

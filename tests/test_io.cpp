@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "support.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 
 namespace xgrad {
 namespace {

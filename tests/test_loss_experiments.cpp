@@ -12,7 +12,7 @@
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/training.hpp"
+#include "xgrad/optim/training.hpp"
 
 namespace xgrad {
 namespace {

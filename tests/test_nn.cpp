@@ -17,7 +17,7 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/training.hpp"
+#include "xgrad/optim/training.hpp"
 
 namespace xgrad {
 namespace {

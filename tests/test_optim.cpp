@@ -20,7 +20,7 @@
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/schedules.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/training.hpp"
+#include "xgrad/optim/training.hpp"
 
 namespace xgrad {
 namespace {

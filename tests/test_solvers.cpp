@@ -11,7 +11,7 @@
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/solvers/solvers.hpp"
+#include "xgrad/optim/solvers.hpp"
 
 namespace xgrad {
 namespace {

@@ -30,7 +30,7 @@
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/solvers/solvers.hpp"
+#include "xgrad/optim/solvers.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

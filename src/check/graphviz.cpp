@@ -7,7 +7,7 @@
 #include "core/op.hpp"
 #include "core/tape_impl.hpp"
 #include "xgrad/core/tape.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 
 namespace xgrad {
 

@@ -29,7 +29,7 @@
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 #include "xgrad/metrics.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"

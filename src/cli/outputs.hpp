@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 
 namespace xgrad::cli {
 

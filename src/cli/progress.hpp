@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "xgrad/models/training.hpp"
+#include "xgrad/models/train_options.hpp"
 
 namespace xgrad::cli {
 

@@ -1,5 +1,5 @@
 // The solvers, over a flat view of the parameters: first-order loops, Newton, L-BFGS.
-#include "xgrad/solvers/solvers.hpp"
+#include "xgrad/optim/solvers.hpp"
 
 #include <chrono>
 #include <cmath>

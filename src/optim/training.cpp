@@ -1,5 +1,5 @@
 // train_minibatches: batch rows copied into replayed graphs, reshuffled each epoch.
-#include "xgrad/training.hpp"
+#include "xgrad/optim/training.hpp"
 
 #include <algorithm>
 #include <numeric>

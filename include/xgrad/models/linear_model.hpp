@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "xgrad/models/training.hpp"
+#include "xgrad/models/train_options.hpp"
 #include "xgrad/var.hpp"
 
 namespace xgrad::models {

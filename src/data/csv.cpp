@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <optional>
 
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 
 namespace xgrad::data {
 

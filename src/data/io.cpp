@@ -1,7 +1,7 @@
 /***************************************************************************
  * xgrad: reverse-mode automatic differentiation on xtensor                 *
  ***************************************************************************/
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -17,8 +17,8 @@
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/regularization.hpp"
-#include "xgrad/solvers/solvers.hpp"
-#include "xgrad/training.hpp"
+#include "xgrad/optim/solvers.hpp"
+#include "xgrad/optim/training.hpp"
 
 namespace xgrad::models {
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "xgrad/io.hpp"
+#include "xgrad/data/io.hpp"
 
 namespace xgrad::models {
 
