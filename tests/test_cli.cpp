@@ -439,5 +439,45 @@ TEST(Cli, ProgressBarFitsAnEightyColumnTerminal) {
     EXPECT_NE(text.find("done in"), std::string::npos);
 }
 
+/// @brief True if `text` is UTF-8 and holds no byte XML 1.0 forbids (controls but \t \n \r).
+bool well_formed_xml_text(const std::string& text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+        const std::size_t length = c < 0x80             ? 1
+                                   : (c & 0xE0) == 0xC0 ? 2
+                                   : (c & 0xF0) == 0xE0 ? 3
+                                   : (c & 0xF8) == 0xF0 ? 4
+                                                        : 0;
+        if (length == 0 || i + length > text.size()) return false;
+        for (std::size_t k = 1; k < length; ++k) {
+            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
+TEST(Cli, PlotsStayWellFormedWhateverTheNames) {
+    // Names from a CSV may hold control bytes and broken UTF-8; the SVG files must still parse.
+    const std::string dir = fresh_dir("names");
+    std::string text = std::string("\"a\x01<b>\",\"\xff\xfe & c\",\"y\x1b[0m\"\n");
+    for (int i = 0; i < 20; ++i)
+        text += std::to_string(i) + "," + std::to_string((i * 7) % 5) + "," +
+                std::to_string(i % 2) + "\n";
+    const std::string data = write_csv("names.csv", text);
+    const CliRun r = xgrad_cli("train --quiet --l2 1 --data " + data + " --plots " + dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* name : {"/loss.svg", "/roc.svg", "/decision_boundary.svg"}) {
+        SCOPED_TRACE(name);
+        const std::string svg = slurp(dir + name);
+        EXPECT_TRUE(well_formed_xml_text(svg));
+        EXPECT_EQ(svg.find("<b>"), std::string::npos);
+    }
+    EXPECT_NE(slurp(dir + "/decision_boundary.svg").find("a\xEF\xBF\xBD&lt;b&gt;"),
+              std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace xgrad

@@ -14,18 +14,50 @@ namespace {
 const char* const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
+/// @brief Text for an SVG (XML 1.0) text node: markup escaped, and what XML cannot hold at all
+/// (control bytes other than tab and line breaks, broken UTF-8: names from a CSV may carry
+/// anything) replaced by U+FFFD, so that the file stays well-formed.
 std::string escape(const std::string& text) {
+    const char* replacement = "\xEF\xBF\xBD";
     std::string out;
-    for (char c : text) {
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n;) {
+        const auto c = static_cast<unsigned char>(text[i]);
         if (c == '<') {
             out += "&lt;";
         } else if (c == '>') {
             out += "&gt;";
         } else if (c == '&') {
             out += "&amp;";
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            out += replacement;
+        } else if (c < 0x80) {
+            out += static_cast<char>(c);
         } else {
-            out += c;
+            // A whole UTF-8 character, or U+FFFD for a byte that starts none.
+            const std::size_t length = (c & 0xE0) == 0xC0   ? 2
+                                       : (c & 0xF0) == 0xE0 ? 3
+                                       : (c & 0xF8) == 0xF0 ? 4
+                                                            : 0;
+            bool ok = length > 0 && i + length <= n && c != 0xC0 && c != 0xC1 && c < 0xF5;
+            for (std::size_t k = 1; ok && k < length; ++k)
+                ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+            if (ok && length == 3) {  // no overlong forms, no surrogates
+                const auto d = static_cast<unsigned char>(text[i + 1]);
+                ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d >= 0xA0);
+            }
+            if (ok && length == 4) {
+                const auto d = static_cast<unsigned char>(text[i + 1]);
+                ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d >= 0x90);
+            }
+            if (ok) {
+                out.append(text, i, length);
+                i += length;
+                continue;
+            }
+            out += replacement;
         }
+        ++i;
     }
     return out;
 }
