@@ -18,8 +18,11 @@ Var finish_op(std::shared_ptr<Node> node) {
     node->forward();
     node->record_forward();
     if (is_anomaly_detection_enabled()) check_forward_anomaly(*node);
-    if (!is_grad_enabled()) {
-        node->value();  // a lazy node computes its value now, before it is moved out
+    // Under no_grad the value is detached into a constant, so that no graph is kept; a lazy
+    // transpose stays as it is (it needs no gradient either), so that a product reading through
+    // it never copies its input.
+    if (!is_grad_enabled() && node->kind() != OpKind::transpose) {
+        node->value();  // a stale node computes its value now, before it is moved out
         return Var(std::make_shared<LeafNode>(std::move(node->mutable_value()), false));
     }
     return Var(std::move(node));

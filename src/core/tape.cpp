@@ -2,13 +2,58 @@
 #include "xgrad/core/tape.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <cstdint>
+#include <utility>
 
 #include "check/anomaly.hpp"
 #include "core/tape_impl.hpp"
 #include "fusion/replay.hpp"
 
 namespace xgrad {
+
+namespace {
+
+/// @brief Node → count, open addressing keyed by the node's address: the walk's visited set and
+/// reference counts in one flat table, so that a walk allocates once per doubling, not per node.
+class NodeCounts {
+  public:
+    NodeCounts() : slots_(64) {}
+    /// @brief The count of `key`, inserted as 0 if absent.
+    std::uint32_t& operator[](const detail::Node* key) {
+        if ((used_ + 1) * 2 > slots_.size()) grow();
+        Slot& slot = find(slots_, key);
+        if (slot.first == nullptr) {
+            slot.first = key;
+            ++used_;
+        }
+        return slot.second;
+    }
+
+  private:
+    using Slot = std::pair<const detail::Node*, std::uint32_t>;
+    static Slot& find(std::vector<Slot>& slots, const detail::Node* key) {
+        auto h = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(key));
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        const std::size_t mask = slots.size() - 1;
+        std::size_t i = static_cast<std::size_t>(h) & mask;
+        while (slots[i].first != nullptr && slots[i].first != key) i = (i + 1) & mask;
+        return slots[i];
+    }
+    void grow() {
+        std::vector<Slot> bigger(slots_.size() * 2);
+        for (const Slot& s : slots_) {
+            if (s.first != nullptr) find(bigger, s.first) = s;
+        }
+        slots_.swap(bigger);
+    }
+
+    std::vector<Slot> slots_;  // a power of two, at most half full
+    std::size_t used_ = 0;
+};
+
+}  // namespace
 
 bool Tape::Impl::observed_outside(const void* impl, const detail::Node& node) {
     const auto& tape = *static_cast<const Tape::Impl*>(impl);
@@ -20,7 +65,7 @@ Tape::Impl::Impl(Var out) : output(std::move(out)) {
     // Iterative depth-first walk: deep graphs must not recurse. The visited set and the
     // reference counts live here, not in the nodes, so that several threads may walk one
     // graph at once.
-    std::unordered_map<const detail::Node*, std::uint32_t> references;
+    NodeCounts references;
     std::vector<detail::Node*> stack{&output.node()};
     references[&output.node()] = 1;  // `output` holds it
     while (!stack.empty()) {
@@ -64,6 +109,9 @@ void Tape::Impl::plan_replay() {
         for (detail::Node* member : groups[g]->members()) step[index_of(*member)].skipped = true;
         step[index_of(groups[g]->root())].group = static_cast<int>(g);
     }
+    grad_group.assign(grad_order.size(), -1);
+    for (std::size_t i = 0; i < grad_order.size(); ++i)
+        grad_group[i] = step[index_of(*grad_order[i])].group;
     planned = true;
 }
 
@@ -134,10 +182,10 @@ void Tape::Impl::run_backward(const array* seed) const {
     // Reverse creation order: every consumer has pushed its share before a node pushes its own.
     const bool check = is_anomaly_detection_enabled();
     const detail::BypassScope scope(this, observed_outside);
-    for (auto it = grad_order.rbegin(); it != grad_order.rend(); ++it) {
-        detail::Node* node = *it;
+    for (std::size_t k = grad_order.size(); k-- > 0;) {
+        detail::Node* node = grad_order[k];
         if (node->is_leaf() || node->grad_pending_zero()) continue;
-        const int group = planned ? step[index_of(*node)].group : -1;
+        const int group = planned ? grad_group[k] : -1;
         if (group >= 0) {
             groups[static_cast<std::size_t>(group)]->backward();
         } else {

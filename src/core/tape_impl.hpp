@@ -35,7 +35,8 @@ struct Tape::Impl {
     std::vector<detail::Node*> grad_order;  // the nodes that need a gradient, creation order
     bool planned = false;
     std::vector<std::unique_ptr<detail::fusion::ReplayGroup>> groups;
-    std::vector<Step> step;  // per node of order, once planned
+    std::vector<Step> step;       // per node of order, once planned
+    std::vector<int> grad_group;  // per node of grad_order: the group it is the root of, or -1
 
   private:
     std::vector<std::uint32_t> references_;  // per node of order

@@ -96,8 +96,16 @@ Var rewrite_binary_cross_entropy(const Var& p, const Var& y, reduction how) {
 }
 
 MatmulOperand matmul_operand(const Var& v) {
-    if (v.node().kind() == OpKind::transpose) return {Var(v.node().input_ptr(0)), true, v};
-    return {v, false, Var()};
+    if (v.node().kind() != OpKind::transpose) return {v, false, Var()};
+    // Through every transpose (the graph form of a product's gradient writes transpose(op_a) of
+    // a transposed operand): an odd count reads the stored node transposed.
+    const std::shared_ptr<Node>* stored = &v.node().input_ptr(0);
+    bool transposed = true;
+    while ((*stored)->kind() == OpKind::transpose) {
+        stored = &(*stored)->input_ptr(0);
+        transposed = !transposed;
+    }
+    return {Var(*stored), transposed, v};
 }
 
 }  // namespace xgrad::detail::fusion

@@ -22,7 +22,7 @@ Var rewrite_binary_cross_entropy(const Var& p, const Var& y, reduction how);
 struct MatmulOperand {
     Var stored;       // what the product reads
     bool transposed;  // read as storedᵀ
-    Var written;      // the transpose node the user wrote, when transposed
+    Var written;      // the transpose node the user wrote, if it was one (read through)
 };
 MatmulOperand matmul_operand(const Var& v);
 

@@ -110,7 +110,7 @@ class ProductNode : public Node {
     Target target(std::size_t side) const {
         const bool transposed = side == 0 ? trans_a_ : trans_b_;
         const std::size_t written = side == 0 ? written_a_ : written_b_;
-        if (transposed && !may_bypass(input_ptr(written))) return {written, false};
+        if (written != 0 && !may_bypass(input_ptr(written))) return {written, false};
         return {side, transposed};
     }
 
@@ -135,7 +135,7 @@ class ProductNode : public Node {
 
     bool trans_a_;
     bool trans_b_;
-    std::size_t written_a_ = 0;  // input slot of A's transpose node, if A is read transposed
+    std::size_t written_a_ = 0;  // input slot (≥ 2) of the transpose node written for A, or 0
     std::size_t written_b_ = 0;
 };
 
@@ -222,20 +222,29 @@ class MatMulNode final : public ProductNode {
         const Var op_b = trans_b_ ? transpose(b) : b;
         auto column = [](const Var& v) { return reshape(v, shape_type{v.size(), 1}); };
         auto row = [](const Var& v) { return reshape(v, shape_type{1, v.size()}); };
+        // Only the sides that need a gradient are built (an outer product is as large as the
+        // matrix it belongs to).
         Var d_op_a;
         Var d_op_b;
-        if (d.rank_a == 2 && d.rank_b == 2) {
-            d_op_a = matmul(g, transpose(op_b));
-            d_op_b = matmul(transpose(op_a), g);
-        } else if (d.rank_a == 2) {
-            d_op_a = matmul(column(g), row(b));
-            d_op_b = matmul(transpose(op_a), g);
-        } else if (d.rank_b == 2) {
-            d_op_a = matmul(op_b, g);
-            d_op_b = matmul(column(a), row(g));
-        } else {
-            d_op_a = g * b;
-            d_op_b = g * a;
+        if (input(0).requires_grad()) {
+            if (d.rank_a == 2 && d.rank_b == 2) {
+                d_op_a = matmul(g, transpose(op_b));
+            } else if (d.rank_a == 2) {
+                d_op_a = matmul(column(g), row(b));
+            } else if (d.rank_b == 2) {
+                d_op_a = matmul(op_b, g);
+            } else {
+                d_op_a = g * b;
+            }
+        }
+        if (input(1).requires_grad()) {
+            if (d.rank_a == 2) {
+                d_op_b = matmul(transpose(op_a), g);
+            } else if (d.rank_b == 2) {
+                d_op_b = matmul(column(a), row(g));
+            } else {
+                d_op_b = g * a;
+            }
         }
         return route(d_op_a, d_op_b);
     }
@@ -402,9 +411,10 @@ class BatchedMatMulNode final : public ProductNode {
         };
         l.a_broadcast = matrices(l.a_batch) != l.count;
         l.b_broadcast = matrices(l.b_batch) != l.count;
-        if (l.b_batch.empty() && !trans_a_) {
+        if (l.b_batch.empty() && !trans_a_ && l.count > 0) {
             // A stack times one matrix (inputs times weights): the stack's rows, one after the
-            // other, are one tall matrix, so one gemm does it all.
+            // other, are one tall matrix, so one gemm does it all. (An empty stack keeps count 0:
+            // there is no matrix to multiply.)
             l.m *= l.count;
             l.a_size *= l.count;
             l.count = 1;
@@ -433,8 +443,20 @@ namespace xgrad {
 
 using namespace detail;
 
+namespace detail {
+namespace {
+/// @brief x's rank, without computing a lazy transpose's value (a transpose keeps its input's
+/// rank), so that a transpose feeding matmul is never copied.
+std::size_t rank_of(const Var& x) {
+    const Node* node = &x.node();
+    while (node->kind() == OpKind::transpose) node = &node->input(0);
+    return const_cast<Node*>(node)->value().dimension();
+}
+}  // namespace
+}  // namespace detail
+
 Var matmul(const Var& a, const Var& b) {
-    const std::size_t rank_a = a.dimension(), rank_b = b.dimension();
+    const std::size_t rank_a = detail::rank_of(a), rank_b = detail::rank_of(b);
     if ((rank_a >= 3 || rank_b >= 3) && rank_a >= 1 && rank_b >= 1) {
         // numpy: a vector operand of a stack is a one-row (or one-column) matrix, and that axis
         // is dropped from the result again.
@@ -460,7 +482,7 @@ Var matmul(const Var& a, const Var& b) {
 Var transpose(const Var& x) {
     // As in numpy, a vector's transpose has the same values; it is still a node of its own, so
     // that its gradient is its own.
-    if (x.dimension() < 2) return reshape(x, x.shape());
+    if (detail::rank_of(x) < 2) return reshape(x, x.shape());
     return finish_op(std::make_shared<TransposeNode>(x));
 }
 

@@ -726,6 +726,18 @@ TEST(EmptyShapes, EveryOpFamilyOnAnEmptyBatch) {
         EXPECT_EQ(w.grad(), xt::zeros<double>({3}));
         EXPECT_EQ(bias.grad(), xt::zeros<double>({3}));
     }
+    // A stack of no matrices, times a matrix, forward and backward (the folded-stack product).
+    for (const shape_type& shape : std::vector<shape_type>{{0, 2, 3}, {2, 0, 3}, {0, 0, 3}}) {
+        Var stack = parameter(xt::zeros<double>(shape));
+        Var product = matmul(stack, W);
+        shape_type expected = shape;
+        expected.back() = 2;
+        EXPECT_EQ(product.shape(), expected);
+        W.zero_grad();
+        sum(product).backward();
+        EXPECT_EQ(stack.grad().shape(), shape);
+        EXPECT_EQ(W.grad(), xt::zeros<double>({3, 2}));
+    }
     XGRAD_EXPECT_THROW_WITH(bce_with_logits(matmul(X, w), y), shape_error,
                             "cannot average over no samples");
     XGRAD_EXPECT_THROW_WITH(mse(matmul(X, w), y), shape_error, "cannot average over no samples");
