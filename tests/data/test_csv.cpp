@@ -237,7 +237,7 @@ TEST(Csv, ByteOrderMarkIsSkippedAndOddBytesAreShown) {
               "d.csv:1: no column named '\\u{feff}y' (columns: 'x', 'y')");
     EXPECT_EQ(csv_error_of("x,y\u200b\n1,0\n", "y"),
               "d.csv:1: no column named 'y' (columns: 'x', 'y\\u{200b}')");
-    EXPECT_EQ(csv_error_of(std::string("x,y\n1\0002,0\n", 12)),
+    EXPECT_EQ(csv_error_of(std::string("x,y\n1") + '\0' + "2,0\n"),
               "d.csv:2:1: '1\\x002' in column 'x' is not a number");
     EXPECT_EQ(csv_error_of("x,y\n\x1b[2J,0\n"),
               "d.csv:2:1: '\\x1b[2J' in column 'x' is not a number");
