@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages xgrad needs, if any is missing. Runs apt-get as root (or via sudo).
+#   scripts/install-deps.sh [more packages]   (e.g. the fuzzers' clang libclang-rt-14-dev)
 set -euo pipefail
 
 packages=(cmake g++ make ccache libxtensor-dev libxtensor-blas-dev libopenblas-dev libgtest-dev
-          libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev)
+          libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do
