@@ -27,6 +27,8 @@ Var reduce_to_shape(const Var& c, const shape_type& shape);
 
 /// @brief 1 where x > 0, else 0; a constant-derivative mask with no gradient of its own.
 Var positive_mask(const Var& x);
+/// @brief 1 where lo ≤ x ≤ hi (bounds included), else 0; no gradient of its own.
+Var interval_mask(const Var& x, double lo, double hi);
 
 /// @brief A node of one input (shape ops, reductions, unary math). backward() and
 /// backward_as_graph() do nothing for an input that needs no gradient; otherwise they ask the

@@ -28,6 +28,59 @@ inline Var power_rule(const Var& g, const Var& x, double p) {
     return g * p * xgrad::pow(x, p - 1.0);
 }
 
+/// @brief g·cos x and −g·sin x: the derivatives of sin and cos.
+inline double times_cos(double g, double x) {
+    return g * std::cos(x);
+}
+inline Var times_cos(const Var& g, const Var& x) {
+    return g * xgrad::cos(x);
+}
+inline double times_minus_sin(double g, double x) {
+    return -g * std::sin(x);
+}
+inline Var times_minus_sin(const Var& g, const Var& x) {
+    return -(g * xgrad::sin(x));
+}
+
+/// @brief 2/√π · e^(−x²), the derivative of erf.
+inline double erf_slope(double x) {
+    return M_2_SQRTPI * std::exp(-x * x);
+}
+inline Var erf_slope(const Var& x) {
+    return M_2_SQRTPI * xgrad::exp(-(x * x));
+}
+
+/// @brief σ(x)(1 + x(1 − σ(x))), the derivative of x·σ(x).
+inline double silu_slope(double x) {
+    const double s = stable_sigmoid(x);
+    return s * (1.0 + x * (1.0 - s));
+}
+inline Var silu_slope(const Var& x) {
+    const Var s = xgrad::sigmoid(x);
+    return s * (1.0 + x * (1.0 - s));
+}
+
+/// @brief Φ(x) + x·φ(x), the derivative of x·Φ(x) (Φ, φ: the standard normal's CDF and density).
+/// At ±1000 φ underflows to 0 and x·φ is 0, not 0·∞.
+inline double gelu_slope(double x) {
+    const double cdf = 0.5 * std::erfc(-x * M_SQRT1_2);
+    const double density = std::exp(-0.5 * x * x) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+    return cdf + x * density;
+}
+inline Var gelu_slope(const Var& x) {
+    const Var cdf = 0.5 * (1.0 + xgrad::erf(x * M_SQRT1_2));
+    const Var density = xgrad::exp(-0.5 * (x * x)) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+    return cdf + x * density;
+}
+
+/// @brief g on [lo, hi] (bounds included, as PyTorch's clamp), else 0.
+inline double where_between(double x, double g, double lo, double hi) {
+    return x >= lo && x <= hi ? g : 0.0;
+}
+inline Var where_between(const Var& x, const Var& g, double lo, double hi) {
+    return g * interval_mask(x, lo, hi);
+}
+
 /// @brief g where x > 0, else 0.
 inline double where_positive(double x, double g) {
     return x > 0.0 ? g : 0.0;
@@ -268,6 +321,135 @@ struct log_sigmoid {
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y& y) const {
         return g * derivative::one_minus_sigmoid_given_log_sigmoid(x, y);
+    }
+};
+
+struct sin {
+    static constexpr const char* name = "sin";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::sin(x); }
+    // d sin x/dx = cos x
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return derivative::times_cos(g, x);
+    }
+};
+
+struct cos {
+    static constexpr const char* name = "cos";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::cos(x); }
+    // d cos x/dx = −sin x
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return derivative::times_minus_sin(g, x);
+    }
+};
+
+struct tan {
+    static constexpr const char* name = "tan";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::tan(x); }
+    // d tan x/dx = 1 + tan² x = 1 + y²
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const {
+        return g * (1.0 + y * y);
+    }
+};
+
+struct sqrt {
+    static constexpr const char* name = "sqrt";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::sqrt(x); }
+    // d√x/dx = 1/(2√x) = 1/(2y): +inf at 0, as PyTorch
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const {
+        return g / (2.0 * y);
+    }
+};
+
+struct log1p {
+    static constexpr const char* name = "log1p";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::log1p(x); }
+    // d log(1 + x)/dx = 1/(1 + x)
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g / (1.0 + x);
+    }
+};
+
+struct expm1 {
+    static constexpr const char* name = "expm1";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::expm1(x); }
+    // d(eˣ − 1)/dx = eˣ = y + 1
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X&, const Y& y) const {
+        return g * (y + 1.0);
+    }
+};
+
+struct erf {
+    static constexpr const char* name = "erf";
+    void forward(array& y, const array& x) const { xt::noalias(y) = xt::erf(x); }
+    // d erf x/dx = 2/√π · e^(−x²)
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g * derivative::erf_slope(x);
+    }
+};
+
+struct silu {
+    static constexpr const char* name = "silu";
+    void forward(array& y, const array& x) const {
+        map_elementwise(y, x, [](double v) { return v * stable_sigmoid(v); });
+    }
+    // d xσ(x)/dx = σ(x)(1 + x(1 − σ(x)))
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g * derivative::silu_slope(x);
+    }
+};
+
+struct gelu {
+    static constexpr const char* name = "gelu";
+    void forward(array& y, const array& x) const {
+        map_elementwise(y, x, [](double v) { return v * 0.5 * std::erfc(-v * M_SQRT1_2); });
+    }
+    // d xΦ(x)/dx = Φ(x) + x φ(x)
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return g * derivative::gelu_slope(x);
+    }
+};
+
+struct elu {
+    static constexpr const char* name = "elu";
+    double alpha;
+    void forward(array& y, const array& x) const {
+        const double a = alpha;
+        map_elementwise(y, x, [a](double v) { return v > 0.0 ? v : a * std::expm1(v); });
+    }
+    // d/dx = 1 where x > 0, else α eˣ = y + α
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y& y) const {
+        return derivative::where_positive(x, g) + negative_part(g, x, y);
+    }
+
+    /// @brief g·(y + α) where x ≤ 0, else 0.
+    double negative_part(double g, double x, double y) const {
+        return x > 0.0 ? 0.0 : g * (y + alpha);
+    }
+    Var negative_part(const Var& g, const Var& x, const Var& y) const {
+        return g * (1.0 - positive_mask(x)) * (y + alpha);
+    }
+};
+
+struct clip {
+    static constexpr const char* name = "clip";
+    double lo, hi;
+    void forward(array& y, const array& x) const {
+        xt::noalias(y) = xt::minimum(xt::maximum(x, lo), hi);
+    }
+    // d clip(x)/dx = 1 on [lo, hi] (bounds included, as PyTorch's clamp), else 0
+    template <class G, class X, class Y>
+    auto grad(const G& g, const X& x, const Y&) const {
+        return derivative::where_between(x, g, lo, hi);
     }
 };
 
@@ -584,6 +766,46 @@ Var softplus(const Var& x) {
 }
 Var log_sigmoid(const Var& x) {
     return unary<rules::log_sigmoid>(x);
+}
+Var sin(const Var& x) {
+    return unary<rules::sin>(x);
+}
+Var cos(const Var& x) {
+    return unary<rules::cos>(x);
+}
+Var tan(const Var& x) {
+    return unary<rules::tan>(x);
+}
+Var sqrt(const Var& x) {
+    return unary<rules::sqrt>(x);
+}
+Var square(const Var& x) {
+    return unary<rules::square>(x);
+}
+Var log1p(const Var& x) {
+    return unary<rules::log1p>(x);
+}
+Var expm1(const Var& x) {
+    return unary<rules::expm1>(x);
+}
+Var erf(const Var& x) {
+    return unary<rules::erf>(x);
+}
+Var silu(const Var& x) {
+    return unary<rules::silu>(x);
+}
+Var gelu(const Var& x) {
+    return unary<rules::gelu>(x);
+}
+Var elu(const Var& x, double alpha) {
+    return unary<rules::elu>(x, rules::elu{alpha});
+}
+Var clip(const Var& x, double lo, double hi) {
+    if (!(lo <= hi)) {
+        throw std::invalid_argument("clip: lower bound " + std::to_string(lo) +
+                                    " is above the upper bound " + std::to_string(hi));
+    }
+    return unary<rules::clip>(x, rules::clip{lo, hi});
 }
 
 Var log(const Var& x) {

@@ -102,6 +102,22 @@ class PositiveMaskNode final : public Node {
     void forward() override { xt::noalias(value_) = xt::where(input(0).value() > 0.0, 1.0, 0.0); }
 };
 
+/// @brief y = 1 where lo ≤ x ≤ hi, else 0: piecewise constant, so it passes no gradient.
+class IntervalMaskNode final : public Node {
+  public:
+    IntervalMaskNode(const Var& x, double lo, double hi)
+        : Node("interval_mask", false), lo_(lo), hi_(hi) {
+        add_input(x.node_ptr());
+    }
+    void forward() override {
+        const array& x = input(0).value();
+        xt::noalias(value_) = xt::where(x >= lo_ && x <= hi_, 1.0, 0.0);
+    }
+
+  private:
+    double lo_, hi_;
+};
+
 }  // namespace
 
 Var reduce_to_shape(const Var& c, const shape_type& shape) {
@@ -110,6 +126,10 @@ Var reduce_to_shape(const Var& c, const shape_type& shape) {
 
 Var positive_mask(const Var& x) {
     return finish_op(std::make_shared<PositiveMaskNode>(x));
+}
+
+Var interval_mask(const Var& x, double lo, double hi) {
+    return finish_op(std::make_shared<IntervalMaskNode>(x, lo, hi));
 }
 
 }  // namespace xgrad::detail

@@ -2,8 +2,12 @@
  * xgrad: every op's forward value and its gradient against central         *
  * differences, including each broadcasting case.                           *
  ***************************************************************************/
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "support.hpp"
 
@@ -404,6 +408,113 @@ TEST(Ops, ComposedExpressionGradient) {
     Var hidden = tanh(matmul(X, W1) + b1);
     Var out = sigmoid(matmul(hidden, w2));
     expect_gradients_match(mean(pow(out - 0.5, 2.0)) + 0.1 * sum(relu(W1)) / exp(mean(b1)));
+}
+
+// ---- the course's elementwise math (op-library issue, first part) --------------------------
+
+struct UnaryMath {
+    const char* name;
+    std::function<Var(const Var&)> op;
+    std::function<double(double)> value;  // the closed form
+    double low, high;                     // where to sample
+};
+
+std::vector<UnaryMath> unary_math() {
+    constexpr double pi = 3.14159265358979323846;
+    return {
+        {"sin", [](const Var& x) { return sin(x); }, [](double v) { return std::sin(v); }, -4, 4},
+        {"cos", [](const Var& x) { return cos(x); }, [](double v) { return std::cos(v); }, -4, 4},
+        {"tan", [](const Var& x) { return tan(x); }, [](double v) { return std::tan(v); }, -1.2,
+         1.2},
+        {"sqrt", [](const Var& x) { return sqrt(x); }, [](double v) { return std::sqrt(v); }, 0.1,
+         4},
+        {"square", [](const Var& x) { return square(x); }, [](double v) { return v * v; }, -3, 3},
+        {"log1p", [](const Var& x) { return log1p(x); }, [](double v) { return std::log1p(v); },
+         -0.9, 3},
+        {"expm1", [](const Var& x) { return expm1(x); }, [](double v) { return std::expm1(v); }, -3,
+         3},
+        {"erf", [](const Var& x) { return erf(x); }, [](double v) { return std::erf(v); }, -3, 3},
+        {"silu", [](const Var& x) { return silu(x); },
+         [](double v) { return v / (1.0 + std::exp(-v)); }, -6, 6},
+        {"gelu", [](const Var& x) { return gelu(x); },
+         [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); }, -4, 4},
+        {"elu", [](const Var& x) { return elu(x, 1.5); },
+         [](double v) { return v > 0 ? v : 1.5 * (std::exp(v) - 1.0); }, -3, 3},
+        {"clip", [pi](const Var& x) { return clip(x, -0.5, pi / 4); },
+         [pi](double v) { return std::min(std::max(v, -0.5), pi / 4); }, -2, 2},
+    };
+}
+
+TEST(ElementwiseMath, ValuesMatchTheClosedForms) {
+    std::mt19937_64 rng(211);
+    for (const UnaryMath& m : unary_math()) {
+        SCOPED_TRACE(m.name);
+        const array x = random_array(rng, {3, 5}, m.low, m.high);
+        const Var y = m.op(constant(x));
+        ASSERT_EQ(y.shape(), x.shape());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            EXPECT_NEAR(y.value().data()[i], m.value(x.data()[i]),
+                        1e-15 * std::max(1.0, std::abs(m.value(x.data()[i]))));
+        }
+        EXPECT_STREQ(y.op_name(), m.name);
+    }
+}
+
+TEST(ElementwiseMath, GradientsMatchCentralDifferencesFirstAndSecondOrder) {
+    std::mt19937_64 rng(223);
+    GradcheckOptions strict;
+    strict.atol = 1e-7;
+    strict.rtol = 1e-6;
+    for (const UnaryMath& m : unary_math()) {
+        SCOPED_TRACE(m.name);
+        // Away from clip's kinks (at −0.5 and π/4 the two one-sided slopes differ).
+        array x = random_array(rng, {4, 3}, m.low, m.high);
+        if (std::string(m.name) == "clip") x = array{{-1.5, -0.3, 0.2}, {0.7, 1.1, 1.9}};
+        Var p = parameter(x);
+        expect_gradients_match(weighted_sum(m.op(p), rng));
+        const Var weights = constant(random_array(rng, x.shape(), 0.5, 1.5));
+        const GradcheckReport report =
+            gradgradcheck([&] { return sum(m.op(p) * weights); }, {p}, strict);
+        EXPECT_TRUE(report.passed) << report.to_string();
+    }
+}
+
+TEST(ElementwiseMath, EdgePoints) {
+    // sqrt at 0: value 0, derivative +inf (as PyTorch).
+    Var z = parameter({0.0, 4.0});
+    sqrt(z).backward(array{1.0, 1.0});
+    EXPECT_EQ(z.grad()(0), std::numeric_limits<double>::infinity());
+    EXPECT_EQ(z.grad()(1), 0.25);
+    // clip: gradient 1 on the bounds themselves, 0 outside; lo > hi refused.
+    Var c = parameter({-1.0, -0.5, 0.0, 0.5, 1.0});
+    sum(clip(c, -0.5, 0.5)).backward();
+    EXPECT_EQ(c.grad(), (array{0.0, 1.0, 1.0, 1.0, 0.0}));
+    XGRAD_EXPECT_THROW_WITH(clip(c, 1.0, 0.0), std::invalid_argument,
+                            "clip: lower bound 1.000000 is above the upper bound 0.000000");
+    // silu and gelu at ±1000: finite values, derivatives 1 and 0, finite second derivatives.
+    for (const auto& f : std::vector<std::function<Var(const Var&)>>{
+             [](const Var& x) { return silu(x); }, [](const Var& x) { return gelu(x); }}) {
+        Var x = parameter({-1000.0, 1000.0, 0.0});
+        const Var y = f(x);
+        EXPECT_EQ(y.value()(0), -0.0);
+        EXPECT_EQ(y.value()(1), 1000.0);
+        sum(y).backward();
+        EXPECT_EQ(x.grad()(0), 0.0);
+        EXPECT_EQ(x.grad()(1), 1.0);
+        EXPECT_EQ(x.grad()(2), 0.5);  // both are x/2 near 0
+        const array H = hessian(sum(f(x)), {x});
+        for (double h : H) EXPECT_TRUE(std::isfinite(h));
+    }
+    // elu at 0 takes the left slope α (as PyTorch), and is continuous there.
+    Var e = parameter(0.0);
+    elu(e, 2.0).backward();
+    EXPECT_EQ(e.grad()(), 2.0);
+    // The course's example: d/dx [x·y + sin x] at (x, y) = (2, 3) is y + cos x.
+    Var x = parameter(2.0);
+    Var y = parameter(3.0);
+    (x * y + sin(x)).backward();
+    EXPECT_DOUBLE_EQ(x.grad()(), 3.0 + std::cos(2.0));
+    EXPECT_DOUBLE_EQ(y.grad()(), 2.0);
 }
 
 }  // namespace

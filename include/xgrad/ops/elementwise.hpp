@@ -54,5 +54,32 @@ Var softplus(const Var& x);
 /// @brief log σ(x) = −softplus(−x), same shape, without overflow for any x.
 /// Derivative 1 − σ(x).
 Var log_sigmoid(const Var& x);
+/// @brief sin x, same shape (x in radians). Derivative cos x.
+Var sin(const Var& x);
+/// @brief cos x, same shape (x in radians). Derivative −sin x.
+Var cos(const Var& x);
+/// @brief tan x, same shape (x in radians). Derivative 1 + y².
+Var tan(const Var& x);
+/// @brief √x, same shape (NaN below 0). Derivative 1/(2y): +inf at 0, as PyTorch (so a 0 output
+/// gradient there gives 0·∞ = NaN, as PyTorch; see where() in the op-library issue).
+Var sqrt(const Var& x);
+/// @brief x², same shape. Derivative 2x.
+Var square(const Var& x);
+/// @brief log(1 + x), same shape, accurate for small x. Derivative 1/(1 + x).
+Var log1p(const Var& x);
+/// @brief eˣ − 1, same shape, accurate for small x. Derivative eˣ = y + 1.
+Var expm1(const Var& x);
+/// @brief The error function, same shape. Derivative 2/√π · e^(−x²).
+Var erf(const Var& x);
+/// @brief x·σ(x) (SiLU, "swish"), same shape, finite for any x. Derivative σ(x)(1 + x(1 − σ(x))).
+Var silu(const Var& x);
+/// @brief x·Φ(x) with Φ the standard normal CDF (the exact erf form, PyTorch's default), same
+/// shape, finite for any x. Derivative Φ(x) + x·φ(x).
+Var gelu(const Var& x);
+/// @brief x where x > 0, else α(eˣ − 1); same shape. Derivative 1 where x > 0, else y + α.
+Var elu(const Var& x, double alpha = 1.0);
+/// @brief x limited to [lo, hi], same shape. Derivative 1 on [lo, hi] (bounds included, as
+/// PyTorch's clamp), else 0. Throws std::invalid_argument if lo > hi (or either is NaN).
+Var clip(const Var& x, double lo, double hi);
 
 }  // namespace xgrad
