@@ -73,6 +73,22 @@ inline Var gelu_slope(const Var& x) {
     return cdf + x * density;
 }
 
+/// @brief g where a > b, g/2 where a = b (a tie splits the gradient evenly, as PyTorch), else 0:
+/// a's share of the gradient of max(a, b). b's share is share_of_max(g, b, a); min's the same
+/// with the operands swapped. Doubles, arrays or expressions (a broadcast scalar on one side),
+/// and graph nodes.
+inline double share_of_max(double g, double a, double b) {
+    return a > b ? g : (a == b ? 0.5 * g : 0.0);
+}
+inline Var share_of_max(const Var& g, const Var& a, const Var& b) {
+    const Var d = a - b;
+    return g * (positive_mask(d) + 0.5 * interval_mask(d, 0.0, 0.0));
+}
+template <class G, class A, class B>
+auto share_of_max(const G& g, const A& a, const B& b) {
+    return g * xt::where(a > b, 1.0, xt::where(xt::equal(a, b), 0.5, 0.0));
+}
+
 /// @brief g on [lo, hi] (bounds included, as PyTorch's clamp), else 0.
 inline double where_between(double x, double g, double lo, double hi) {
     return x >= lo && x <= hi ? g : 0.0;
@@ -192,6 +208,48 @@ struct div {
     template <class G, class A, class B, class Y>
     static auto grad_b(const G& g, const A&, const B& b, const Y& y) {
         return -g * y / b;
+    }
+};
+
+struct maximum {
+    static constexpr const char* name = "maximum";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) {
+        if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
+            return a < b ? b : a;
+        } else {
+            return xt::maximum(a, b);
+        }
+    }
+    // ∂max/∂a = 1 where a > b, ½ at a tie, else 0; ∂max/∂b mirrored
+    template <class G, class A, class B, class Y>
+    static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
+        return derivative::share_of_max(g, a, b);
+    }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A& a, const B& b, const Y&) {
+        return derivative::share_of_max(g, b, a);
+    }
+};
+
+struct minimum {
+    static constexpr const char* name = "minimum";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) {
+        if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
+            return b < a ? b : a;
+        } else {
+            return xt::minimum(a, b);
+        }
+    }
+    // ∂min/∂a = 1 where a < b, ½ at a tie, else 0; ∂min/∂b mirrored
+    template <class G, class A, class B, class Y>
+    static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
+        return derivative::share_of_max(g, b, a);
+    }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A& a, const B& b, const Y&) {
+        return derivative::share_of_max(g, a, b);
     }
 };
 
@@ -799,6 +857,12 @@ Var gelu(const Var& x) {
 }
 Var elu(const Var& x, double alpha) {
     return unary<rules::elu>(x, rules::elu{alpha});
+}
+Var maximum(const Var& a, const Var& b) {
+    return binary<rules::maximum>(a, b);
+}
+Var minimum(const Var& a, const Var& b) {
+    return binary<rules::minimum>(a, b);
 }
 Var clip(const Var& x, double lo, double hi) {
     if (!(lo <= hi)) {

@@ -113,6 +113,10 @@ std::vector<Case> every_op_family() {
             "mul", [](const Var& x, const Var& y) { return x * y; }, a, b));
         cases.push_back(binary(
             "div", [](const Var& x, const Var& y) { return x / (y * y + 1.0); }, a, b));
+        cases.push_back(binary(
+            "maximum", [](const Var& x, const Var& y) { return maximum(x, y); }, a, b));
+        cases.push_back(binary(
+            "minimum", [](const Var& x, const Var& y) { return minimum(x, y); }, a, b));
     }
     auto mm = [](const Var& x, const Var& y) { return matmul(x, y); };
     auto mm_ta = [](const Var& x, const Var& y) { return matmul(transpose(x), y); };

@@ -517,5 +517,40 @@ TEST(ElementwiseMath, EdgePoints) {
     EXPECT_DOUBLE_EQ(y.grad()(), 2.0);
 }
 
+TEST(ElementwiseMath, MaximumAndMinimumBroadcastAndSplitTies) {
+    check_binary([](const Var& a, const Var& b) { return maximum(a, b); }, -1.0, 1.0);
+    check_binary([](const Var& a, const Var& b) { return minimum(a, b); }, -1.0, 1.0);
+    Var a = parameter({1.0, 2.0, 3.0});
+    Var b = parameter({3.0, 2.0, 1.0});
+    const Var hi = maximum(a, b);
+    const Var lo = minimum(a, b);
+    EXPECT_EQ(hi.value(), (array{3.0, 2.0, 3.0}));
+    EXPECT_EQ(lo.value(), (array{1.0, 2.0, 1.0}));
+    sum(hi).backward();
+    EXPECT_EQ(a.grad(), (array{0.0, 0.5, 1.0}));  // the tie at 2 splits evenly
+    EXPECT_EQ(b.grad(), (array{1.0, 0.5, 0.0}));
+    a.zero_grad();
+    b.zero_grad();
+    sum(lo * 2.0).backward();
+    EXPECT_EQ(a.grad(), (array{2.0, 1.0, 0.0}));
+    EXPECT_EQ(b.grad(), (array{0.0, 1.0, 2.0}));
+    // A row against a matrix, ties included, and the graph form (second derivatives).
+    Var m = parameter({{0.5, -1.0, 2.0}, {0.0, 3.0, -2.0}});
+    Var r = parameter({0.5, 0.0, 0.0});
+    sum(maximum(m, r)).backward();
+    EXPECT_EQ(r.grad(), (array{0.5 + 1.0, 1.0, 1.0}));
+    GradcheckOptions strict;
+    strict.atol = 1e-7;
+    strict.rtol = 1e-6;
+    std::mt19937_64 rng(227);
+    Var p = parameter(random_array(rng, {3, 4}));
+    Var q = parameter(random_array(rng, {4}));
+    EXPECT_TRUE(
+        gradgradcheck([&] { return sum(maximum(p, q) * maximum(p, q)); }, {p, q}, strict).passed);
+    EXPECT_TRUE(gradgradcheck([&] { return sum(exp(minimum(p, q))); }, {p, q}, strict).passed);
+    XGRAD_EXPECT_THROW_WITH(maximum(m, parameter({1.0, 2.0})), shape_error,
+                            "maximum: cannot broadcast (2,3) with (2,)");
+}
+
 }  // namespace
 }  // namespace xgrad

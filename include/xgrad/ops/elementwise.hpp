@@ -78,6 +78,11 @@ Var silu(const Var& x);
 Var gelu(const Var& x);
 /// @brief x where x > 0, else α(eˣ − 1); same shape. Derivative 1 where x > 0, else y + α.
 Var elu(const Var& x, double alpha = 1.0);
+/// @brief max(a, b) and min(a, b) elementwise, with numpy broadcasting (shape_error if the shapes
+/// do not fit; a broadcast operand's gradient is summed back). Derivative 1 for the operand that
+/// is chosen, 0 for the other, and ½ each at a tie (as PyTorch).
+Var maximum(const Var& a, const Var& b);
+Var minimum(const Var& a, const Var& b);
 /// @brief x limited to [lo, hi], same shape. Derivative 1 on [lo, hi] (bounds included, as
 /// PyTorch's clamp), else 0. Throws std::invalid_argument if lo > hi (or either is NaN).
 Var clip(const Var& x, double lo, double hi);
