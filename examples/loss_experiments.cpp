@@ -15,13 +15,13 @@
 
 #include "example_data.hpp"
 #include "xgrad/core/random.hpp"
-#include "xgrad/data/standardize.hpp"
 #include "xgrad/data/io.hpp"
+#include "xgrad/data/standardize.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/metrics.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/optim/training.hpp"
+#include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

@@ -12,18 +12,18 @@
 
 #include "example_data.hpp"
 #include "xgrad/data/csv.hpp"
+#include "xgrad/data/io.hpp"
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
 #include "xgrad/data/synthetic.hpp"
-#include "xgrad/data/io.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/models/metrics.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/predict.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
-#include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/optim/training.hpp"
+#include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

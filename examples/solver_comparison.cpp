@@ -13,8 +13,8 @@
 
 #include "example_data.hpp"
 #include "xgrad/data/io.hpp"
-#include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/optim/solvers.hpp"
+#include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {

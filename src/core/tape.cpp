@@ -165,11 +165,12 @@ void Tape::Impl::run_backward(const array* seed) const {
         throw shape_error("backward(): seed of shape " + format_shape(seed->shape()) +
                           " does not match the output's shape " + format_shape(shape));
     }
-    // Nothing is differentiated at a point other than the one the values were computed at.
+    // Nothing is differentiated at a point other than the one the values were computed at (all
+    // checked before any gradient is touched). Interior gradients hold one pass; parameters
+    // accumulate until zero_grad().
     for (detail::Node* node : grad_order) {
         if (!node->is_leaf()) node->check_inputs_unchanged();
     }
-    // Interior gradients hold one pass; parameters accumulate until zero_grad().
     for (detail::Node* node : grad_order) {
         if (!node->is_leaf()) node->schedule_zero_grad();
     }

@@ -1,5 +1,5 @@
-// The logistic-regression kernels (logistic_kernel.hpp): bce_with_logits(matmul(X, w) + b, y) in one
-// blocked pass over X, which a tape's replay fusion runs, and the vectorised loops of
+// The logistic-regression kernels (logistic_kernel.hpp): bce_with_logits(matmul(X, w) + b, y) in
+// one blocked pass over X, which a tape's replay fusion runs, and the vectorised loops of
 // bce_with_logits. This file alone is built for the host's instruction set.
 #include <algorithm>
 #include <array>

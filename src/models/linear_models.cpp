@@ -16,9 +16,9 @@
 #include "xgrad/optim/registry.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "xgrad/regularization.hpp"
 #include "xgrad/optim/solvers.hpp"
 #include "xgrad/optim/training.hpp"
+#include "xgrad/regularization.hpp"
 
 namespace xgrad::models {
 

@@ -314,7 +314,6 @@ Var cross_entropy(const Var& logits, const Var& class_indices, reduction how) {
 }
 
 Var mse(const Var& predictions, const Var& targets, reduction how) {
-    require_same_shape("mse", "predictions", predictions, "targets", targets);
     return detail::finish_op(
         std::make_shared<PairLossNode<SquaredErrorTerm>>(predictions, targets, how));
 }

@@ -44,7 +44,10 @@ class Var {
     /// @brief The value of a one-element node as a double.
     double item() const;
 
+    /// @brief Whether a gradient flows to this node: a parameter, or an op some parameter feeds
+    /// (false for constants, and for everything built inside no_grad).
     bool requires_grad() const;
+    /// @brief Whether this node is a parameter() or constant() (no inputs).
     bool is_leaf() const;
     /// @brief The op's name ("mul", "sigmoid", ...), "parameter" or "constant".
     const char* op_name() const;
@@ -59,6 +62,8 @@ class Var {
     /// @brief Resets this node's accumulated gradient to zero (cheaply: it is zeroed lazily).
     void zero_grad() const;
 
+    /// @brief False for a default-constructed Var (no node); every other method then throws
+    /// graph_error.
     bool defined() const { return node_ != nullptr; }
     detail::Node& node() const;
     const std::shared_ptr<detail::Node>& node_ptr() const { return node_; }
@@ -69,12 +74,15 @@ class Var {
 
 /// @brief A leaf whose gradient is tracked (weights, biases).
 Var parameter(array value);
+/// @brief A scalar parameter: shape ().
 Var parameter(double value);
 /// @brief A leaf without gradient (data, labels).
 Var constant(array value);
+/// @brief A scalar constant: shape ().
 Var constant(double value);
 
-/// @brief Zeroes the gradients of every parameter in the list.
+/// @brief Zeroes the gradients of every parameter in the list (any range of Vars); O(1) each, the
+/// buffers are overwritten by the next backward pass. Throws graph_error for an empty Var.
 template <class Vars>
 void zero_grad(const Vars& vars) {
     for (const Var& v : vars) v.zero_grad();

@@ -18,8 +18,10 @@ class Standardizer {
     Standardizer& fit(const array& X);
     /// @brief (X − mean) / scale; X must have the fitted number of columns.
     array transform(const array& X) const;
+    /// @brief fit(X), then transform(X): (rows, features) in and out.
     array fit_transform(const array& X) { return fit(X).transform(X); }
 
+    /// @brief Whether fit() (or the constructor with mean and scale) has set the parameters.
     bool fitted() const { return mean_.dimension() == 1; }
     const array& mean() const { return mean_; }
     const array& scale() const { return scale_; }

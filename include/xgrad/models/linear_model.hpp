@@ -38,6 +38,7 @@ class LinearModel {
     void set_parameters(const array& weights, double bias);
     const Var& weights() const { return weights_; }
     const Var& bias() const { return bias_; }
+    /// @brief Whether the model has a bias term (the constructor's choice).
     bool fit_intercept() const { return fit_intercept_; }
 
     virtual ~LinearModel() = default;
@@ -58,6 +59,8 @@ class LinearModel {
     virtual const char* name() const = 0;
 
   private:
+    /// @brief Throws graph_error before fit() and shape_error if X (rows, features) has
+    /// another number of features than the model.
     void check_fitted(const array& X) const;
 
     bool fit_intercept_;
