@@ -47,4 +47,12 @@ void check_backward_anomaly(Node& node) {
     }
 }
 
+void check_tangent_anomaly(Node& node, const array& tangent) {
+    const std::size_t bad = first_non_finite(tangent);
+    if (bad == tangent.size()) return;
+    throw anomaly_error("anomaly: the tangent rule (forward mode) of " + node.describe() +
+                        " produced " + std::to_string(tangent.data()[bad]) + " at element " +
+                        std::to_string(bad) + " of shape " + format_shape(tangent.shape()));
+}
+
 }  // namespace xgrad::detail

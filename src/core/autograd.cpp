@@ -44,7 +44,7 @@ std::vector<Var> grad_graph(const Var& output, const std::vector<Var>& inputs, c
         const auto found = grads.find(node);
         if (found == grads.end()) continue;
         const detail::Node::GradVars contributions = node->backward_as_graph(found->second);
-        for (std::size_t i = 0; i < node->input_count(); ++i) {
+        for (std::size_t i = 0; i < contributions.size() && i < node->input_count(); ++i) {
             if (!contributions[i].defined()) continue;
             Var& slot = grads[&node->input(i)];
             slot = slot.defined() ? slot + contributions[i] : contributions[i];  // used twice: add

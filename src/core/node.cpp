@@ -21,15 +21,14 @@ Node::Node(const char* op_name, bool requires_grad, OpKind kind)
 Node::~Node() {
     // Tear a long chain down with a loop: letting each shared_ptr destroy its inputs in turn
     // would recurse once per node and overflow the stack on deep graphs.
-    if (input_count_ == 0) return;
-    std::vector<std::shared_ptr<Node>> pending;
-    for (std::size_t i = 0; i < input_count_; ++i) pending.push_back(std::move(inputs_[i]));
+    if (inputs_.empty()) return;
+    std::vector<std::shared_ptr<Node>> pending = std::move(inputs_);
     while (!pending.empty()) {
         std::shared_ptr<Node> node = std::move(pending.back());
         pending.pop_back();
         if (node.use_count() == 1) {  // we hold the last reference: adopt its inputs
-            for (std::size_t i = 0; i < node->input_count_; ++i) {
-                if (node->inputs_[i]) pending.push_back(std::move(node->inputs_[i]));
+            for (std::shared_ptr<Node>& input : node->inputs_) {
+                if (input) pending.push_back(std::move(input));
             }
         }
     }
@@ -87,7 +86,7 @@ void Node::materialize_once() {
 void Node::record_forward() {
     version_.fetch_add(1, std::memory_order_relaxed);
     std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < input_count_; ++i) {
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
         input_versions_[i] = inputs_[i]->version();
         if (inputs_[i]->is_leaf()) h = hash_shape(h, inputs_[i]->stored_value().shape());
     }
@@ -96,7 +95,7 @@ void Node::record_forward() {
 
 void Node::check_inputs_unchanged() const {
     std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < input_count_; ++i) {
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const Node& in = *inputs_[i];
         if (in.version() != input_versions_[i]) {
             throw graph_error(
@@ -112,7 +111,7 @@ void Node::check_inputs_unchanged() const {
     }
     if (h != leaf_shapes_hash_) {
         std::string shapes;
-        for (std::size_t i = 0; i < input_count_; ++i) {
+        for (std::size_t i = 0; i < inputs_.size(); ++i) {
             shapes += (i ? ", " : "") + inputs_[i]->describe() + " " +
                       format_shape(inputs_[i]->stored_value().shape());
         }
@@ -127,6 +126,12 @@ Node::GradVars Node::backward_as_graph(const Var&) {
     throw graph_error(std::string("'") + op_name_ + "' has no second-order rule");
 }
 
+array Node::tangent(const Tangents&) {
+    throw graph_error(std::string("'") + op_name_ +
+                      "' has no tangent rule: forward mode (jvp, jacobian_forward) cannot pass "
+                      "through it; use reverse mode (jacobian)");
+}
+
 std::string Node::describe() const {
     std::string text = std::string("'") + op_name_ + "'";
     if (!label.empty()) text += " (label '" + label + "')";
@@ -134,7 +139,8 @@ std::string Node::describe() const {
 }
 
 void Node::add_input(std::shared_ptr<Node> input) {
-    inputs_[input_count_++] = std::move(input);
+    inputs_.push_back(std::move(input));
+    input_versions_.push_back(0);
 }
 
 }  // namespace xgrad::detail

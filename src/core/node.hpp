@@ -31,7 +31,7 @@ enum class OpKind : std::uint8_t {
     bce_with_logits_sum,   // ... reduction::sum
 };
 
-/// @brief One vertex of the graph: a value, its gradient, up to four inputs and the op's rule.
+/// @brief One vertex of the graph: a value, its gradient, its inputs and the op's rule.
 /// Subclasses (one per primitive) recompute the value in forward() and push the gradient to the
 /// inputs in backward().
 ///
@@ -41,8 +41,6 @@ enum class OpKind : std::uint8_t {
 /// check_inputs_unchanged() refuses a backward pass that would mix values from two points.
 class Node : public std::enable_shared_from_this<Node> {
   public:
-    static constexpr std::size_t max_inputs = 4;
-
     Node(const char* op_name, bool requires_grad, OpKind kind = OpKind::other);
     virtual ~Node();
     Node(const Node&) = delete;
@@ -54,10 +52,17 @@ class Node : public std::enable_shared_from_this<Node> {
     /// one.
     virtual void backward() {}
     /// @brief The same contributions as backward(), built as graph nodes from the output
-    /// gradient g, so that they can be differentiated again. Undefined Vars for inputs that
-    /// need no gradient.
-    using GradVars = std::array<Var, max_inputs>;
+    /// gradient g, so that they can be differentiated again: one Var per input, undefined (or
+    /// missing at the end) for inputs that need no gradient. The default throws graph_error
+    /// ("'op' has no second-order rule").
+    using GradVars = std::vector<Var>;
     virtual GradVars backward_as_graph(const Var& g);
+    /// @brief Forward mode: the output's tangent J·t from the inputs' tangents (the
+    /// Jacobian-vector product of this op), at the current values. `tangents[i]` has input i's
+    /// shape, or is null where input i has no tangent (zero). At least one is non-null. The
+    /// default throws graph_error ("'op' has no tangent rule").
+    using Tangents = std::vector<const array*>;
+    virtual array tangent(const Tangents& tangents);
 
     /// @brief A handle to this node, and to its i-th input.
     Var self() { return Var(shared_from_this()); }
@@ -78,6 +83,12 @@ class Node : public std::enable_shared_from_this<Node> {
     array& grad_for_accumulate(bool& overwrite);
     /// @brief Makes the gradient read as zero, without touching memory until it is next used.
     void schedule_zero_grad() { grad_pending_zero_ = true; }
+    /// @brief Exchanges the gradient buffer and its pending-zero flag with the caller's (the
+    /// Jacobian borrows parameters' buffers and gives them back).
+    void swap_grad(array& buffer, bool& pending_zero) {
+        std::swap(grad_, buffer);
+        std::swap(grad_pending_zero_, pending_zero);
+    }
     bool grad_pending_zero() const { return grad_pending_zero_; }
 
     const char* op_name() const { return op_name_; }
@@ -85,8 +96,8 @@ class Node : public std::enable_shared_from_this<Node> {
     /// @brief The constant operand of an op with one (kind sub_from_scalar), else 0.
     virtual double scalar() const { return 0.0; }
     bool requires_grad() const { return requires_grad_; }
-    bool is_leaf() const { return input_count_ == 0; }
-    std::size_t input_count() const { return input_count_; }
+    bool is_leaf() const { return inputs_.empty(); }
+    std::size_t input_count() const { return inputs_.size(); }
     Node& input(std::size_t i) const { return *inputs_[i]; }
     const std::shared_ptr<Node>& input_ptr(std::size_t i) const { return inputs_[i]; }
     std::uint64_t sequence() const { return sequence_; }
@@ -130,13 +141,12 @@ class Node : public std::enable_shared_from_this<Node> {
     OpKind kind_;
     bool requires_grad_;
     bool grad_pending_zero_ = true;
-    std::uint8_t input_count_ = 0;
     std::uint64_t sequence_;
     std::atomic<std::uint32_t> version_{0};
-    std::array<std::uint32_t, max_inputs> input_versions_{};
+    std::vector<std::uint32_t> input_versions_;
     std::uint64_t leaf_shapes_hash_ = 0;  // of the leaf inputs' shapes at record_forward()
     array grad_;
-    std::array<std::shared_ptr<Node>, max_inputs> inputs_;
+    std::vector<std::shared_ptr<Node>> inputs_;
 };
 
 }  // namespace xgrad::detail

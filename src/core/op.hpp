@@ -43,12 +43,16 @@ class SingleInputNode : public Node {
         if (!input(0).requires_grad()) return {};
         return {gradient_as_graph(g)};
     }
+    array tangent(const Tangents& tangents) final { return tangent_of(*tangents[0]); }
 
   protected:
     /// @brief Adds dL/dx (from this node's grad()) into x, through a GradSink.
     virtual void backward_into(Node& x) = 0;
     /// @brief dL/dx as graph nodes built from the output gradient g (for second derivatives).
     virtual Var gradient_as_graph(const Var& g) = 0;
+    /// @brief Forward mode: the output's tangent J·t for the input's tangent t (x's shape), at
+    /// the current values.
+    virtual array tangent_of(const array& t) = 0;
 };
 
 }  // namespace xgrad::detail

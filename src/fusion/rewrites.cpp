@@ -65,6 +65,18 @@ class LogOfSigmoidNode final : public Node {
         return {g / input_var(0)};
     }
 
+    // From z's tangent (the written σ(z)'s follows from it): d log σ(z) = (1 − σ(z)) dz =
+    // −expm1(y) dz; d log(1 − σ(z)) = −σ(z) dz = expm1(y) dz.
+    array tangent(const Tangents& t) override {
+        array out = xt::zeros<double>(value_.shape());
+        if (!t[1]) return out;
+        const double sign = complement_ ? 1.0 : -1.0;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            out.data()[i] = sign * std::expm1(value_.data()[i]) * t[1]->data()[i];
+        }
+        return out;
+    }
+
   private:
     /// @brief Whether σ(z) (and 1 − σ(z)) are observed by no one.
     bool bypass() const {

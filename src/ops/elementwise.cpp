@@ -546,6 +546,15 @@ class UnaryNode final : public SingleInputNode {
         }
     }
     Var gradient_as_graph(const Var& g) override { return rule_.grad(g, input_var(0), self()); }
+    // The Jacobian is diagonal (f'(x) per element), so J·t is the same rule applied to t.
+    array tangent_of(const array& t) override {
+        array out(value_.shape());
+        const double* in = input(0).value().data();
+        const double* y = value_.data();
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out.data()[i] = rule_.grad(t.data()[i], in[i], y[i]);
+        return out;
+    }
 
   private:
     Rule rule_;
@@ -604,7 +613,7 @@ class BinaryNode final : public Node {
     }
 
     GradVars backward_as_graph(const Var& g) override {
-        GradVars out;
+        GradVars out(input_count());
         const Var y = self();
         auto operand = [this](std::size_t i) { return input_var(i); };
         auto run = [&](const auto& left, const auto& right) {
@@ -629,6 +638,27 @@ class BinaryNode final : public Node {
         } else {
             run(operand(0), operand(1));
         }
+        return out;
+    }
+
+    // J·t = (∂y/∂a) ta + (∂y/∂b) tb: the same rules applied to the tangents, each broadcast to
+    // the output's shape (the Jacobian is diagonal after broadcasting)
+    array tangent(const Tangents& t) override {
+        array out = xt::zeros<double>(value_.shape());
+        with_operands([&](const auto& left, const auto& right) {
+            if constexpr (!LeftScalar) {
+                if (t[0]) {
+                    const array ta = xt::broadcast(*t[0], value_.shape());
+                    out += Rule::grad_a(ta, left, right, value_);
+                }
+            }
+            if constexpr (!RightScalar) {
+                if (const array* tb_in = t[LeftScalar ? 0 : 1]) {
+                    const array tb = xt::broadcast(*tb_in, value_.shape());
+                    out += Rule::grad_b(tb, left, right, value_);
+                }
+            }
+        });
         return out;
     }
 

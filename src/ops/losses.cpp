@@ -8,6 +8,7 @@
 #include "fusion/logistic_kernel.hpp"
 #include "fusion/rewrites.hpp"
 #include "ops/loss_nodes.hpp"
+#include "ops/stable_math.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad {
@@ -124,9 +125,26 @@ class PairLossNode final : public detail::Node {
         const Var scaled = g * scale_;
         const Var p = input_var(0);
         const Var t = input_var(1);
-        GradVars out;
+        GradVars out(input_count());
         if (p.requires_grad()) out[0] = Term::d_prediction(scaled, p, t);
         if (t.requires_grad()) out[1] = Term::d_target(scaled, p, t);
+        return out;
+    }
+
+    // dL = scale · Σ (∂term/∂p · dp + ∂term/∂t · dt), term by term for reduction::none
+    array tangent(const Tangents& dt) override {
+        const array& p = input(0).value();
+        const array& t = input(1).value();
+        array out = xt::zeros<double>(value_.shape());
+        const bool per_sample = how_ == reduction::none;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            const double pi = p.data()[i];
+            const double ti = t.data()[i];
+            double d = 0.0;
+            if (dt[0]) d += Term::d_prediction(pi, ti) * dt[0]->data()[i];
+            if (dt[1]) d += Term::d_target(pi, ti) * dt[1]->data()[i];
+            out.data()[per_sample ? i : 0] += scale_ * d;
+        }
         return out;
     }
 
@@ -235,13 +253,30 @@ class BceWithLogitsNode final : public detail::Node {
         const Var z = input_var(0);
         const Var y = input_var(1);
         const Var scaled = g * scale();
-        GradVars out;
+        GradVars out(input_count());
         if (z.requires_grad() && !around_probabilities()) {
             out[2] = probability_gradient(scaled, input_var(2), y);
         } else if (z.requires_grad()) {
             out[0] = scaled * (sigmoid(z) - y);
         }
         if (y.requires_grad()) out[1] = -scaled * z;
+        return out;
+    }
+
+    // dL = scale · Σ ((σ(z) − y) dz − z dy); the written σ(z)'s tangent is z's, passed on
+    array tangent(const Tangents& t) override {
+        const array& z = input(0).value();
+        const array& y = input(1).value();
+        const bool per_sample = how_ == reduction::none;
+        const double s = per_sample ? 1.0 : scale();
+        array out = xt::zeros<double>(value_.shape());
+        for (std::size_t i = 0; i < z.size(); ++i) {
+            const double zi = z.data()[i];
+            double d = 0.0;
+            if (t[0]) d += (detail::stable_sigmoid(zi) - y.data()[i]) * t[0]->data()[i];
+            if (t[1]) d -= zi * t[1]->data()[i];
+            out.data()[per_sample ? i : 0] += s * d;
+        }
         return out;
     }
 

@@ -37,6 +37,10 @@ class TransposeNode final : public SingleInputNode {
         }
     }
     Var gradient_as_graph(const Var& g) override { return transpose(g); }
+    array tangent_of(const array& t) override {  // linear: transposed like the value
+        if (t.dimension() == 2) return xt::transpose(t);
+        return xt::transpose(t, last_axes_swapped(t.dimension()));
+    }
 
   private:
     void materialize() override {
@@ -116,7 +120,7 @@ class ProductNode : public Node {
 
     /// @brief The graph-form gradients d op(A), d op(B) sent where target() says.
     GradVars route(const Var& d_op_a, const Var& d_op_b) const {
-        GradVars out;
+        GradVars out(input_count());
         const Var* d[2] = {&d_op_a, &d_op_b};
         for (std::size_t side = 0; side < 2; ++side) {
             if (!input(side).requires_grad()) continue;
@@ -146,22 +150,17 @@ class MatMulNode final : public ProductNode {
 
     void forward() override {
         const Dims d = dims();
-        const double* a = input(0).value().data();
-        const double* b = input(1).value().data();
-        if (d.rank_a == 2 && d.rank_b == 2) {  // (m,k)(k,n)
-            value_.resize(shape_type{d.m, d.n});
-            blas::gemm(trans_a_, trans_b_, d.m, d.n, d.k, 1.0, a, d.lda, b, d.ldb, 0.0,
-                       value_.data(), d.n);
-        } else if (d.rank_a == 2) {  // (m,k)(k,)
-            value_.resize(shape_type{d.m});
-            blas::gemv(trans_a_, d.rows_a, d.lda, 1.0, a, d.lda, b, 0.0, value_.data());
-        } else if (d.rank_b == 2) {  // (k,)(k,n) = op(b)ᵀ a
-            value_.resize(shape_type{d.n});
-            blas::gemv(!trans_b_, d.rows_b, d.ldb, 1.0, b, d.ldb, a, 0.0, value_.data());
-        } else {  // (k,)(k,)
-            value_.resize(shape_type{});
-            value_.data()[0] = blas::dot(d.k, a, b);
-        }
+        value_.resize(out_shape(d));
+        multiply(d, input(0).value().data(), input(1).value().data(), 0.0, value_.data());
+    }
+
+    // Bilinear: d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB)
+    array tangent(const Tangents& t) override {
+        const Dims d = dims();
+        array out = xt::zeros<double>(out_shape(d));
+        if (t[0]) multiply(d, t[0]->data(), input(1).value().data(), 1.0, out.data());
+        if (t[1]) multiply(d, input(0).value().data(), t[1]->data(), 1.0, out.data());
+        return out;
     }
 
     // For Y = op(A)·op(B): d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G, transposed back to A and B
@@ -250,6 +249,26 @@ class MatMulNode final : public ProductNode {
     }
 
   private:
+    struct Dims;
+    static shape_type out_shape(const Dims& d) {
+        if (d.rank_a == 2 && d.rank_b == 2) return {d.m, d.n};
+        if (d.rank_a == 2) return {d.m};
+        if (d.rank_b == 2) return {d.n};
+        return {};
+    }
+    /// @brief out = op(a)·op(b) + beta·out, for operands laid out as the inputs.
+    void multiply(const Dims& d, const double* a, const double* b, double beta, double* out) {
+        if (d.rank_a == 2 && d.rank_b == 2) {  // (m,k)(k,n)
+            blas::gemm(trans_a_, trans_b_, d.m, d.n, d.k, 1.0, a, d.lda, b, d.ldb, beta, out, d.n);
+        } else if (d.rank_a == 2) {  // (m,k)(k,)
+            blas::gemv(trans_a_, d.rows_a, d.lda, 1.0, a, d.lda, b, beta, out);
+        } else if (d.rank_b == 2) {  // (k,)(k,n) = op(b)ᵀ a
+            blas::gemv(!trans_b_, d.rows_b, d.ldb, 1.0, b, d.ldb, a, beta, out);
+        } else {  // (k,)(k,)
+            out[0] = blas::dot(d.k, a, b) + beta * out[0];
+        }
+    }
+
     /// @brief Extents of the product: op(a) is m×k, op(b) is k×n (1-D operands drop m or n);
     /// rows_x and ld_x describe the stored, untransposed matrices.
     struct Dims {
@@ -291,13 +310,16 @@ class BatchedMatMulNode final : public ProductNode {
     void forward() override {
         const Layout l = layout();
         value_.resize(l.out_shape);
-        const double* a = input(0).value().data();
-        const double* b = input(1).value().data();
-        for (std::size_t i = 0; i < l.count; ++i) {
-            blas::gemm(trans_a_, trans_b_, l.m, l.n, l.k, 1.0, a + l.a_matrix(i) * l.a_size, l.lda,
-                       b + l.b_matrix(i) * l.b_size, l.ldb, 0.0, value_.data() + i * l.m * l.n,
-                       l.n);
-        }
+        multiply(l, input(0).value().data(), input(1).value().data(), 0.0, value_.data());
+    }
+
+    // Bilinear: d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB), matrix by matrix
+    array tangent(const Tangents& t) override {
+        const Layout l = layout();
+        array out = xt::zeros<double>(l.out_shape);
+        if (t[0]) multiply(l, t[0]->data(), input(1).value().data(), 1.0, out.data());
+        if (t[1]) multiply(l, input(0).value().data(), t[1]->data(), 1.0, out.data());
+        return out;
     }
 
     // Per matrix, the rules of the 2-D product; a matrix of A or B that was broadcast to several
@@ -375,6 +397,15 @@ class BatchedMatMulNode final : public ProductNode {
             return index;
         }
     };
+
+    /// @brief out = op(a)·op(b) + beta·out per matrix, for operands laid out as the inputs.
+    void multiply(const Layout& l, const double* a, const double* b, double beta,
+                  double* out) const {
+        for (std::size_t i = 0; i < l.count; ++i) {
+            blas::gemm(trans_a_, trans_b_, l.m, l.n, l.k, 1.0, a + l.a_matrix(i) * l.a_size, l.lda,
+                       b + l.b_matrix(i) * l.b_size, l.ldb, beta, out + i * l.m * l.n, l.n);
+        }
+    }
 
     Layout layout() const {
         const shape_type& sa = input(0).value().shape();

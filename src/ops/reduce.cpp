@@ -35,16 +35,7 @@ class SumNode final : public SingleInputNode {
         } else {
             value_.resize(shape_type{});
         }
-        const double* in = x.data();
-        double* out = value_.data();
-        for (std::size_t o = 0; o < l.outer; ++o) {
-            for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] = 0.0;
-            for (std::size_t k = 0; k < l.length; ++k) {
-                const double* row = in + (o * l.length + k) * l.inner;
-                for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] += row[i];
-            }
-            for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] *= l.scale;
-        }
+        reduce_into(value_.data(), x.data(), l);
     }
 
     // dy/dx = scale for every element folded into y: the gradient is spread back unchanged.
@@ -73,6 +64,13 @@ class SumNode final : public SingleInputNode {
         return broadcast_to(spread, x.value().shape());
     }
 
+    // linear: the tangent is summed (and scaled) like the value
+    array tangent_of(const array& t) override {
+        array out(value_.shape());
+        reduce_into(out.data(), t.data(), layout(t));
+        return out;
+    }
+
   private:
     void resolve_axis(const shape_type& shape) {
         if (!requested_axis_) return;
@@ -84,6 +82,19 @@ class SumNode final : public SingleInputNode {
                               format_shape(shape));
         }
         axis_ = resolved;
+    }
+
+    struct Layout;
+    /// @brief out = scale · Σ over the middle extent of `in` seen as (outer, length, inner).
+    static void reduce_into(double* out, const double* in, const Layout& l) {
+        for (std::size_t o = 0; o < l.outer; ++o) {
+            for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] = 0.0;
+            for (std::size_t k = 0; k < l.length; ++k) {
+                const double* row = in + (o * l.length + k) * l.inner;
+                for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] += row[i];
+            }
+            for (std::size_t i = 0; i < l.inner; ++i) out[o * l.inner + i] *= l.scale;
+        }
     }
 
     /// @brief x seen as (outer, length, inner), summed over `length`.

@@ -44,6 +44,11 @@ class ReshapeNode final : public SingleInputNode {
         for (std::size_t i = 0; i < gx.size(); ++i) gx.put(i, g[i]);
     }
     Var gradient_as_graph(const Var& g) override { return reshape(g, input(0).value().shape()); }
+    array tangent_of(const array& t) override {  // linear: reshaped like the value
+        array out(value_.shape());
+        std::copy(t.data(), t.data() + t.size(), out.data());
+        return out;
+    }
 
   private:
     shape_type shape_;
@@ -65,6 +70,7 @@ class BroadcastToNode final : public SingleInputNode {
         sum_to_shape(grad().data(), value_.shape(), gx);
     }
     Var gradient_as_graph(const Var& g) override { return sum_to(g, input(0).value().shape()); }
+    array tangent_of(const array& t) override { return xt::broadcast(t, shape_); }  // linear
 
   private:
     shape_type shape_;
@@ -88,6 +94,11 @@ class SumToNode final : public SingleInputNode {
     Var gradient_as_graph(const Var& g) override {
         return broadcast_to(g, input(0).value().shape());
     }
+    array tangent_of(const array& t) override {  // linear: summed like the value
+        array out(shape_);
+        sum_to_shape(t.data(), t.shape(), out);
+        return out;
+    }
 
   private:
     shape_type shape_;
@@ -100,6 +111,8 @@ class PositiveMaskNode final : public Node {
         add_input(x.node_ptr());
     }
     void forward() override { xt::noalias(value_) = xt::where(input(0).value() > 0.0, 1.0, 0.0); }
+    // piecewise constant: zero tangent
+    array tangent(const Tangents&) override { return xt::zeros<double>(value_.shape()); }
 };
 
 /// @brief y = 1 where lo ≤ x ≤ hi, else 0: piecewise constant, so it passes no gradient.
@@ -113,6 +126,8 @@ class IntervalMaskNode final : public Node {
         const array& x = input(0).value();
         xt::noalias(value_) = xt::where(x >= lo_ && x <= hi_, 1.0, 0.0);
     }
+    // piecewise constant: zero tangent
+    array tangent(const Tangents&) override { return xt::zeros<double>(value_.shape()); }
 
   private:
     double lo_, hi_;

@@ -66,6 +66,20 @@ class LogSoftmaxNode final : public SingleInputNode {
         const Var row_sums = reshape(sum(g, -1), kept);
         return g - exp(self()) * row_sums;
     }
+
+    // dy = t − Σ_k softmax_k t_k, row by row
+    array tangent_of(const array& t) override {
+        array out(value_.shape());
+        const Rows r = rows_of(value_);
+        for (std::size_t i = 0; i < r.rows; ++i) {
+            const double* ti = t.data() + i * r.width;
+            const double* yi = value_.data() + i * r.width;
+            double mean = 0.0;
+            for (std::size_t k = 0; k < r.width; ++k) mean += std::exp(yi[k]) * ti[k];
+            for (std::size_t k = 0; k < r.width; ++k) out.data()[i * r.width + k] = ti[k] - mean;
+        }
+        return out;
+    }
 };
 
 /// @brief One row per index with a 1 in the index's column; constant, no gradient.
@@ -95,6 +109,8 @@ class OneHotNode final : public Node {
             value_(i, static_cast<std::size_t>(c)) = 1.0;
         }
     }
+    // piecewise constant in the indices: zero tangent
+    array tangent(const Tangents&) override { return xt::zeros<double>(value_.shape()); }
 
   private:
     std::size_t classes_;
