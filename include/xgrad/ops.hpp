@@ -2,6 +2,7 @@
 #pragma once
 
 #include "xgrad/ops/elementwise.hpp"
+#include "xgrad/ops/indexing.hpp"
 #include "xgrad/ops/losses.hpp"
 #include "xgrad/ops/matmul.hpp"
 #include "xgrad/ops/reduce.hpp"

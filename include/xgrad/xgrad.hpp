@@ -7,6 +7,8 @@
 #include "xgrad/check/gradcheck.hpp"
 #include "xgrad/check/graphviz.hpp"
 #include "xgrad/core/autograd.hpp"
+#include "xgrad/core/checkpoint.hpp"
+#include "xgrad/core/function.hpp"
 #include "xgrad/core/errors.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/core/tape.hpp"

@@ -8,16 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "core/families_custom.hpp"
+#include "core/families_indexing.hpp"
+#include "core/families_reduce.hpp"
+#include "core/op_case.hpp"
 #include "support.hpp"
 
 namespace xgrad::testing {
-
-/// @brief One op family's graph: parameters, and the output built from them.
-struct Case {
-    std::string name;
-    std::function<Var(const std::vector<Var>&)> build;
-    std::vector<shape_type> shapes;
-};
 
 inline std::vector<Case> every_op_family() {
     auto unary = [](const char* name, Var (*f)(const Var&)) {
@@ -140,6 +137,9 @@ inline std::vector<Case> every_op_family() {
                  return bce_with_logits(matmul(p[0], p[1]) + p[2], constant({1.0, 0.0, 1.0, 0.0}));
              },
              {{4, 3}, {3}, {}}});
+    append_reduction_families(cases);
+    append_indexing_families(cases);
+    append_custom_families(cases);
     return cases;
 }
 
