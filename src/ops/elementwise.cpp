@@ -5,6 +5,7 @@
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
+#include <xtensor/xvectorize.hpp>
 
 #include "core/op.hpp"
 #include "fusion/rewrites.hpp"
@@ -17,6 +18,51 @@ namespace xgrad::detail {
 // each rule element by element) and Vars (backward as a graph, for second derivatives).
 namespace derivative {
 
+// ---- strong zeros --------------------------------------------------------------------------
+// A zero gradient arriving at an op contributes exactly zero to its inputs, even where the op's
+// local derivative is infinite or undefined (0·∞, 0·NaN). Only that keeps the branch where()
+// does not take out of every gradient: where(x > 0, sqrt(x), 0) sends sqrt a 0 wherever x ≤ 0,
+// and sqrt's slope there is +inf (x = 0) or NaN (x < 0). PyTorch and JAX give NaN there.
+
+/// @brief g·d, exactly 0 where g = 0.
+inline double times(double g, double d) {
+    return g == 0.0 ? 0.0 : g * d;
+}
+// Arrays or expressions, either side may be a double. A temporary expression is moved into the
+// result (which outlives it); arrays are held by reference.
+template <class G, class D, std::enable_if_t<!std::is_same_v<G, Var>, int> = 0>
+auto times(const G& g, D&& d) {
+    if constexpr (std::is_arithmetic_v<G>) {
+        return g == 0.0 ? array(xt::zeros<double>(d.shape())) : array(g * d);
+    } else {
+        return xt::where(xt::equal(g, 0.0), 0.0, g * std::forward<D>(d));
+    }
+}
+/// @brief The same as a graph node (strong_mul), whose own derivatives are strong too.
+Var times(const Var& g, const Var& d);
+inline Var times(const Var& g, double d) {
+    return g * d;  // a finite constant slope needs no mask
+}
+
+/// @brief g/d, exactly 0 where g = 0.
+inline double divide(double g, double d) {
+    return g == 0.0 ? 0.0 : g / d;
+}
+template <class G, class D, std::enable_if_t<!std::is_same_v<G, Var>, int> = 0>
+auto divide(const G& g, D&& d) {
+    if constexpr (std::is_arithmetic_v<G>) {
+        return g == 0.0 ? array(xt::zeros<double>(d.shape())) : array(g / d);
+    } else {
+        return xt::where(xt::equal(g, 0.0), 0.0, g / std::forward<D>(d));
+    }
+}
+inline Var divide(const Var& g, const Var& d) {
+    return times(g, 1.0 / d);
+}
+inline Var divide(const Var& g, double d) {
+    return g / d;
+}
+
 /// @brief g·p·x^(p−1), the derivative of x^p, and exactly 0 for p = 0: x⁰ is the constant 1
 /// everywhere (as PyTorch), where the formula would give 0·x⁻¹ = 0·∞ = NaN at x = 0.
 inline double power_rule(double g, double x, double p) {
@@ -26,6 +72,34 @@ inline double power_rule(double g, double x, double p) {
 inline Var power_rule(const Var& g, const Var& x, double p) {
     if (p == 0.0) return Var();
     return g * p * xgrad::pow(x, p - 1.0);
+}
+
+/// @brief ∂(aᵇ)/∂a = b·aᵇ⁻¹, exactly 0 where b = 0 (a⁰ is the constant 1; at a = 0 the formula
+/// would be 0·∞); and ∂(aᵇ)/∂b = aᵇ·log a = y·log a, exactly 0 where a = 0 and b ≥ 0 (y = 0
+/// there, and log 0 = −inf). Both NaN for a < 0 with a non-integer b, where aᵇ itself is NaN.
+inline double pow_slope_base(double a, double b) {
+    return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
+}
+inline double pow_slope_exponent(double a, double b, double y) {
+    return a == 0.0 && b >= 0.0 ? 0.0 : y * std::log(a);
+}
+inline Var pow_slope_base(const Var& a, const Var& b) {
+    // where a = b = 0, a is read as 1 (and b·1ᵇ⁻¹ = 0): the same numbers, and differentiable
+    const Var safe = xgrad::where(xgrad::equal(a, 0.0) * xgrad::equal(b, 0.0), 1.0, a);
+    return b * xgrad::pow(safe, b - 1.0);
+}
+inline Var pow_slope_exponent(const Var& a, const Var& b, const Var& y) {
+    const Var safe = xgrad::where(xgrad::equal(a, 0.0) * xgrad::greater_equal(b, 0.0), 1.0, a);
+    return y * xgrad::log(safe);
+}
+template <class A, class B>
+auto pow_slope_base(const A& a, const B& b) {  // arrays, or an array and a double
+    return xt::vectorize(static_cast<double (*)(double, double)>(pow_slope_base))(a, b);
+}
+template <class A, class B, class Y>
+auto pow_slope_exponent(const A& a, const B& b, const Y& y) {
+    return xt::vectorize(static_cast<double (*)(double, double, double)>(pow_slope_exponent))(a, b,
+                                                                                              y);
 }
 
 /// @brief g·cos x and −g·sin x: the derivatives of sin and cos.
@@ -183,14 +257,14 @@ struct mul {
     static auto forward(const A& a, const B& b) {
         return a * b;
     }
-    // d(ab)/da = b, d(ab)/db = a
+    // d(ab)/da = b, d(ab)/db = a (strong zeros: a 0 gradient stays 0 against an infinite factor)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A&, const B& b, const Y&) {
-        return g * b;
+        return derivative::times(g, b);
     }
     template <class G, class A, class B, class Y>
     static auto grad_b(const G& g, const A& a, const B&, const Y&) {
-        return g * a;
+        return derivative::times(g, a);
     }
 };
 
@@ -200,14 +274,56 @@ struct div {
     static auto forward(const A& a, const B& b) {
         return a / b;
     }
-    // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b (no b² to overflow for tiny b)
+    // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b (no b² to overflow for tiny b); strong zeros
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A&, const B& b, const Y&) {
-        return g / b;
+        return derivative::divide(g, b);
     }
     template <class G, class A, class B, class Y>
     static auto grad_b(const G& g, const A&, const B& b, const Y& y) {
-        return -g * y / b;
+        return -derivative::times(g, y / b);
+    }
+};
+
+struct power_of {
+    static constexpr const char* name = "pow";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) {
+        if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
+            return std::pow(a, b);
+        } else {
+            return xt::pow(a, b);
+        }
+    }
+    // ∂(aᵇ)/∂a = b·aᵇ⁻¹ (0 where b = 0), ∂(aᵇ)/∂b = y·log a (0 where a = 0, b ≥ 0)
+    template <class G, class A, class B, class Y>
+    static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
+        return derivative::times(g, derivative::pow_slope_base(a, b));
+    }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A& a, const B& b, const Y& y) {
+        return derivative::times(g, derivative::pow_slope_exponent(a, b, y));
+    }
+};
+
+/// @brief a·b, but exactly 0 where a = 0 whatever b is: the product every derivative rule's
+/// graph form multiplies its incoming gradient a by (see derivative::times). Its own
+/// derivatives are strong products too, so the convention holds at every order.
+struct strong_mul {
+    static constexpr const char* name = "strong_mul";
+    template <class A, class B>
+    static auto forward(const A& a, const B& b) {
+        return derivative::times(a, b);
+    }
+    // ∂/∂a = b (times the incoming gradient, strong in it); ∂/∂b = a, exactly 0 where a = 0
+    // (there y is the constant 0 whatever b is, even against an infinite incoming gradient)
+    template <class G, class A, class B, class Y>
+    static auto grad_a(const G& g, const A&, const B& b, const Y&) {
+        return derivative::times(g, b);
+    }
+    template <class G, class A, class B, class Y>
+    static auto grad_b(const G& g, const A& a, const B&, const Y&) {
+        return derivative::times(a, g);
     }
 };
 
@@ -539,20 +655,32 @@ class UnaryNode final : public SingleInputNode {
         const double* in = x.value().data();
         const double* y = value_.data();
         const std::size_t n = value_.size();
+        // A zero gradient contributes exactly 0, even where the slope is infinite (strong zeros).
         if (sink.first()) {
-            for (std::size_t i = 0; i < n; ++i) out[i] = rule_.grad(g[i], in[i], y[i]);
+            for (std::size_t i = 0; i < n; ++i) {
+                out[i] = g[i] == 0.0 ? 0.0 : rule_.grad(g[i], in[i], y[i]);
+            }
         } else {
-            for (std::size_t i = 0; i < n; ++i) out[i] += rule_.grad(g[i], in[i], y[i]);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (g[i] != 0.0) out[i] += rule_.grad(g[i], in[i], y[i]);
+            }
         }
     }
-    Var gradient_as_graph(const Var& g) override { return rule_.grad(g, input_var(0), self()); }
+    // g times the slope f'(x) (the rule applied to a gradient of 1), as a strong product
+    Var gradient_as_graph(const Var& g) override {
+        const Var slope = rule_.grad(constant(1.0), input_var(0), self());
+        if (!slope.defined()) return Var();  // a constant op (x⁰): no contribution at all
+        return derivative::times(g, slope);
+    }
     // The Jacobian is diagonal (f'(x) per element), so J·t is the same rule applied to t.
     array tangent_of(const array& t) override {
         array out(value_.shape());
         const double* in = input(0).value().data();
         const double* y = value_.data();
-        for (std::size_t i = 0; i < out.size(); ++i)
-            out.data()[i] = rule_.grad(t.data()[i], in[i], y[i]);
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const double ti = t.data()[i];
+            out.data()[i] = ti == 0.0 ? 0.0 : rule_.grad(ti, in[i], y[i]);  // strong zeros
+        }
         return out;
     }
 
@@ -757,7 +885,122 @@ class BinaryNode final : public Node {
     array scratch_;  // a lazy gradient evaluated before it is summed back to a broadcast input
 };
 
+/// @brief y = a where the condition is 1, b where it is 0 (numpy broadcasting over all three).
+/// The condition is a constant 0/1 array: piecewise constant, it gets no gradient.
+class WhereNode final : public Node {
+  public:
+    WhereNode(const Var& condition, const Var& a, const Var& b)
+        : Node("where", any_requires_grad({&a, &b})) {
+        add_input(condition.node_ptr());
+        add_input(a.node_ptr());
+        add_input(b.node_ptr());
+    }
+
+    void forward() override {
+        const array& c = input(0).value();
+        const array& a = input(1).value();
+        const array& b = input(2).value();
+        broadcast_shapes("where", broadcast_shapes("where", c.shape(), a.shape()), b.shape());
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            const double v = c.data()[i];
+            if (v != 0.0 && v != 1.0) {
+                throw std::invalid_argument("where: condition element " + std::to_string(i) +
+                                            " is " + std::to_string(v) + ", not 0 or 1");
+            }
+        }
+        xt::noalias(value_) = xt::where(xt::not_equal(c, 0.0), a, b);
+    }
+
+    // ∂y/∂a = 1 where the condition holds, else 0; ∂y/∂b the other way round. The gradient is
+    // selected, not multiplied by the mask, so a branch not taken gets exactly 0 (see
+    // derivative::times for why that 0 then stays 0 through the branch's own ops).
+    void backward() override {
+        const array& c = input(0).value();
+        const array& g = grad();
+        for (std::size_t side = 1; side <= 2; ++side) {
+            Node& target = input(side);
+            if (!target.requires_grad()) continue;
+            if (side == 1) {
+                accumulate_broadcast_grad(target, xt::where(xt::not_equal(c, 0.0), g, 0.0),
+                                          scratch_);
+            } else {
+                accumulate_broadcast_grad(target, xt::where(xt::not_equal(c, 0.0), 0.0, g),
+                                          scratch_);
+            }
+        }
+    }
+
+    GradVars backward_as_graph(const Var& g) override {
+        GradVars out(3);
+        const Var c = input_var(0);
+        if (input(1).requires_grad()) {
+            out[1] = reduce_to_shape(xgrad::where(c, g, 0.0), input(1).value().shape());
+        }
+        if (input(2).requires_grad()) {
+            out[2] = reduce_to_shape(xgrad::where(c, 0.0, g), input(2).value().shape());
+        }
+        return out;
+    }
+
+    // linear in (a, b): the tangents are selected like the values
+    array tangent(const Tangents& t) override {
+        const array& c = input(0).value();
+        const array zero = xt::zeros<double>(value_.shape());
+        const array a_part = t[1] ? array(xt::broadcast(*t[1], value_.shape())) : zero;
+        const array b_part = t[2] ? array(xt::broadcast(*t[2], value_.shape())) : zero;
+        return xt::where(xt::not_equal(c, 0.0), a_part, b_part);
+    }
+
+  private:
+    array scratch_;
+};
+
+/// @brief y = 1 where `a op b` holds, else 0 (numpy broadcasting): a constant 0/1 array for
+/// where(), recomputed when the graph is replayed; piecewise constant, so it passes no gradient.
+class CompareNode final : public Node {
+  public:
+    enum class Op { greater, greater_equal, less, less_equal, equal, not_equal };
+    CompareNode(const char* name, Op op, const Var& a, const Var& b) : Node(name, false), op_(op) {
+        add_input(a.node_ptr());
+        add_input(b.node_ptr());
+    }
+    void forward() override {
+        const array& a = input(0).value();
+        const array& b = input(1).value();
+        broadcast_shapes(op_name(), a.shape(), b.shape());
+        switch (op_) {
+            case Op::greater:
+                xt::noalias(value_) = xt::where(a > b, 1.0, 0.0);
+                break;
+            case Op::greater_equal:
+                xt::noalias(value_) = xt::where(a >= b, 1.0, 0.0);
+                break;
+            case Op::less:
+                xt::noalias(value_) = xt::where(a < b, 1.0, 0.0);
+                break;
+            case Op::less_equal:
+                xt::noalias(value_) = xt::where(a <= b, 1.0, 0.0);
+                break;
+            case Op::equal:
+                xt::noalias(value_) = xt::where(xt::equal(a, b), 1.0, 0.0);
+                break;
+            case Op::not_equal:
+                xt::noalias(value_) = xt::where(xt::not_equal(a, b), 1.0, 0.0);
+                break;
+        }
+    }
+    // piecewise constant: zero tangent
+    array tangent(const Tangents&) override { return xt::zeros<double>(value_.shape()); }
+
+  private:
+    Op op_;
+};
+
 namespace {
+
+Var compare(const char* name, CompareNode::Op op, const Var& a, const Var& b) {
+    return finish_op(std::make_shared<CompareNode>(name, op, a, b));
+}
 
 template <class Rule>
 Var unary(const Var& x, Rule rule = {}) {
@@ -780,6 +1023,10 @@ Var binary(double a, const Var& b) {
 }
 
 }  // namespace
+
+Var derivative::times(const Var& g, const Var& d) {
+    return binary<rules::strong_mul>(g, d);
+}
 
 }  // namespace xgrad::detail
 
@@ -894,6 +1141,57 @@ Var maximum(const Var& a, const Var& b) {
 Var minimum(const Var& a, const Var& b) {
     return binary<rules::minimum>(a, b);
 }
+Var pow(const Var& base, const Var& exponent) {
+    return binary<rules::power_of>(base, exponent);
+}
+
+Var where(const Var& condition, const Var& a, const Var& b) {
+    return finish_op(std::make_shared<WhereNode>(condition, a, b));
+}
+Var where(const Var& condition, const Var& a, double b) {
+    return where(condition, a, constant(b));
+}
+Var where(const Var& condition, double a, const Var& b) {
+    return where(condition, constant(a), b);
+}
+
+Var greater(const Var& a, const Var& b) {
+    return compare("greater", CompareNode::Op::greater, a, b);
+}
+Var greater_equal(const Var& a, const Var& b) {
+    return compare("greater_equal", CompareNode::Op::greater_equal, a, b);
+}
+Var less(const Var& a, const Var& b) {
+    return compare("less", CompareNode::Op::less, a, b);
+}
+Var less_equal(const Var& a, const Var& b) {
+    return compare("less_equal", CompareNode::Op::less_equal, a, b);
+}
+Var equal(const Var& a, const Var& b) {
+    return compare("equal", CompareNode::Op::equal, a, b);
+}
+Var not_equal(const Var& a, const Var& b) {
+    return compare("not_equal", CompareNode::Op::not_equal, a, b);
+}
+Var greater(const Var& a, double b) {
+    return greater(a, constant(b));
+}
+Var greater_equal(const Var& a, double b) {
+    return greater_equal(a, constant(b));
+}
+Var less(const Var& a, double b) {
+    return less(a, constant(b));
+}
+Var less_equal(const Var& a, double b) {
+    return less_equal(a, constant(b));
+}
+Var equal(const Var& a, double b) {
+    return equal(a, constant(b));
+}
+Var not_equal(const Var& a, double b) {
+    return not_equal(a, constant(b));
+}
+
 Var clip(const Var& x, double lo, double hi) {
     if (!(lo <= hi)) {
         throw std::invalid_argument("clip: lower bound " + std::to_string(lo) +

@@ -91,6 +91,11 @@ inline std::vector<Case> every_op_family() {
             "maximum", [](const Var& x, const Var& y) { return maximum(x, y); }, a, b));
         cases.push_back(binary(
             "minimum", [](const Var& x, const Var& y) { return minimum(x, y); }, a, b));
+        cases.push_back(binary(
+            "pow", [](const Var& x, const Var& y) { return pow(x * x + 0.5, y); }, a, b));
+        cases.push_back(binary(
+            "where", [](const Var& x, const Var& y) { return where(x > 0.1, x * y, exp(y)); }, a,
+            b));
     }
     auto mm = [](const Var& x, const Var& y) { return matmul(x, y); };
     auto mm_ta = [](const Var& x, const Var& y) { return matmul(transpose(x), y); };

@@ -552,5 +552,170 @@ TEST(ElementwiseMath, MaximumAndMinimumBroadcastAndSplitTies) {
                             "maximum: cannot broadcast (2,3) with (2,)");
 }
 
+TEST(ElementwiseMath, PowOfTwoVarsMatchesTheClosedFormsAndBroadcasts) {
+    check_binary([](const Var& a, const Var& b) { return pow(a, b); }, 0.5, 2.0);
+    Var a = parameter({2.0, 0.5, 3.0});
+    Var b = parameter({3.0, -1.0, 0.5});
+    const Var y = pow(a, b);
+    EXPECT_EQ(y.value(), (array{8.0, 2.0, std::sqrt(3.0)}));
+    EXPECT_STREQ(y.op_name(), "pow");
+    sum(y).backward();
+    for (std::size_t i = 0; i < 3; ++i) {
+        const double av = a.value()(i), bv = b.value()(i), yv = std::pow(av, bv);
+        EXPECT_NEAR(a.grad()(i), bv * std::pow(av, bv - 1.0), 1e-15 * std::abs(yv) + 1e-15);
+        EXPECT_NEAR(b.grad()(i), yv * std::log(av), 1e-15 * std::abs(yv) + 1e-15);
+    }
+    GradcheckOptions strict;
+    strict.atol = 1e-7;
+    strict.rtol = 1e-6;
+    std::mt19937_64 rng(229);
+    Var p = parameter(random_array(rng, {3, 4}, 0.5, 2.0));
+    Var q = parameter(random_array(rng, {4}, -1.5, 1.5));
+    EXPECT_TRUE(gradgradcheck([&] { return sum(pow(p, q)); }, {p, q}, strict).passed);
+    XGRAD_EXPECT_THROW_WITH(pow(p, parameter({1.0, 2.0})), shape_error,
+                            "pow: cannot broadcast (3,4) with (2,)");
+}
+
+TEST(ElementwiseMath, PowOfTwoVarsAtZeroBaseAndZeroExponent) {
+    // PyTorch 1.13's numbers: 0⁰ = 1 with both derivatives 0; 0² = 0 with ∂/∂exponent 0 (y = 0
+    // there, not 0·log 0); 0^0.5 has ∂/∂base = +inf (the true slope).
+    Var a = parameter({0.0, 0.0, 0.0, 2.0});
+    Var b = parameter({0.0, 2.0, 0.5, 0.0});
+    const Var y = pow(a, b);
+    EXPECT_EQ(y.value(), (array{1.0, 0.0, 0.0, 1.0}));
+    sum(y).backward();
+    EXPECT_EQ(a.grad(), (array{0.0, 0.0, std::numeric_limits<double>::infinity(), 0.0}));
+    EXPECT_EQ(b.grad(), (array{0.0, 0.0, 0.0, std::log(2.0)}));
+    // The same by grad() and by forward mode, and a finite Hessian where the exponent is 0
+    const std::vector<Var> g = grad(sum(y), {a, b});
+    EXPECT_EQ(g[0].value(), a.grad());
+    EXPECT_EQ(g[1].value(), b.grad());
+    EXPECT_EQ(jvp(y, {b}, {array{1.0, 1.0, 1.0, 1.0}}), (array{0.0, 0.0, 0.0, std::log(2.0)}));
+    Var a2 = parameter({0.0, 1.5});
+    Var b2 = parameter({0.0, 0.0});
+    for (double h : hessian(sum(pow(a2, b2)), {a2, b2})) EXPECT_TRUE(std::isfinite(h));
+}
+
+TEST(Where, SelectsAndBroadcasts) {
+    const Var c = reshape(constant({1.0, 0.0}), {2, 1});  // (2,1) with (2,3) and ()
+    Var a = parameter({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+    Var b = parameter(-1.0);
+    const Var y = where(c, a, b);
+    EXPECT_EQ(y.value(), (array{{1.0, 2.0, 3.0}, {-1.0, -1.0, -1.0}}));
+    EXPECT_STREQ(y.op_name(), "where");
+    sum(y * 2.0).backward();
+    EXPECT_EQ(a.grad(), (array{{2.0, 2.0, 2.0}, {0.0, 0.0, 0.0}}));
+    EXPECT_EQ(b.grad()(), 6.0);  // summed back over the three elements it filled
+    std::mt19937_64 rng(233);
+    Var p = parameter(random_array(rng, {3, 4}));
+    Var q = parameter(random_array(rng, {4}));
+    const Var mask = greater(p, 0.0);
+    expect_gradients_match(weighted_sum(where(mask, p * p, exp(q)), rng));
+    GradcheckOptions strict;
+    strict.atol = 1e-7;
+    strict.rtol = 1e-6;
+    EXPECT_TRUE(
+        gradgradcheck([&] { return sum(where(mask, p * p * p, sin(q))); }, {p, q}, strict).passed);
+    XGRAD_EXPECT_THROW_WITH(where(constant({0.5, 1.0, 1.0}), a, b), std::invalid_argument,
+                            "where: condition element 0 is 0.500000, not 0 or 1");
+    XGRAD_EXPECT_THROW_WITH(where(constant({1.0, 0.0}), a, b), shape_error,
+                            "where: cannot broadcast (2,) with (2,3)");
+}
+
+TEST(Where, ComparisonsGiveConstantMasksThatAReplayRecomputes) {
+    Var x = parameter({-1.0, 0.0, 2.0});
+    EXPECT_EQ((x > 0.0).value(), (array{0.0, 0.0, 1.0}));
+    EXPECT_EQ((x >= 0.0).value(), (array{0.0, 1.0, 1.0}));
+    EXPECT_EQ((x < 0.0).value(), (array{1.0, 0.0, 0.0}));
+    EXPECT_EQ((x <= 0.0).value(), (array{1.0, 1.0, 0.0}));
+    EXPECT_EQ(equal(x, 0.0).value(), (array{0.0, 1.0, 0.0}));
+    EXPECT_EQ(not_equal(x, 0.0).value(), (array{1.0, 0.0, 1.0}));
+    EXPECT_EQ(greater(x, reshape(constant({0.0, -2.0}), {2, 1})).value(),
+              (array{{0.0, 0.0, 1.0}, {1.0, 1.0, 1.0}}));
+    EXPECT_FALSE((x > 0.0).requires_grad());
+    // relu written with where: a Tape replay after x changes recomputes the mask
+    Tape tape(sum(where(x > 0.0, x, 0.0)));
+    tape.forward();
+    tape.backward();
+    EXPECT_EQ(x.grad(), (array{0.0, 0.0, 1.0}));
+    x.mutable_value() = array{3.0, -2.0, -1.0};
+    x.zero_grad();
+    tape.forward();
+    tape.backward();
+    EXPECT_EQ(tape.output().item(), 3.0);
+    EXPECT_EQ(x.grad(), (array{1.0, 0.0, 0.0}));
+    XGRAD_EXPECT_THROW_WITH(greater(x, constant({1.0, 2.0})), shape_error,
+                            "greater: cannot broadcast (3,) with (2,)");
+}
+
+TEST(Where, TheBranchNotTakenPutsNoNaNIntoAnyGradient) {
+    // The classic trap: sqrt's slope is +inf at 0 and NaN below, x·log x's is −inf at 0, a/b's
+    // is inf at b = 0. where() selects them away; every route to a gradient must agree.
+    struct Trap {
+        const char* name;
+        std::function<Var(const Var&)> f;
+        array expected_grad;
+    };
+    const array x0 = {-1.0, 0.0, 4.0};
+    const std::vector<Trap> traps = {
+        {"where(x > 0, sqrt(x), 0)", [](const Var& x) { return where(x > 0.0, sqrt(x), 0.0); },
+         array{0.0, 0.0, 0.25}},
+        {"where(x > 0, x log x, 0)", [](const Var& x) { return where(x > 0.0, x * log(x), 0.0); },
+         array{0.0, 0.0, std::log(4.0) + 1.0}},
+        {"where(x != 0, 1/x, 0)",
+         [](const Var& x) { return where(not_equal(x, 0.0), 1.0 / x, 0.0); },
+         array{-1.0, 0.0, -1.0 / 16.0}},
+        {"where(x > 0, pow(x, x), 1)", [](const Var& x) { return where(x > 0.0, pow(x, x), 1.0); },
+         array{0.0, 0.0, 256.0 * (std::log(4.0) + 1.0)}},
+        {"where(x > 0, log(x), 0) * 3",
+         [](const Var& x) { return where(x > 0.0, log(x), 0.0) * 3.0; }, array{0.0, 0.0, 0.75}},
+    };
+    for (const Trap& t : traps) {
+        SCOPED_TRACE(t.name);
+        Var x = parameter(x0);
+        const Var y = t.f(x);
+        sum(y).backward();
+        EXPECT_EQ(x.grad(), t.expected_grad);                           // backward()
+        EXPECT_EQ(grad(sum(t.f(x)), {x})[0].value(), t.expected_grad);  // grad()
+        const array J = jacobian(y, x);
+        const array Jf = jacobian_forward(y, x);  // forward mode
+        for (std::size_t i = 0; i < 3; ++i) {
+            EXPECT_DOUBLE_EQ(J(i, i), t.expected_grad(i));
+            EXPECT_DOUBLE_EQ(Jf(i, i), t.expected_grad(i));
+        }
+        for (double h : hessian(sum(t.f(x)), {x})) EXPECT_TRUE(std::isfinite(h));  // 2nd order
+        Tape tape(sum(t.f(x)));                                                    // a replay
+        tape.forward();
+        x.zero_grad();
+        tape.backward();
+        EXPECT_EQ(x.grad(), t.expected_grad);
+    }
+}
+
+TEST(Where, AZeroGradientContributesExactlyZeroThroughEveryElementwiseOp) {
+    // Strong zeros: at each op's singular points a zero seed gives exactly 0 (not 0·∞ = NaN),
+    // and a non-zero seed still gives the true slope (inf or NaN) there.
+    const std::vector<std::pair<const char*, std::function<Var(const Var&)>>> ops = {
+        {"sqrt", [](const Var& x) { return sqrt(x); }},
+        {"log", [](const Var& x) { return log(x); }},
+        {"log1p", [](const Var& x) { return log1p(x - 1.0); }},
+        {"pow(x, 0.5)", [](const Var& x) { return pow(x, 0.5); }},
+        {"1/x", [](const Var& x) { return 1.0 / x; }},
+        {"x * log(x)", [](const Var& x) { return x * log(x); }},
+        {"tan", [](const Var& x) { return tan(x + M_PI / 2); }},
+    };
+    for (const auto& [name, f] : ops) {
+        SCOPED_TRACE(name);
+        Var x = parameter({0.0, -1.0});
+        f(x).backward(array{0.0, 0.0});
+        EXPECT_EQ(x.grad(), (array{0.0, 0.0}));
+        const std::vector<Var> g = grad(f(x), {x}, constant({0.0, 0.0}));
+        EXPECT_EQ(g[0].value(), (array{0.0, 0.0}));
+    }
+    Var x = parameter(array{0.0});
+    sqrt(x).backward(array{1.0});
+    EXPECT_EQ(x.grad()(0), std::numeric_limits<double>::infinity());
+}
+
 }  // namespace
 }  // namespace xgrad

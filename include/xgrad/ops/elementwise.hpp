@@ -60,8 +60,8 @@ Var sin(const Var& x);
 Var cos(const Var& x);
 /// @brief tan x, same shape (x in radians). Derivative 1 + y².
 Var tan(const Var& x);
-/// @brief √x, same shape (NaN below 0). Derivative 1/(2y): +inf at 0, as PyTorch (so a 0 output
-/// gradient there gives 0·∞ = NaN, as PyTorch; see where() in the op-library issue).
+/// @brief √x, same shape (NaN below 0). Derivative 1/(2y): +inf at 0, as PyTorch (a 0 output
+/// gradient there contributes exactly 0: see where()).
 Var sqrt(const Var& x);
 /// @brief x², same shape. Derivative 2x.
 Var square(const Var& x);
@@ -83,6 +83,59 @@ Var elu(const Var& x, double alpha = 1.0);
 /// is chosen, 0 for the other, and ½ each at a tie (as PyTorch).
 Var maximum(const Var& a, const Var& b);
 Var minimum(const Var& a, const Var& b);
+/// @brief baseᵉˣᵖᵒⁿᵉⁿᵗ elementwise with numpy broadcasting (shape_error if the shapes do not
+/// fit; a broadcast operand's gradient is summed back). Derivatives (as PyTorch):
+/// ∂/∂base = exponent·base^(exponent−1), exactly 0 where exponent = 0;
+/// ∂/∂exponent = y·log(base), exactly 0 where base = 0 and exponent ≥ 0 (y = 0 there).
+/// A negative base with a non-integer exponent gives NaN (value and derivatives), as numpy.
+Var pow(const Var& base, const Var& exponent);
+
+/// @brief a where the condition is 1, b where it is 0, elementwise with numpy broadcasting over
+/// all three (shape_error if they do not fit). The condition is a 0/1 array (std::invalid_argument
+/// naming the element otherwise), usually made by a comparison below; it gets no gradient.
+/// Derivative: the gradient is selected, 1 to a where the condition holds and 0 elsewhere, and
+/// the other way round for b (summed back to a broadcast operand's shape).
+///
+/// The branch not taken never puts NaN into a gradient: `where(x > 0.0, sqrt(x), 0.0)` at
+/// x = −1 or 0 gives the gradient 0 there, where sqrt's slope is NaN or +inf. That holds because
+/// xgrad multiplies every incoming gradient into a local slope as a *strong zero*: an exact 0
+/// gradient contributes exactly 0 (not 0·∞ = NaN), in backward(), grad(), hessian() and forward
+/// mode alike. PyTorch and JAX give NaN there and need the "double where"
+/// `where(x > 0, sqrt(where(x > 0, x, 1)), 0)`, which works in xgrad too. Matrix products and
+/// losses do not have strong zeros (BLAS follows IEEE: 0·∞ = NaN).
+Var where(const Var& condition, const Var& a, const Var& b);
+Var where(const Var& condition, const Var& a, double b);
+Var where(const Var& condition, double a, const Var& b);
+
+/// @brief 1 where a > b (≥, <, ≤, =, ≠), else 0: a constant 0/1 array of the broadcast shape
+/// (shape_error if the shapes do not fit), recomputed when a Tape replays the graph. No
+/// gradient (piecewise constant): for where() and masks. NaN compares false (not_equal: true).
+Var greater(const Var& a, const Var& b);
+Var greater_equal(const Var& a, const Var& b);
+Var less(const Var& a, const Var& b);
+Var less_equal(const Var& a, const Var& b);
+Var equal(const Var& a, const Var& b);
+Var not_equal(const Var& a, const Var& b);
+Var greater(const Var& a, double b);
+Var greater_equal(const Var& a, double b);
+Var less(const Var& a, double b);
+Var less_equal(const Var& a, double b);
+Var equal(const Var& a, double b);
+Var not_equal(const Var& a, double b);
+/// @brief Operator spellings of greater/less(_equal) against a double: `where(x > 0.0, ...)`.
+inline Var operator>(const Var& a, double b) {
+    return greater(a, b);
+}
+inline Var operator>=(const Var& a, double b) {
+    return greater_equal(a, b);
+}
+inline Var operator<(const Var& a, double b) {
+    return less(a, b);
+}
+inline Var operator<=(const Var& a, double b) {
+    return less_equal(a, b);
+}
+
 /// @brief x limited to [lo, hi], same shape. Derivative 1 on [lo, hi] (bounds included, as
 /// PyTorch's clamp), else 0. Throws std::invalid_argument if lo > hi (or either is NaN).
 Var clip(const Var& x, double lo, double hi);
