@@ -3,8 +3,6 @@
 #include "xgrad/core/checkpoint.hpp"
 
 #include <algorithm>
-#include <future>
-#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -46,11 +44,10 @@ bool observed_in_rebuilt(const void* context, const Node& node) {
     return node.weak_from_this().use_count() > static_cast<long>(found->second);
 }
 
-/// @brief Runs fn on `args` with recording on and collects what it made. Under no_grad there is
-/// no public way to turn recording back on in this thread, so fn then runs on a helper thread
-/// (where recording is on), with this thread's anomaly mode.
+/// @brief Runs fn on `args` with recording on (even under no_grad) and collects what it made.
 Rebuilt run_recorded(const Fn& fn, const std::vector<Var>& args) {
     auto run = [&fn, &args] {
+        const enable_grad recording;
         Rebuilt r;
         // Every node made from here on has a larger sequence number: that tells fn's nodes from
         // the ones it reads from outside.
@@ -79,15 +76,7 @@ Rebuilt run_recorded(const Fn& fn, const std::vector<Var>& args) {
                   [](const Node* a, const Node* b) { return a->sequence() < b->sequence(); });
         return r;
     };
-    if (is_grad_enabled()) return run();
-    const bool anomaly = is_anomaly_detection_enabled();
-    return std::async(std::launch::async,
-                      [&run, anomaly] {
-                          std::optional<detect_anomaly> scope;
-                          if (anomaly) scope.emplace();
-                          return run();
-                      })
-        .get();
+    return run();
 }
 
 /// @brief The output's value, moved out of the rebuilt graph when nothing else holds it.

@@ -100,7 +100,21 @@ class no_grad {
     bool previous_;
 };
 
-/// @brief False inside a no_grad scope.
+/// @brief While alive, ops record a graph again, even inside a no_grad scope (as
+/// torch.enable_grad): for code that must build a graph whoever calls it (checkpoint's
+/// recomputation). Per thread, like no_grad.
+class enable_grad {
+  public:
+    enable_grad();
+    ~enable_grad();
+    enable_grad(const enable_grad&) = delete;
+    enable_grad& operator=(const enable_grad&) = delete;
+
+  private:
+    bool previous_;
+};
+
+/// @brief False inside a no_grad scope (and not inside a nested enable_grad).
 bool is_grad_enabled();
 
 /// @brief While alive, every value an op computes and every gradient backward computes is
