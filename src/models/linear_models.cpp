@@ -54,7 +54,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     if (!(options.learning_rate > 0.0))
         throw std::invalid_argument(who + "learning_rate must be > 0");
 
-    if (options.balanced_class_weights) class_weights_ = balanced_class_weights(y);
+    prepare_fit(y, options);
     const bool validating = options.validation_X.dimension() > 0;  // a default array is 0-d
     if (validating) {
         if (options.validation_X.dimension() != 2 || options.validation_X.shape()[1] != width ||
@@ -67,8 +67,8 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
         check_targets(options.validation_y);
     }
 
-    weights_ = parameter(xt::zeros<double>({width}));
-    bias_ = fit_intercept_ ? parameter(0.0) : Var();
+    weights_ = parameter(xt::zeros<double>(weight_shape(width)));
+    bias_ = fit_intercept_ ? parameter(xt::zeros<double>(bias_shape())) : Var();
     std::vector<Var> params{weights_};
     if (fit_intercept_) params.push_back(bias_);
     loss_history_.clear();
@@ -141,6 +141,10 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     }
 }
 
+void LinearModel::prepare_fit(const array& y, const TrainOptions& options) {
+    if (options.balanced_class_weights) class_weights_ = balanced_class_weights(y);
+}
+
 Var LinearModel::batch_loss(const Var& features, const Var& targets) const {
     const Var z = matmul(features, weights_);
     return loss(fit_intercept_ ? z + bias_ : z, targets);
@@ -157,15 +161,20 @@ void LinearModel::set_parameters(const array& weights, double bias) {
         throw shape_error(std::string(name()) + ".set_parameters: weights must be a vector, got " +
                           format_shape(weights.shape()));
     }
+    assign_parameters(weights, array(bias));
+}
+
+void LinearModel::assign_parameters(const array& weights, const array& bias) {
     weights_ = parameter(weights);
     bias_ = fit_intercept_ ? parameter(bias) : Var();
 }
 
 void LinearModel::check_fitted(const array& X) const {
     if (!weights_.defined()) throw graph_error(std::string(name()) + ": call fit() first");
-    if (X.dimension() != 2 || X.shape()[1] != weights_.size()) {
+    const std::size_t features = weights_.shape()[0];
+    if (X.dimension() != 2 || X.shape()[1] != features) {
         throw shape_error(std::string(name()) + ": expects X of shape (rows, " +
-                          std::to_string(weights_.size()) + "), got " + format_shape(X.shape()));
+                          std::to_string(features) + "), got " + format_shape(X.shape()));
     }
 }
 

@@ -10,8 +10,9 @@
 
 namespace xgrad::models {
 
-/// @brief z = X w + b trained by gradient descent on a replayed graph; the subclass picks the
-/// loss on z. Shared by LogisticRegression and LinearRegression.
+/// @brief z = X w + b trained by gradient descent on a replayed graph (or L-BFGS, Newton); the
+/// subclass picks the loss on z. Shared by LogisticRegression and LinearRegression (w of shape
+/// (features,), b one number) and SoftmaxRegression (W (features, classes), b (classes,)).
 class LinearModel {
   public:
     /// @brief Fits from zero weights. X is (rows, features), y is (rows,).
@@ -55,14 +56,18 @@ class LinearModel {
     virtual Var batch_loss(const Var& features, const Var& targets) const;
     /// @brief Throws if the targets do not suit the model.
     virtual void check_targets(const array& y) const = 0;
+    /// @brief Settles, before fit() makes the parameters, what the training targets decide (after
+    /// check_targets(y) and the checks of X): here the class weights when
+    /// options.balanced_class_weights. SoftmaxRegression also fixes its class count here.
+    virtual void prepare_fit(const array& y, const TrainOptions& options);
+    /// @brief The shape of the weights for X of `features` columns: (features,) here.
+    virtual shape_type weight_shape(std::size_t features) const { return {features}; }
+    /// @brief The shape of the bias: () here, one number.
+    virtual shape_type bias_shape() const { return {}; }
     /// @brief The class name, for error messages.
     virtual const char* name() const = 0;
 
   private:
-    /// @brief Throws graph_error before fit() and shape_error if X (rows, features) has
-    /// another number of features than the model.
-    void check_fitted(const array& X) const;
-
     bool fit_intercept_;
     Var weights_;
     Var bias_;
@@ -71,6 +76,13 @@ class LinearModel {
     FitSummary summary_;
 
   protected:
+    /// @brief Throws graph_error before fit() and shape_error if X (rows, features) has
+    /// another number of features than the model.
+    void check_fitted(const array& X) const;
+    /// @brief Puts fitted parameters in place, unchecked (set_parameters checks the shapes); an
+    /// undefined bias Var without an intercept.
+    void assign_parameters(const array& weights, const array& bias);
+
     /// @brief Weights {w₀, w₁} of the two classes in the loss; {1, 1} unless balanced.
     std::pair<double, double> class_weights_{1.0, 1.0};
 };
