@@ -3,6 +3,7 @@
  ***************************************************************************/
 #include "xgrad/models/model_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <unordered_map>
@@ -17,7 +18,8 @@ namespace {
 
 using json = nlohmann::json;
 constexpr const char* format_tag = "xgrad-model";
-constexpr int format_version = 1;
+constexpr int format_version = 1;      ///< binary and linear models without class names
+constexpr int multiclass_version = 2;  ///< class names, softmax and ovr
 constexpr std::size_t max_depth = 32;  ///< a model file is three levels deep
 
 json to_json(const array& a) {
@@ -229,15 +231,86 @@ class Reader {
         return out;
     }
 
+    /// @brief A list of `rows` lists of `columns` numbers, as an array (rows, columns).
+    array matrix(const json& object, const std::string& key, std::size_t rows,
+                 std::size_t columns) const {
+        const json& list = field(object, "", key, &json::is_array, "a list of lists of numbers");
+        if (list.size() != rows) {
+            fail(key, "has " + std::to_string(list.size()) + " rows but 'features' names " +
+                          std::to_string(rows));
+        }
+        array out = array::from_shape({rows, columns});
+        for (std::size_t j = 0; j < rows; ++j) {
+            const std::string row = key + "[" + std::to_string(j) + "]";
+            if (!list[j].is_array()) {
+                fail(row, "must be a list of " + std::to_string(columns) +
+                              " numbers (one per class), found " + type_of(list[j]));
+            }
+            if (list[j].size() != columns) {
+                fail(row, "has " + std::to_string(list[j].size()) + " values but 'classes' names " +
+                              std::to_string(columns));
+            }
+            for (std::size_t k = 0; k < columns; ++k) {
+                const json& v = list[j][k];
+                const std::string element = row + "[" + std::to_string(k) + "]";
+                if (!v.is_number()) fail(element, "must be a number, found " + type_of(v));
+                out(j, k) = v.get<double>();
+            }
+        }
+        return out;
+    }
+
   private:
     const std::string& name_;
 };
 
+/// @brief A list of `names`' entries as a JSON list of lists (rows of a matrix).
+json matrix_to_json(const array& a) {
+    json rows = json::array();
+    for (std::size_t j = 0; j < a.shape()[0]; ++j) {
+        std::vector<double> row(a.shape()[1]);
+        for (std::size_t k = 0; k < row.size(); ++k) row[k] = a(j, k);
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+/// @brief The class names: none for "linear", exactly two for "logistic" (or none: "0", "1"),
+/// at least two for softmax and ovr; distinct and not empty.
+template <class Fail>
+void check_classes(const ModelFile& model, Fail fail) {
+    const std::size_t k = model.classes.size();
+    if (model.kind == "linear" && k != 0)
+        fail("classes", "must be absent for a linear model, found " + std::to_string(k) + " names");
+    if (model.kind == "logistic" && k != 0 && k != 2) {
+        fail("classes",
+             "must name 2 classes for a logistic model, found " + std::to_string(k) + " names");
+    }
+    if (model.multiclass() && k < 2) {
+        fail("classes", "must name at least 2 classes for a " + model.kind + " model, found " +
+                            std::to_string(k));
+    }
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t c = 0; c < k; ++c) {
+        const std::string& name = model.classes[c];
+        if (name.empty()) fail("classes[" + std::to_string(c) + "]", "is an empty name");
+        const auto [it, fresh] = seen.emplace(name, c);
+        if (!fresh) {
+            fail("classes", "repeats the name " + quote_text(name) + " (classes[" +
+                                std::to_string(it->second) + "] and classes[" + std::to_string(c) +
+                                "])");
+        }
+    }
+}
+
 /// @brief Everything a model must satisfy to be saved and loaded: `fail(field, what)`.
 template <class Fail>
 void check_model(const ModelFile& model, Fail fail) {
-    if (model.kind != "logistic" && model.kind != "linear")
-        fail("kind", "must be 'logistic' or 'linear', found " + quote_text(model.kind));
+    if (model.kind != "logistic" && model.kind != "linear" && model.kind != "softmax" &&
+        model.kind != "ovr") {
+        fail("kind",
+             "must be 'logistic', 'linear', 'softmax' or 'ovr', found " + quote_text(model.kind));
+    }
     const std::size_t n = model.feature_names.size();
     if (n == 0) fail("features", "is empty: a model needs at least one feature");
     std::unordered_map<std::string, std::size_t> seen;
@@ -251,15 +324,42 @@ void check_model(const ModelFile& model, Fail fail) {
                                  std::to_string(j) + "])");
         }
     }
-    if (model.weights.dimension() != 1 || model.weights.size() != n) {
-        fail("weights", "has " + std::to_string(model.weights.size()) +
-                            " values but 'features' names " + std::to_string(n));
+    check_classes(model, fail);
+    if (model.multiclass()) {
+        const std::size_t k = model.classes.size();
+        if (model.weights.dimension() != 2 || model.weights.shape()[0] != n ||
+            model.weights.shape()[1] != k) {
+            fail("weights", "has shape " + format_shape(model.weights.shape()) +
+                                " but 'features' names " + std::to_string(n) + " and 'classes' " +
+                                std::to_string(k));
+        }
+        if (model.class_bias.dimension() != 1 || model.class_bias.size() != k) {
+            fail("bias", "has " + std::to_string(model.class_bias.size()) +
+                             " values but 'classes' names " + std::to_string(k));
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            for (std::size_t c = 0; c < k; ++c) {
+                if (!std::isfinite(model.weights(j, c))) {
+                    fail("weights[" + std::to_string(j) + "][" + std::to_string(c) + "]",
+                         "is not finite");
+                }
+            }
+        }
+        for (std::size_t c = 0; c < k; ++c) {
+            if (!std::isfinite(model.class_bias(c)))
+                fail("bias[" + std::to_string(c) + "]", "is not finite");
+        }
+    } else {
+        if (model.weights.dimension() != 1 || model.weights.size() != n) {
+            fail("weights", "has " + std::to_string(model.weights.size()) +
+                                " values but 'features' names " + std::to_string(n));
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            if (!std::isfinite(model.weights(j)))
+                fail("weights[" + std::to_string(j) + "]", "is not finite");
+        }
+        if (!std::isfinite(model.bias)) fail("bias", "is not finite");
     }
-    for (std::size_t j = 0; j < n; ++j) {
-        if (!std::isfinite(model.weights(j)))
-            fail("weights[" + std::to_string(j) + "]", "is not finite");
-    }
-    if (!std::isfinite(model.bias)) fail("bias", "is not finite");
     if (model.standardizer.fitted()) {
         const array& mean = model.standardizer.mean();
         const array& scale = model.standardizer.scale();
@@ -286,17 +386,23 @@ void check_model(const ModelFile& model, Fail fail) {
 
 }  // namespace
 
+std::vector<std::string> ModelFile::class_names() const {
+    if (!classes.empty() || kind == "linear") return classes;
+    return {"0", "1"};
+}
+
 array ModelFile::decision_function(const array& raw_features) const {
-    if (raw_features.dimension() != 2 || raw_features.shape()[1] != weights.size()) {
-        throw shape_error("model: expects features of shape (rows, " +
-                          std::to_string(weights.size()) + "), got " +
-                          format_shape(raw_features.shape()));
+    const std::size_t n = weights.shape()[0];
+    if (raw_features.dimension() != 2 || raw_features.shape()[1] != n) {
+        throw shape_error("model: expects features of shape (rows, " + std::to_string(n) +
+                          "), got " + format_shape(raw_features.shape()));
     }
     const array X = standardizer.fitted() ? standardizer.transform(raw_features) : raw_features;
-    array z = array::from_shape({X.shape()[0]});
-    for (std::size_t i = 0; i < X.shape()[0]; ++i) {
-        double total = bias;
-        for (std::size_t j = 0; j < weights.size(); ++j) {
+    const std::size_t m = X.shape()[0];
+    const std::size_t k = multiclass() ? weights.shape()[1] : 1;
+    array z = multiclass() ? array::from_shape({m, k}) : array::from_shape({m});
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
             if (!std::isfinite(X(i, j))) {
                 throw prediction_error(
                     i, j,
@@ -304,28 +410,91 @@ array ModelFile::decision_function(const array& raw_features) const {
                         " does not standardise to a finite number with the model's mean and "
                         "scale (it overflows a double)");
             }
-            total += X(i, j) * weights(j);
         }
-        if (!std::isfinite(total)) {
-            throw prediction_error(i, static_cast<std::size_t>(-1),
-                                   std::string("the model's score w·x + b is ") +
-                                       (std::isnan(total) ? "nan" : "infinite") +
-                                       ": its weights times this row's features overflow a double");
+        for (std::size_t c = 0; c < k; ++c) {
+            double total = multiclass() ? class_bias(c) : bias;
+            for (std::size_t j = 0; j < n; ++j)
+                total += X(i, j) * (multiclass() ? weights(j, c) : weights(j));
+            if (!std::isfinite(total)) {
+                throw prediction_error(
+                    i, static_cast<std::size_t>(-1),
+                    std::string("the model's score ") +
+                        (multiclass() ? "x·w + b of class " + quote_text(classes[c]) + " is "
+                                      : "w·x + b is ") +
+                        (std::isnan(total) ? "nan" : "infinite") +
+                        ": its weights times this row's features overflow a double");
+            }
+            z.data()[i * k + c] = total;
         }
-        z(i) = total;
     }
     return z;
 }
 
+namespace {
+
+/// @brief 1 / (1 + e^−v) without overflow.
+double sigmoid(double v) {
+    const double e = std::exp(-std::abs(v));
+    return v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+}  // namespace
+
 array ModelFile::predict(const array& raw_features) const {
+    if (multiclass()) return predict_proba(raw_features);
     array z = decision_function(raw_features);
     if (kind == "logistic") {
-        for (double& v : z) {
-            const double e = std::exp(-std::abs(v));
-            v = v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-        }
+        for (double& v : z) v = sigmoid(v);
     }
     return z;
+}
+
+array ModelFile::predict_proba(const array& raw_features) const {
+    if (!classifier()) throw std::logic_error("ModelFile::predict_proba: a linear model");
+    if (kind == "logistic") {
+        const array p = predict(raw_features);
+        array out = array::from_shape({p.size(), std::size_t{2}});
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            out(i, 0) = 1.0 - p(i);
+            out(i, 1) = p(i);
+        }
+        return out;
+    }
+    array z = decision_function(raw_features);
+    const std::size_t k = z.shape()[1];
+    for (std::size_t i = 0; i < z.shape()[0]; ++i) {
+        double* row = z.data() + i * k;
+        double total = 0.0;
+        if (kind == "softmax") {
+            const double top = *std::max_element(row, row + k);
+            for (std::size_t c = 0; c < k; ++c) total += (row[c] = std::exp(row[c] - top));
+        } else {
+            for (std::size_t c = 0; c < k; ++c) total += (row[c] = sigmoid(row[c]));
+        }
+        if (!(total > 0.0)) {  // ovr: every sigmoid underflowed; share alike
+            for (std::size_t c = 0; c < k; ++c) row[c] = 1.0 / static_cast<double>(k);
+            continue;
+        }
+        for (std::size_t c = 0; c < k; ++c) row[c] /= total;
+    }
+    return z;
+}
+
+array ModelFile::predict_classes(const array& raw_features) const {
+    if (!classifier()) throw std::logic_error("ModelFile::predict_classes: a linear model");
+    if (kind == "logistic") {
+        array p = predict(raw_features);
+        for (double& v : p) v = v >= 0.5 ? 1.0 : 0.0;
+        return p;
+    }
+    const array p = predict_proba(raw_features);
+    const std::size_t k = p.shape()[1];
+    array out = array::from_shape({p.shape()[0]});
+    for (std::size_t i = 0; i < p.shape()[0]; ++i) {
+        const double* row = p.data() + i * k;
+        out(i) = static_cast<double>(std::max_element(row, row + k) - row);
+    }
+    return out;
 }
 
 std::string model_to_json(const ModelFile& model, const std::string& path) {
@@ -333,12 +502,18 @@ std::string model_to_json(const ModelFile& model, const std::string& path) {
         throw model_file_error(escaped(path) + ": cannot save the model: field " +
                                field_name(field) + " " + what);
     });
+    const bool version_2 = model.multiclass() || !model.classes.empty();
     json document = {
-        {"format", format_tag},      {"version", format_version},
-        {"kind", model.kind},        {"features", model.feature_names},
-        {"label", model.label_name}, {"weights", to_json(model.weights)},
-        {"bias", model.bias},        {"hyperparameters", model.hyperparameters},
+        {"format", format_tag},
+        {"version", version_2 ? multiclass_version : format_version},
+        {"kind", model.kind},
+        {"features", model.feature_names},
+        {"label", model.label_name},
+        {"weights", model.multiclass() ? matrix_to_json(model.weights) : to_json(model.weights)},
+        {"bias", model.multiclass() ? to_json(model.class_bias) : json(model.bias)},
+        {"hyperparameters", model.hyperparameters},
     };
+    if (!model.classes.empty()) document["classes"] = model.classes;
     document["standardization"] = model.standardizer.fitted()
                                       ? json{{"mean", to_json(model.standardizer.mean())},
                                              {"scale", to_json(model.standardizer.scale())}}
@@ -368,11 +543,12 @@ ModelFile parse_model(std::string_view text, const std::string& name) {
                "', found " + type_of(document["format"]) + ")");
     }
     const double version = r.number(document, "", "version");
-    if (version != format_version) {
+    if (version != format_version && version != multiclass_version) {
         char found[32];
         std::snprintf(found, sizeof found, "%.17g", version);
-        r.fail("version", std::string("is ") + found + ": this build reads version " +
-                              std::to_string(format_version));
+        r.fail("version", std::string("is ") + found + ": this build reads versions " +
+                              std::to_string(format_version) + " and " +
+                              std::to_string(multiclass_version));
     }
     ModelFile model;
     model.kind = r.text(document, "kind");
@@ -385,13 +561,41 @@ ModelFile parse_model(std::string_view text, const std::string& name) {
         model.feature_names.push_back(features[j].get<std::string>());
     }
     model.label_name = r.text(document, "label");
-    model.weights = r.numbers(document, "", "weights");
-    if (model.weights.size() != model.feature_names.size()) {
-        r.fail("weights", "has " + std::to_string(model.weights.size()) +
-                              " values but 'features' names " +
-                              std::to_string(model.feature_names.size()));
+    if (document.contains("classes")) {
+        if (version == format_version) {
+            r.fail("classes", "is not part of version 1 files (a version 2 model has class names)");
+        }
+        const json& classes =
+            r.field(document, "", "classes", &json::is_array, "a list of class names");
+        for (std::size_t c = 0; c < classes.size(); ++c) {
+            if (!classes[c].is_string()) {
+                r.fail("classes[" + std::to_string(c) + "]",
+                       "must be a name (a string), found " + type_of(classes[c]));
+            }
+            model.classes.push_back(classes[c].get<std::string>());
+        }
     }
-    model.bias = r.number(document, "", "bias");
+    check_classes(model, [&](const std::string& f, const std::string& w) { r.fail(f, w); });
+    if (model.multiclass()) {
+        if (version == format_version)
+            r.fail("kind", "is " + quote_text(model.kind) + ", which needs a version 2 file");
+        model.weights =
+            r.matrix(document, "weights", model.feature_names.size(), model.classes.size());
+        model.class_bias = r.numbers(document, "", "bias");
+        if (model.class_bias.size() != model.classes.size()) {
+            r.fail("bias", "has " + std::to_string(model.class_bias.size()) +
+                               " values but 'classes' names " +
+                               std::to_string(model.classes.size()));
+        }
+    } else {
+        model.weights = r.numbers(document, "", "weights");
+        if (model.weights.size() != model.feature_names.size()) {
+            r.fail("weights", "has " + std::to_string(model.weights.size()) +
+                                  " values but 'features' names " +
+                                  std::to_string(model.feature_names.size()));
+        }
+        model.bias = r.number(document, "", "bias");
+    }
     if (!document.contains("standardization")) r.fail("missing field 'standardization'");
     const json& standardization = document["standardization"];
     if (!standardization.is_null()) {
@@ -403,9 +607,10 @@ ModelFile parse_model(std::string_view text, const std::string& name) {
         const array scale = r.numbers(standardization, "standardization", "scale");
         // Checked by check_model below (before the Standardizer's own checks, which name no
         // field): one length first.
-        if (mean.size() != scale.size() || mean.size() != model.weights.size()) {
+        const std::size_t n = model.feature_names.size();
+        if (mean.size() != scale.size() || mean.size() != n) {
             r.fail("standardization", "must have one mean and one scale per feature (" +
-                                          std::to_string(model.weights.size()) + "), found " +
+                                          std::to_string(n) + "), found " +
                                           std::to_string(mean.size()) + " and " +
                                           std::to_string(scale.size()));
         }

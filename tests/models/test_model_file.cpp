@@ -94,12 +94,13 @@ TEST(ModelFile, MissingFieldsAndWrongTypesNameTheField) {
         {edited("\"xgrad-model\"", "\"other\""),
          "m.json: not an xgrad model file (field 'format' must be 'xgrad-model', found a string "
          "'other')"},
-        {edited("\"version\": 1", "\"version\": 2"),
-         "m.json: field 'version' is 2: this build reads version 1"},
+        {edited("\"version\": 1", "\"version\": 3"),
+         "m.json: field 'version' is 3: this build reads versions 1 and 2"},
         {edited("\"version\": 1", "\"version\": [1]"),
          "m.json: field 'version' must be a number, found a list"},
         {edited("\"logistic\"", "\"tree\\u0000\""),
-         "m.json: field 'kind' must be 'logistic' or 'linear', found 'tree\\x00'"},
+         "m.json: field 'kind' must be 'logistic', 'linear', 'softmax' or 'ovr', found "
+         "'tree\\x00'"},
         {edited("\"bias\": 0.125,", ""), "m.json: missing field 'bias'"},
         {edited("0.125", "\"0.125\""),
          "m.json: field 'bias' must be a number, found a string '0.125'"},
@@ -229,6 +230,111 @@ TEST(ModelFile, FileErrorsNameThePath) {
                             "/nonexistent/m.json: cannot open file: No such file or directory");
     XGRAD_EXPECT_THROW_WITH(models::load_model("/"), model_file_error,
                             "/: is a directory, not a file");
+}
+
+const std::string softmax = R"({
+  "format": "xgrad-model",
+  "version": 2,
+  "kind": "softmax",
+  "features": ["a", "b"],
+  "label": "species",
+  "classes": ["setosa", "versicolor", "virginica"],
+  "weights": [[1.0, 0.0, -1.0], [0.5, 0.25, -0.75]],
+  "bias": [0.1, 0.2, -0.3],
+  "standardization": null,
+  "hyperparameters": {}
+})";
+
+std::string softmax_edited(const std::string& from, const std::string& to) {
+    std::string text = softmax;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+}
+
+TEST(ModelFile, MulticlassModelsPredictSoftmaxAndOneVsRestProbabilities) {
+    models::ModelFile m = parse_model(softmax, "m.json");
+    EXPECT_TRUE(m.multiclass());
+    EXPECT_EQ(m.class_names(), (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+    const array X{{1.0, 2.0}, {-3.0, 0.5}};
+    const array z = m.decision_function(X);
+    ASSERT_EQ(z.shape(), (std::vector<std::size_t>{2, 3}));
+    EXPECT_DOUBLE_EQ(z(0, 0), 1.0 + 1.0 + 0.1);
+    EXPECT_DOUBLE_EQ(z(1, 2), 3.0 - 0.375 - 0.3);
+    const array p = m.predict_proba(X);
+    for (std::size_t i = 0; i < 2; ++i) {
+        double total = 0.0;
+        for (std::size_t k = 0; k < 3; ++k) total += std::exp(z(i, k));
+        for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(p(i, k), std::exp(z(i, k)) / total, 1e-15);
+    }
+    EXPECT_EQ(m.predict_classes(X), (array{0.0, 2.0}));
+    m.kind = "ovr";
+    const array q = m.predict_proba(X);
+    for (std::size_t i = 0; i < 2; ++i) {
+        double total = 0.0;
+        for (std::size_t k = 0; k < 3; ++k) total += 1.0 / (1.0 + std::exp(-z(i, k)));
+        for (std::size_t k = 0; k < 3; ++k)
+            EXPECT_NEAR(q(i, k), 1.0 / (1.0 + std::exp(-z(i, k))) / total, 1e-15);
+    }
+}
+
+TEST(ModelFile, MulticlassModelsRoundTripBitForBit) {
+    models::ModelFile m = parse_model(softmax, "m.json");
+    m.weights(1, 2) = 0.1 + 0.2;
+    m.class_bias(0) = 1.0 / 3.0;
+    m.standardizer = data::Standardizer(array{1.0, 2.0}, array{0.5, 3.0});
+    const models::ModelFile back = parse_model(models::model_to_json(m, "m.json"), "m.json");
+    EXPECT_EQ(back.kind, "softmax");
+    EXPECT_EQ(back.classes, m.classes);
+    EXPECT_EQ(back.weights, m.weights);
+    EXPECT_EQ(back.class_bias, m.class_bias);
+    EXPECT_EQ(back.standardizer.scale(), m.standardizer.scale());
+    // A binary model with class names is written as version 2 and keeps them.
+    models::ModelFile binary = parse_model(good, "m.json");
+    EXPECT_EQ(binary.class_names(), (std::vector<std::string>{"0", "1"}));
+    EXPECT_NE(models::model_to_json(binary, "m.json").find("\"version\": 1"), std::string::npos);
+    binary.classes = {"no", "yes"};
+    const std::string text = models::model_to_json(binary, "m.json");
+    EXPECT_NE(text.find("\"version\": 2"), std::string::npos);
+    EXPECT_EQ(parse_model(text, "m.json").classes, binary.classes);
+    EXPECT_EQ(parse_model(text, "m.json").predict_classes(array{{10.0, 0.0}}), (array{1.0}));
+}
+
+TEST(ModelFile, MulticlassFieldsAreCheckedByName) {
+    const std::pair<std::string, std::string> cases[] = {
+        {softmax_edited("\"version\": 2", "\"version\": 1"),
+         "m.json: field 'classes' is not part of version 1 files (a version 2 model has class "
+         "names)"},
+        {softmax_edited("\"classes\": [\"setosa\", \"versicolor\", \"virginica\"],", ""),
+         "m.json: field 'classes' must name at least 2 classes for a softmax model, found 0"},
+        {softmax_edited("\"virginica\"]", "\"setosa\"]"),
+         "m.json: field 'classes' repeats the name 'setosa' (classes[0] and classes[2])"},
+        {softmax_edited("\"versicolor\"", "\"\""), "m.json: field 'classes[1]' is an empty name"},
+        {softmax_edited("\"versicolor\"", "7"),
+         "m.json: field 'classes[1]' must be a name (a string), found an integer"},
+        {softmax_edited("[0.5, 0.25, -0.75]", "[0.5, 0.25]"),
+         "m.json: field 'weights[1]' has 2 values but 'classes' names 3"},
+        {softmax_edited("[0.5, 0.25, -0.75]", "0.5"),
+         "m.json: field 'weights[1]' must be a list of 3 numbers (one per class), found a number"},
+        {softmax_edited(", [0.5, 0.25, -0.75]", ""),
+         "m.json: field 'weights' has 1 rows but 'features' names 2"},
+        {softmax_edited("[1.0, 0.0, -1.0]", "[1.0, null, -1.0]"),
+         "m.json: field 'weights[0][1]' must be a number, found null"},
+        {softmax_edited("[0.1, 0.2, -0.3]", "[0.1, 0.2]"),
+         "m.json: field 'bias' has 2 values but 'classes' names 3"},
+        {softmax_edited("[0.1, 0.2, -0.3]", "0.1"),
+         "m.json: field 'bias' must be a list of numbers, found a number"},
+        {softmax_edited("\"kind\": \"softmax\"", "\"kind\": \"linear\""),
+         "m.json: field 'classes' must be absent for a linear model, found 3 names"},
+    };
+    for (const auto& [text, message] : cases) {
+        SCOPED_TRACE(text);
+        EXPECT_EQ(error_of(text), message);
+    }
+    models::ModelFile m = parse_model(softmax, "m.json");
+    m.weights(0, 1) = std::numeric_limits<double>::infinity();
+    XGRAD_EXPECT_THROW_WITH(models::model_to_json(m, "out.json"), model_file_error,
+                            "out.json: cannot save the model: field 'weights[0][1]' is not finite");
 }
 
 }  // namespace

@@ -38,23 +38,52 @@ class prediction_error : public std::runtime_error {
     std::string reason;  ///< the message without the row
 };
 
-/// @brief Everything needed to use a trained linear model again: its kind, parameters, the
-/// feature and label names, the standardisation it was trained with and its hyper-parameters.
+/// @brief Everything needed to use a trained model again: its kind, parameters, the feature and
+/// label names, the class names of a classifier, the standardisation it was trained with and its
+/// hyper-parameters.
+///
+/// Kinds: "linear" (regression) and "logistic" (two classes) have weights (features,) and one
+/// bias; "softmax" (multinomial logistic regression) and "ovr" (one binary logistic model per
+/// class, class k against the rest) have weights (features, K) and class_bias (K,), K ≥ 2.
+/// Files of format version 1 (binary and linear models without class names) are still read;
+/// a model with class names or a multiclass kind is written as version 2.
 struct ModelFile {
-    std::string kind = "logistic";  ///< "logistic" or "linear"
+    std::string kind = "logistic";  ///< "logistic", "linear", "softmax" or "ovr"
     std::vector<std::string> feature_names;
     std::string label_name;
-    array weights;  ///< one per feature
-    double bias = 0.0;
+    /// @brief The class names in index order (a classifier's label k is classes[k]); empty for
+    /// "linear", and in a version-1 "logistic" file (whose classes are "0" and "1").
+    std::vector<std::string> classes;
+    array weights;      ///< (features,) for logistic and linear; (features, K) for softmax and ovr
+    double bias = 0.0;  ///< logistic and linear
+    array class_bias;   ///< (K,) for softmax and ovr
     data::Standardizer standardizer;  ///< applied to raw features first, if fitted
     std::map<std::string, std::string> hyperparameters;
 
-    /// @brief The linear score w·x + b of each raw row (standardised first if the model was).
-    /// Throws prediction_error for a row whose standardised features or score are not finite.
+    /// @brief Whether the model predicts classes (every kind but "linear").
+    bool classifier() const { return kind != "linear"; }
+    /// @brief Whether the model has more than one score per row (softmax and ovr).
+    bool multiclass() const { return kind == "softmax" || kind == "ovr"; }
+    /// @brief The class names: `classes`, or "0", "1" for a logistic model without them; empty
+    /// for "linear".
+    std::vector<std::string> class_names() const;
+
+    /// @brief The linear score of each raw row (standardised first if the model was): (rows,)
+    /// w·x + b for logistic and linear, (rows, K) x·W + b for softmax and ovr. Throws
+    /// prediction_error for a row whose standardised features or scores are not finite, and
+    /// shape_error for features of another width.
     array decision_function(const array& raw_features) const;
-    /// @brief P(y = 1) for logistic models, the prediction for linear ones; always finite (a row
-    /// that overflows throws prediction_error).
+    /// @brief P(y = 1) for logistic models, the prediction for linear ones: (rows,); for softmax
+    /// and ovr the probabilities (rows, K) as predict_proba. Always finite (a row that overflows
+    /// throws prediction_error).
     array predict(const array& raw_features) const;
+    /// @brief P(class k | row) for a classifier, (rows, K), rows summing to 1: (1 − p, p) for
+    /// logistic, the softmax of the scores for softmax, each class's sigmoid divided by their sum
+    /// for ovr (as scikit-learn's OneVsRestClassifier). Throws std::logic_error for "linear".
+    array predict_proba(const array& raw_features) const;
+    /// @brief The class index (as a double) of the largest probability per row, the first on a
+    /// tie; for logistic models, 1 when P(y = 1) ≥ 0.5. Throws std::logic_error for "linear".
+    array predict_classes(const array& raw_features) const;
 };
 
 /// @brief The model as the JSON text save_model writes. Throws model_file_error (naming `path`
