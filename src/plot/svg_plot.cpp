@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "xgrad/core/errors.hpp"
+
 namespace xgrad::plot {
 
 namespace {
@@ -76,6 +78,24 @@ std::string tick_label(double v, bool log_axis) {
         std::snprintf(text, sizeof text, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
     }
     return text;
+}
+
+/// @brief A count as a whole number ("1234567", not %g's "1.23457e+06"); other values by %g.
+std::string count_label(double v) {
+    char text[64];
+    if (v == std::floor(v) && std::abs(v) < 1e15) {
+        std::snprintf(text, sizeof text, "%.0f", v);
+    } else {
+        std::snprintf(text, sizeof text, "%g", v);
+    }
+    return text;
+}
+
+/// @brief Text for a double-quoted XML attribute: escape() and the quote itself.
+std::string attribute(const std::string& text) {
+    std::string out;
+    for (char c : escape(text)) out += c == '"' ? std::string("&quot;") : std::string(1, c);
+    return out;
 }
 
 /// @brief A data range mapped onto pixels, linear or logarithmic.
@@ -150,7 +170,7 @@ Axis make_axis(std::vector<double> values, bool log_scale, double pixel_low, dou
 
 std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& options) {
     const double left = 80.0;
-    const double right = options.width - 180.0;  // room for the legend
+    const double right = options.width - static_cast<double>(options.legend_width);
     const double top = 50.0;
     const double bottom = options.height - 60.0;
     std::vector<double> xs;
@@ -201,7 +221,10 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& 
 
     for (std::size_t k = 0; k < series.size(); ++k) {
         const Series& s = series[k];
-        const std::string color = palette[k % (sizeof palette / sizeof palette[0])];
+        const std::string color = s.color.empty()
+                                      ? palette[k % (sizeof palette / sizeof palette[0])]
+                                      : attribute(s.color);
+        const std::string dash = s.dashed ? "\" stroke-dasharray=\"6,4" : "";
         std::string points;
         std::string markers;
         for (std::size_t i = 0; i < s.x.size(); ++i) {
@@ -215,15 +238,173 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& 
                            number(ay.map(s.y[i])) + "\" r=\"3\" fill=\"" + color + "\"/>\n";
             }
         }
-        svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\" points=\"" +
-               points + "\"/>\n" + markers;
+        svg += "<polyline fill=\"none\" stroke=\"" + color + dash +
+               "\" stroke-width=\"2\" points=\"" + points + "\"/>\n" + markers;
         const double ly = top + 10.0 + 22.0 * static_cast<double>(k);
         svg += "<line x1=\"" + number(right + 15) + "\" y1=\"" + number(ly) + "\" x2=\"" +
-               number(right + 40) + "\" y2=\"" + number(ly) + "\" stroke=\"" + color +
+               number(right + 40) + "\" y2=\"" + number(ly) + "\" stroke=\"" + color + dash +
                "\" stroke-width=\"2\"/>\n";
         svg += "<text x=\"" + number(right + 46) + "\" y=\"" + number(ly) +
                "\" dominant-baseline=\"middle\">" + escape(s.name) + "</text>\n";
     }
+    return svg + "</svg>\n";
+}
+
+std::string roc_curves_svg(const std::vector<Series>& curves, const std::string& title) {
+    std::vector<Series> series;
+    for (const Series& c : curves) {
+        if (c.x.size() != c.y.size() || c.x.empty()) {
+            throw std::invalid_argument("roc_curves_svg: curve '" + c.name + "' has " +
+                                        std::to_string(c.x.size()) + " x values and " +
+                                        std::to_string(c.y.size()) +
+                                        " y values (needs one length, at least 1)");
+        }
+        for (std::size_t i = 0; i < c.x.size(); ++i) {
+            if (!(c.x[i] >= 0.0 && c.x[i] <= 1.0 && c.y[i] >= 0.0 && c.y[i] <= 1.0)) {
+                throw std::invalid_argument("roc_curves_svg: curve '" + c.name + "' point " +
+                                            std::to_string(i) + " (" + tick_label(c.x[i], false) +
+                                            ", " + tick_label(c.y[i], false) +
+                                            ") is outside [0, 1]^2");
+            }
+        }
+        series.push_back(c);
+    }
+    series.push_back({"chance", {0.0, 1.0}, {0.0, 1.0}, false, true, "#999999"});
+    std::size_t longest = 0;  // legend names, in characters (about 7 px each at 12 px)
+    for (const Series& s : series) {
+        std::size_t n = 0;
+        for (char c : s.name) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+        longest = std::max(longest, n);
+    }
+    PlotOptions options;
+    options.title = title;
+    options.x_label = "False positive rate";
+    options.y_label = "True positive rate";
+    options.legend_width = std::max(180, 60 + static_cast<int>(7 * longest));
+    options.width = 80 + 400 + options.legend_width;  // a plotting area of 400 × 370
+    options.height = 480;
+    return line_plot_svg(series, options);
+}
+
+std::string confusion_matrix_svg(const array& counts, const std::vector<std::string>& class_names,
+                                 const ConfusionMatrixOptions& options) {
+    if (counts.dimension() != 2 || counts.shape()[0] != counts.shape()[1] ||
+        counts.shape()[0] < 2) {
+        throw shape_error("confusion_matrix_svg: expects counts (K, K) with K >= 2, got " +
+                          format_shape(counts.shape()));
+    }
+    const std::size_t k = counts.shape()[0];
+    if (class_names.size() != k) {
+        throw std::invalid_argument("confusion_matrix_svg: " + std::to_string(class_names.size()) +
+                                    " class names for counts " + format_shape(counts.shape()));
+    }
+    std::vector<double> row_total(k, 0.0);
+    double largest = 0.0;
+    for (std::size_t i = 0; i < k; ++i) {
+        for (std::size_t j = 0; j < k; ++j) {
+            const double c = counts(i, j);
+            if (!(std::isfinite(c) && c >= 0.0)) {
+                throw std::invalid_argument("confusion_matrix_svg: count at row " +
+                                            std::to_string(i) + ", column " + std::to_string(j) +
+                                            " is " + count_label(c) + " (needs finite and >= 0)");
+            }
+            row_total[i] += c;
+            largest = std::max(largest, c);
+        }
+    }
+    // Shade t ∈ [0, 1] from white to dark blue (the ends of matplotlib's "Blues").
+    const auto shade = [](double t) {
+        const auto mix = [t](int from, int to) {
+            return static_cast<int>(std::lround(from + (to - from) * std::clamp(t, 0.0, 1.0)));
+        };
+        char fill[8];
+        std::snprintf(fill, sizeof fill, "#%02x%02x%02x", mix(0xf7, 0x08), mix(0xfb, 0x30),
+                      mix(0xff, 0x6b));
+        return std::string(fill);
+    };
+    // Text widths are estimates (sans-serif at 13 px: about 7.5 px a character).
+    std::size_t longest = 0;
+    for (const std::string& name : class_names) {
+        std::size_t n = 0;
+        for (char c : name) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+        longest = std::max(longest, n);
+    }
+    const double name_px = 7.5 * static_cast<double>(longest);
+    const double cell = std::clamp(480.0 / static_cast<double>(k), 28.0, 90.0);
+    const double size = cell * static_cast<double>(k);
+    const bool slanted = name_px > cell - 6.0;  // x names at 45° when wider than a cell
+    const double left = 50.0 + name_px + 10.0;
+    const double top = 60.0;
+    const double bottom_pad = 14.0 + (slanted ? name_px * 0.71 + 10.0 : 16.0) + 30.0;
+    const double bar_x = left + size + 24.0;
+    const double width = std::max(bar_x + 80.0, left + size / 2 + 7.0 * options.title.size() / 2);
+    const double height = top + size + bottom_pad;
+    const double font = std::min(14.0, cell / 3.0);
+
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + number(width) +
+                      "\" height=\"" + number(height) +
+                      "\" font-family=\"sans-serif\" font-size=\"13\">\n"
+                      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    svg += "<text x=\"" + number(left + size / 2) +
+           "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" + escape(options.title) +
+           "</text>\n";
+    for (std::size_t i = 0; i < k; ++i) {
+        for (std::size_t j = 0; j < k; ++j) {
+            const double c = counts(i, j);
+            const double rate = row_total[i] > 0.0 ? c / row_total[i] : 0.0;
+            const double t = options.normalize_rows ? rate : (largest > 0.0 ? c / largest : 0.0);
+            const double x = left + cell * static_cast<double>(j);
+            const double y = top + cell * static_cast<double>(i);
+            svg += "<rect class=\"cell\" x=\"" + number(x) + "\" y=\"" + number(y) + "\" width=\"" +
+                   number(cell) + "\" height=\"" + number(cell) + "\" fill=\"" + shade(t) +
+                   "\" stroke=\"white\"><title>" + escape(class_names[i]) + " as " +
+                   escape(class_names[j]) + ": " + count_label(c) + "</title></rect>\n";
+            const std::string ink = t > 0.5 ? "white" : "black";
+            const double cx = x + cell / 2;
+            const double cy = y + cell / 2 - (options.normalize_rows ? font * 0.45 : 0.0);
+            svg += "<text x=\"" + number(cx) + "\" y=\"" + number(cy) +
+                   "\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"" +
+                   number(font) + "\" fill=\"" + ink + "\">" + count_label(c) + "</text>\n";
+            if (options.normalize_rows) {
+                svg += "<text x=\"" + number(cx) + "\" y=\"" + number(cy + font * 1.05) +
+                       "\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"" +
+                       number(font * 0.8) + "\" fill=\"" + ink + "\">" + number(rate) + "</text>\n";
+            }
+        }
+    }
+    svg += "<rect x=\"" + number(left) + "\" y=\"" + number(top) + "\" width=\"" + number(size) +
+           "\" height=\"" + number(size) + "\" fill=\"none\" stroke=\"black\"/>\n";
+    for (std::size_t i = 0; i < k; ++i) {
+        const double mid = cell * (static_cast<double>(i) + 0.5);
+        const std::string name = escape(class_names[i]);
+        svg += "<text x=\"" + number(left - 8) + "\" y=\"" + number(top + mid) +
+               "\" text-anchor=\"end\" dominant-baseline=\"middle\">" + name + "</text>\n";
+        if (slanted) {
+            svg += "<text transform=\"translate(" + number(left + mid) + "," +
+                   number(top + size + 12) + ") rotate(-45)\" text-anchor=\"end\">" + name +
+                   "</text>\n";
+        } else {
+            svg += "<text x=\"" + number(left + mid) + "\" y=\"" + number(top + size + 18) +
+                   "\" text-anchor=\"middle\">" + name + "</text>\n";
+        }
+    }
+    svg += "<text x=\"" + number(left + size / 2) + "\" y=\"" + number(height - 14) +
+           "\" text-anchor=\"middle\">" + escape(options.x_label) + "</text>\n";
+    svg += "<text transform=\"translate(20," + number(top + size / 2) +
+           ") rotate(-90)\" text-anchor=\"middle\">" + escape(options.y_label) + "</text>\n";
+    // The colour bar: the shade for 0 at the bottom, for the largest count (or rate 1) at the top.
+    svg +=
+        "<defs><linearGradient id=\"confusion-scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">"
+        "<stop offset=\"0\" stop-color=\"" +
+        shade(0.0) + "\"/><stop offset=\"1\" stop-color=\"" + shade(1.0) +
+        "\"/></linearGradient></defs>\n";
+    svg += "<rect x=\"" + number(bar_x) + "\" y=\"" + number(top) + "\" width=\"14\" height=\"" +
+           number(size) + "\" fill=\"url(#confusion-scale)\" stroke=\"black\"/>\n";
+    const std::string high = options.normalize_rows ? "1" : count_label(largest);
+    svg += "<text x=\"" + number(bar_x + 20) + "\" y=\"" + number(top) +
+           "\" dominant-baseline=\"middle\">" + high + "</text>\n";
+    svg += "<text x=\"" + number(bar_x + 20) + "\" y=\"" + number(top + size) +
+           "\" dominant-baseline=\"middle\">0</text>\n";
     return svg + "</svg>\n";
 }
 

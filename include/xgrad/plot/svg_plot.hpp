@@ -1,9 +1,11 @@
-// SVG line, ROC and decision-region plots.
+// SVG line, ROC, confusion-matrix and decision-region plots.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "xgrad/core/types.hpp"
 
 namespace xgrad::plot {
 
@@ -13,6 +15,8 @@ struct Series {
     std::vector<double> x;
     std::vector<double> y;
     bool markers = false;  ///< also draw a dot at each point
+    bool dashed = false;   ///< a dashed line (e.g. a reference line)
+    std::string color{};   ///< a CSS colour; empty: the palette's colour for the series' place
 };
 
 struct PlotOptions {
@@ -23,10 +27,38 @@ struct PlotOptions {
     bool log_y = false;
     int width = 760;
     int height = 480;
+    int legend_width = 180;  ///< room right of the plot for the legend, part of width
 };
 
 /// @brief A standalone SVG line plot (axes, ticks, grid, legend) that a browser opens.
 std::string line_plot_svg(const std::vector<Series>& series, const PlotOptions& options);
+
+/// @brief ROC curves in one plot, e.g. one per class from metrics::roc_curves_ovr: x = false
+/// positive rate, y = true positive rate, both on [0, 1], with the chance diagonal dashed in grey
+/// and a legend of the curves' names (put the AUC there, e.g. "setosa (AUC 0.98)"). Throws
+/// std::invalid_argument naming the curve for x and y of different lengths, no points, or a
+/// point outside [0, 1]².
+std::string roc_curves_svg(const std::vector<Series>& curves, const std::string& title);
+
+/// @brief Options of confusion_matrix_svg.
+struct ConfusionMatrixOptions {
+    std::string title;
+    /// @brief Colour each cell by its row's rate (count / row total: the recall along the
+    /// diagonal) instead of the count, and write the rate under the count.
+    bool normalize_rows = false;
+    std::string x_label = "Predicted class";
+    std::string y_label = "True class";
+};
+
+/// @brief A confusion-matrix heatmap, from metrics::confusion_matrix: a K×K grid (row = true
+/// class, column = predicted, as scikit-learn's ConfusionMatrixDisplay), each cell shaded from
+/// white to dark blue by its count relative to the largest (or by its row rate, see options),
+/// its count written in it; class names along both axes, a colour bar and the title.
+/// counts: (K, K), K ≥ 2, finite and ≥ 0; class_names: K names (any text: it is escaped). Throws
+/// shape_error naming the shape, std::invalid_argument for a name count other than K or a bad
+/// count (naming row and column). Write the result with write_file_atomically.
+std::string confusion_matrix_svg(const array& counts, const std::vector<std::string>& class_names,
+                                 const ConfusionMatrixOptions& options = {});
 
 /// @brief One panel of a decision-region plot: two-feature points with 0/1 labels over a
 /// classifier's P(class 1) painted on a grid.
