@@ -146,6 +146,10 @@ array jacobian(const Var& output, const Var& input) {
     array J = xt::zeros<double>(detail::jacobian_shape(output, input));
     if (!output.requires_grad() || !input.requires_grad()) return J;
     const Tape tape(output);
+    // An input the output does not depend on is not on the tape: its .grad() (what the user
+    // accumulated, or nothing) is no row of this Jacobian, which is zero.
+    const auto& on_tape = detail::TapeAccess::grad_order(tape);
+    if (std::find(on_tape.begin(), on_tape.end(), &input.node()) == on_tape.end()) return J;
     // The passes borrow the parameters' gradient buffers: what the user accumulated is put back.
     std::vector<detail::Node*> leaves;
     for (detail::Node* node : detail::TapeAccess::grad_order(tape)) {

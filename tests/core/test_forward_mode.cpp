@@ -158,6 +158,26 @@ TEST(ForwardMode, JacobianLeavesAccumulatedGradientsAlone) {
     EXPECT_EQ(w.grad(), (array{4.0, 8.0}));
 }
 
+TEST(ForwardMode, JacobianWithRespectToAnInputTheOutputDoesNotReachIsZero) {
+    // The input is off the output's tape: its own .grad() (accumulated by another loss) is no
+    // row of this Jacobian. Both modes give zeros, and the accumulated gradient stays.
+    const Var x = parameter(array{1.0, 2.0});
+    const Var w = parameter(array{3.0, 4.0});
+    sum(w * w).backward();  // w.grad() = [6, 8]
+    const Var unrelated_interior = w * 2.0;
+    sum(unrelated_interior * x).backward();  // an interior node with a gradient of its own
+    const array w_grad = w.grad();
+    const Var y = sin(x);
+    const array zeros = xt::zeros<double>({2, 2});
+    for (const Var& input : {w, unrelated_interior}) {
+        EXPECT_EQ(jacobian(y, input), zeros);
+        EXPECT_EQ(jacobian_forward(y, input), zeros);
+    }
+    EXPECT_EQ(w.grad(), w_grad);
+    // a reachable input still gets its rows
+    EXPECT_EQ(jacobian(y, x), array(xt::diag(xt::cos(x.value()))));
+}
+
 TEST(ForwardMode, BadInputIsRefusedWithAMessage) {
     const Var w = parameter(array{1.0, 2.0});
     const Var y = exp(w);
