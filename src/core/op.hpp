@@ -30,6 +30,15 @@ Var positive_mask(const Var& x);
 /// @brief 1 where lo ≤ x ≤ hi (bounds included), else 0; no gradient of its own.
 Var interval_mask(const Var& x, double lo, double hi);
 
+namespace derivative {
+/// @brief g·d as a graph node (strong_mul, src/ops/elementwise.cpp) with numpy broadcasting,
+/// exactly 0 where g = 0 whatever d is (0·∞ = 0, a *strong zero*), and its own derivatives strong
+/// too. Every graph-form rule multiplies its incoming gradient g into a slope d that depends on
+/// the inputs through this, so that the branch where() does not take stays exactly 0 at every
+/// order (hessian, both Hessian-vector product modes), not only at the first.
+Var times(const Var& g, const Var& d);
+}  // namespace derivative
+
 /// @brief A node of one input (shape ops, reductions, unary math). backward() and
 /// backward_as_graph() do nothing for an input that needs no gradient; otherwise they ask the
 /// op for its one contribution.

@@ -436,8 +436,8 @@ class SoftmaxAlongNode final : public ReductionNode {
 
     Var gradient_as_graph(const Var& g) override {
         const Var s = self();
-        const Var gs = g * s;
-        return gs - s * sum_kept(gs);
+        const Var gs = derivative::times(g, s);  // strong zeros: see derivative::times
+        return gs - derivative::times(sum_kept(gs), s);
     }
 
     // ds = s ⊙ (t − Σ_lane s t)
@@ -483,8 +483,8 @@ class LogsumexpNode final : public ReductionNode {
     }
 
     Var gradient_as_graph(const Var& g) override {
-        return spread(g) *
-               finish_op(std::make_shared<SoftmaxAlongNode>(input_var(0), requested_axis_));
+        return derivative::times(spread(g), finish_op(std::make_shared<SoftmaxAlongNode>(
+                                                input_var(0), requested_axis_)));
     }
 
     // dy = Σ_k softmax_k t_k per lane
@@ -551,8 +551,10 @@ class DispersionNode final : public ReductionNode {
         const Var x = input_var(0);
         const Var centred = x - mean_kept(x);
         const double dof = degrees_of_freedom();
-        if (!is_std_) return spread(g) * centred * (2.0 / dof);
-        return spread(g) * centred * (1.0 / dof) * reciprocal_or_zero(spread(self()));
+        // strong zeros (derivative::times): a zero g gives exactly zero at every order
+        if (!is_std_) return derivative::times(spread(g), centred * (2.0 / dof));
+        return derivative::times(spread(g),
+                                 centred * (1.0 / dof) * reciprocal_or_zero(spread(self())));
     }
 
     // dy = Σ_k slope_k t_k per lane
@@ -639,14 +641,15 @@ class NormNode final : public SingleInputNode {
     Var gradient_as_graph(const Var& g) override {
         const Var x = input_var(0);
         if (p_ == 1.0) return g * sign_of(x);
-        if (p_ == 2.0) return g * x * reciprocal_or_zero(self());
+        // the slopes that depend on x meet g as strong products (derivative::times)
+        if (p_ == 2.0) return derivative::times(g, x * reciprocal_or_zero(self()));
         if (p_ == infinity) return g * sign_of(x) * extremum_share(abs(x), std::nullopt, true);
         // (|x|/y)^(p−1) with |x|/y replaced by 1 where x = 0 (where sign(x) = 0 anyway): for
         // p < 2 the power's own derivative is infinite at 0, and would meet a zero factor there
         const Var magnitude = abs(x);
         const Var zero = 1.0 - positive_mask(magnitude);
         const Var ratio = magnitude * reciprocal_or_zero(self()) + zero;
-        return g * sign_of(x) * pow(ratio, p_ - 1.0);
+        return derivative::times(g, sign_of(x) * pow(ratio, p_ - 1.0));
     }
 
     // dy = Σ_k slope_k t_k

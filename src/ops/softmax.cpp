@@ -64,7 +64,7 @@ class LogSoftmaxNode final : public SingleInputNode {
         shape_type kept = value_.shape();
         kept.back() = 1;
         const Var row_sums = reshape(sum(g, -1), kept);
-        return g - exp(self()) * row_sums;
+        return g - derivative::times(row_sums, exp(self()));  // strong zeros
     }
 
     // dy = t − Σ_k softmax_k t_k, row by row

@@ -652,6 +652,46 @@ TEST(Norm, AtAndNearZeroNoNaNInAnyOrder) {
     }
 }
 
+TEST(Reductions, TheBranchNotTakenStaysExactlyZeroAtSecondOrder) {
+    // where(0, r(sqrt(x)), 1) is the constant 1 for each reduction r whose slope depends on x:
+    // its zero gradient meets sqrt's +inf slope at x = 0. Strong zeros give 0 (not 0·∞ = NaN)
+    // in the gradient and in the Hessian, by hessian() and by both H·v modes.
+    const std::vector<std::pair<const char*, std::function<Var(const Var&)>>> reductions = {
+        {"logsumexp", [](const Var& v) { return logsumexp(v); }},
+        {"logsumexp axis", [](const Var& v) { return sum(logsumexp(v, 1, true)); }},
+        {"variance", [](const Var& v) { return variance(v); }},
+        {"variance axis ddof", [](const Var& v) { return sum(variance(v, 0, 1)); }},
+        {"stddev", [](const Var& v) { return stddev(v); }},
+        {"stddev axis", [](const Var& v) { return sum(stddev(v, 1)); }},
+        {"norm", [](const Var& v) { return norm(v); }},
+        {"norm p = 3", [](const Var& v) { return norm(v, 3.0); }},
+        {"norm p = 1.5", [](const Var& v) { return norm(v, 1.5); }},
+        {"softmax", [](const Var& v) { return sum(square(softmax(v))); }},
+        {"log_softmax", [](const Var& v) { return sum(square(log_softmax(v))); }},
+    };
+    const array x0 = {{0.0, 1.0, 4.0}, {0.0, 0.25, 9.0}};
+    const array zero_h = xt::zeros<double>({6, 6});
+    const array zero_x = xt::zeros<double>({2, 3});
+    for (const auto& [name, r] : reductions) {
+        SCOPED_TRACE(name);
+        const Var x = parameter(x0);
+        auto loss = [&, r = r] { return where(constant(0.0), r(sqrt(x)), 1.0); };
+        EXPECT_EQ(grad(loss(), {x})[0].value(), zero_x);
+        EXPECT_EQ(hessian(loss(), {x}), zero_h);
+        for (const hvp_mode mode :
+             {hvp_mode::reverse_over_reverse, hvp_mode::forward_over_reverse}) {
+            EXPECT_EQ(
+                hessian_vector_product(loss(), {x}, {array(xt::ones<double>({2, 3}))}, mode)[0],
+                zero_x);
+        }
+        // the branch taken still has the true (finite, non-zero) second derivative
+        const Var y = parameter(x0 + 1.0);
+        const array H = hessian(r(sqrt(y)), {y});
+        EXPECT_TRUE(all_finite(H));
+        EXPECT_GT(xt::amax(xt::abs(H))(), 1e-3);
+    }
+}
+
 TEST(Norm, PBelowOneIsRefused) {
     const Var x = constant({1.0, 2.0});
     XGRAD_EXPECT_THROW_WITH(norm(x, 0.5), std::invalid_argument, "norm: p = 0.5 is below 1");
