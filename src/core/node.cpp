@@ -139,6 +139,11 @@ std::string Node::describe() const {
 }
 
 void Node::add_input(std::shared_ptr<Node> input) {
+    if (!input) {  // an empty Var: refused here, for every op, before a pass could read it
+        throw graph_error(std::string("'") + op_name_ + "': input " +
+                          std::to_string(inputs_.size()) +
+                          " is an empty Var (default-constructed)");
+    }
     inputs_.push_back(std::move(input));
     input_versions_.push_back(0);
 }

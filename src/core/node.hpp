@@ -126,6 +126,8 @@ class Node : public std::enable_shared_from_this<Node> {
     std::string describe() const;
 
   protected:
+    /// @brief Appends an input; throws graph_error naming the op and the position if it is null
+    /// (an empty Var), so that no op can be built on one, under no_grad or not.
     void add_input(std::shared_ptr<Node> input);
     /// @brief Lazy and stale nodes compute their value here on first read (value_ready_ is set
     /// by the caller).

@@ -147,20 +147,51 @@ inline Var gelu_slope(const Var& x) {
     return cdf + x * density;
 }
 
-/// @brief g where a > b, g/2 where a = b (a tie splits the gradient evenly, as PyTorch), else 0:
-/// a's share of the gradient of max(a, b). b's share is share_of_max(g, b, a); min's the same
-/// with the operands swapped. Doubles, arrays or expressions (a broadcast scalar on one side),
+/// @brief a's share of the gradient g of max(a, b) (IsMax) or min(a, b): g where a is the
+/// chosen operand, g/2 at a tie (the gradient split evenly, as PyTorch), else 0. A NaN operand
+/// is chosen (the result is NaN, as numpy and PyTorch) and takes the gradient, as a NaN does in
+/// max(x): a NaN a gets g, or g/2 if b is NaN too; a gets 0 against a NaN b. b's share is
+/// share_of_extreme(g, b, a). Doubles, arrays or expressions (a broadcast scalar on one side),
 /// and graph nodes.
-inline double share_of_max(double g, double a, double b) {
-    return a > b ? g : (a == b ? 0.5 * g : 0.0);
+template <bool IsMax>
+double share_of_extreme(double g, double a, double b) {
+    if (std::isnan(a)) return std::isnan(b) ? 0.5 * g : g;
+    if (std::isnan(b)) return 0.0;
+    return (IsMax ? a > b : a < b) ? g : (a == b ? 0.5 * g : 0.0);
 }
-inline Var share_of_max(const Var& g, const Var& a, const Var& b) {
-    const Var d = a - b;
-    return g * (positive_mask(d) + 0.5 * interval_mask(d, 0.0, 0.0));
+template <bool IsMax>
+Var share_of_extreme(const Var& g, const Var& a, const Var& b) {
+    // masks with no gradient of their own, recomputed on a replay; x ≠ x only for a NaN
+    const Var chosen = IsMax ? xgrad::greater(a, b) : xgrad::less(a, b);
+    const Var a_nan = xgrad::not_equal(a, a);
+    const Var b_nan = xgrad::not_equal(b, b);
+    return g * (chosen + 0.5 * xgrad::equal(a, b) + a_nan * (1.0 - 0.5 * b_nan));
 }
-template <class G, class A, class B>
-auto share_of_max(const G& g, const A& a, const B& b) {
-    return g * xt::where(a > b, 1.0, xt::where(xt::equal(a, b), 0.5, 0.0));
+template <bool IsMax>
+Var share_of_extreme(const Var& g, const Var& a, double b) {
+    return share_of_extreme<IsMax>(g, a, xgrad::constant(b));
+}
+template <bool IsMax>
+Var share_of_extreme(const Var& g, double a, const Var& b) {
+    return share_of_extreme<IsMax>(g, xgrad::constant(a), b);
+}
+template <bool IsMax, class G, class A, class B,
+          std::enable_if_t<!std::is_same_v<G, Var> && !std::is_arithmetic_v<G>, int> = 0>
+auto share_of_extreme(const G& g, const A& a, const B& b) {
+    return xt::vectorize(static_cast<double (*)(double, double, double)>(share_of_extreme<IsMax>))(
+        g, a, b);
+}
+
+/// @brief max(a, b) (IsMax) or min(a, b), NaN if either is NaN (as numpy and PyTorch, whatever
+/// the order of the operands).
+template <bool IsMax>
+double extreme_of(double a, double b) {
+    if (std::isnan(a) || std::isnan(b)) return a + b;
+    return (IsMax ? b > a : b < a) ? b : a;
+}
+template <bool IsMax, class A, class B>
+auto extreme_of(const A& a, const B& b) {  // arrays, or an array and a double
+    return xt::vectorize(static_cast<double (*)(double, double)>(extreme_of<IsMax>))(a, b);
 }
 
 /// @brief g on [lo, hi] (bounds included, as PyTorch's clamp), else 0.
@@ -331,20 +362,16 @@ struct maximum {
     static constexpr const char* name = "maximum";
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
-        if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
-            return a < b ? b : a;
-        } else {
-            return xt::maximum(a, b);
-        }
+        return derivative::extreme_of<true>(a, b);
     }
-    // ∂max/∂a = 1 where a > b, ½ at a tie, else 0; ∂max/∂b mirrored
+    // ∂max/∂a = 1 where a > b, ½ at a tie, else 0; ∂max/∂b mirrored (a NaN operand is chosen)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
-        return derivative::share_of_max(g, a, b);
+        return derivative::share_of_extreme<true>(g, a, b);
     }
     template <class G, class A, class B, class Y>
     static auto grad_b(const G& g, const A& a, const B& b, const Y&) {
-        return derivative::share_of_max(g, b, a);
+        return derivative::share_of_extreme<true>(g, b, a);
     }
 };
 
@@ -352,20 +379,16 @@ struct minimum {
     static constexpr const char* name = "minimum";
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
-        if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
-            return b < a ? b : a;
-        } else {
-            return xt::minimum(a, b);
-        }
+        return derivative::extreme_of<false>(a, b);
     }
-    // ∂min/∂a = 1 where a < b, ½ at a tie, else 0; ∂min/∂b mirrored
+    // ∂min/∂a = 1 where a < b, ½ at a tie, else 0; ∂min/∂b mirrored (a NaN operand is chosen)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
-        return derivative::share_of_max(g, b, a);
+        return derivative::share_of_extreme<false>(g, a, b);
     }
     template <class G, class A, class B, class Y>
     static auto grad_b(const G& g, const A& a, const B& b, const Y&) {
-        return derivative::share_of_max(g, a, b);
+        return derivative::share_of_extreme<false>(g, b, a);
     }
 };
 
@@ -618,7 +641,8 @@ struct clip {
     static constexpr const char* name = "clip";
     double lo, hi;
     void forward(array& y, const array& x) const {
-        xt::noalias(y) = xt::minimum(xt::maximum(x, lo), hi);
+        const double l = lo, h = hi;  // a NaN stays NaN (as numpy and PyTorch)
+        map_elementwise(y, x, [l, h](double v) { return v < l ? l : (v > h ? h : v); });
     }
     // d clip(x)/dx = 1 on [lo, hi] (bounds included, as PyTorch's clamp), else 0
     template <class G, class X, class Y>

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/op_families.hpp"
 #include "support.hpp"
 
 namespace xgrad {
@@ -715,6 +716,142 @@ TEST(Where, AZeroGradientContributesExactlyZeroThroughEveryElementwiseOp) {
     Var x = parameter(array{0.0});
     sqrt(x).backward(array{1.0});
     EXPECT_EQ(x.grad()(0), std::numeric_limits<double>::infinity());
+}
+
+TEST(ElementwiseMath, MaximumMinimumAndClipPropagateNaNWhateverTheOperandOrder) {
+    // numpy and PyTorch: maximum(1, NaN) = maximum(NaN, 1) = NaN, clip(NaN) = NaN. A NaN operand
+    // is the chosen one and takes the gradient (as a NaN does in max(x)); ½ each if both are NaN.
+    // Every path: same shapes, a row against a matrix, a one-element operand, and the graph
+    // form (grad(), its value and its second derivative) and forward mode.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    struct Layout {
+        const char* name;
+        shape_type a, b;
+    };
+    const Layout layouts[] = {
+        {"same shape", {4}, {4}}, {"matrix and row", {2, 4}, {4}}, {"row and matrix", {4}, {2, 4}}};
+    const array a_row = {1.0, nan, nan, inf};
+    const array b_row = {nan, 1.0, nan, inf};
+    for (const bool is_max : {true, false}) {
+        for (const Layout& l : layouts) {
+            SCOPED_TRACE(std::string(is_max ? "maximum, " : "minimum, ") + l.name);
+            Var a = parameter(array(xt::broadcast(a_row, l.a)));
+            Var b = parameter(array(xt::broadcast(b_row, l.b)));
+            auto f = [is_max](const Var& p, const Var& q) {
+                return is_max ? maximum(p, q) : minimum(p, q);
+            };
+            const Var y = f(a, b);
+            const shape_type out = y.shape();
+            const array expected_y = xt::broadcast(array{nan, nan, nan, inf}, out);
+            EXPECT_TRUE(xt::all(xt::equal(xt::isnan(y.value()), xt::isnan(expected_y))));
+            EXPECT_EQ(f(b, a).value().shape(), out);
+            EXPECT_TRUE(xt::all(xt::equal(xt::isnan(f(b, a).value()), xt::isnan(expected_y))));
+            sum(y).backward();
+            const double rows = l.a.size() == 2 || l.b.size() == 2 ? 2.0 : 1.0;
+            const array ga = array{0.0, 1.0, 0.5, 0.5} * (l.a.size() == 2 ? 1.0 : rows);
+            const array gb = array{1.0, 0.0, 0.5, 0.5} * (l.b.size() == 2 ? 1.0 : rows);
+            EXPECT_EQ(a.grad(), array(xt::broadcast(ga, l.a)));
+            EXPECT_EQ(b.grad(), array(xt::broadcast(gb, l.b)));
+            const std::vector<Var> g = grad(sum(f(a, b)), {a, b});
+            EXPECT_EQ(g[0].value(), a.grad());
+            EXPECT_EQ(g[1].value(), b.grad());
+            const std::vector<Var> gg = grad(sum(f(a, b)), {a, b}, true);
+            EXPECT_EQ(gg[0].value(), a.grad());
+            EXPECT_EQ(gg[1].value(), b.grad());
+            const array ta = xt::ones<double>(l.a);
+            const array tb = xt::zeros<double>(l.b);
+            const array t = jvp(f(a, b), {a, b}, {ta, tb});
+            EXPECT_EQ(t, array(xt::broadcast(array{0.0, 1.0, 0.5, 0.5}, out)));
+        }
+        // a one-element operand (passed to the rules as a number)
+        Var v = parameter(array{1.0, nan, 3.0});
+        Var s = parameter(nan);
+        const Var y = is_max ? maximum(v, s) : minimum(s, v);
+        EXPECT_TRUE(xt::all(xt::isnan(y.value())));
+        sum(y).backward();
+        EXPECT_EQ(v.grad(), (array{0.0, 0.5, 0.0}));
+        EXPECT_EQ(s.grad()(), 2.5);
+    }
+    // clip: NaN stays NaN (not a bound), with gradient 0 there, as PyTorch's clamp
+    Var x = parameter(array{nan, -inf, inf, 0.25});
+    const Var c = clip(x, -1.0, 1.0);
+    EXPECT_TRUE(std::isnan(c.value()(0)));
+    for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(c.value()(i), (array{0.0, -1.0, 1.0, 0.25})(i));
+    sum(c).backward();
+    EXPECT_EQ(x.grad(), (array{0.0, 0.0, 0.0, 1.0}));
+}
+
+TEST(Where, EveryOpFamilyRefusesAnEmptyVarWithAGraphErrorNotACrash) {
+    // An empty (default-constructed) Var in any operand position, with recording on or off,
+    // and as the condition or a compared operand: graph_error, never a null dereference.
+    for (const testing::Case& c : testing::every_op_family()) {
+        SCOPED_TRACE(c.name);
+        for (std::size_t k = 0; k < c.shapes.size(); ++k) {
+            std::vector<Var> params = testing::make_parameters(c, 3);
+            params[k] = Var();
+            EXPECT_THROW(c.build(params), graph_error);
+            const no_grad off;
+            EXPECT_THROW(c.build(params), graph_error);
+        }
+    }
+    const Var x = parameter({1.0, 2.0});
+    XGRAD_EXPECT_THROW_WITH(where(Var(), x, x), graph_error, "'where': input 0 is an empty Var");
+    XGRAD_EXPECT_THROW_WITH(greater(x, Var()), graph_error, "'greater': input 1 is an empty Var");
+    XGRAD_EXPECT_THROW_WITH(less(Var(), 0.0), graph_error, "'less': input 0 is an empty Var");
+    const no_grad off;
+    XGRAD_EXPECT_THROW_WITH(exp(Var()), graph_error, "'exp': input 0 is an empty Var");
+    XGRAD_EXPECT_THROW_WITH(x + Var(), graph_error, "'add': input 1 is an empty Var");
+}
+
+TEST(Where, TheBranchNotTakenHasExactlyZeroDerivativesOfEveryOrderForEveryOpFamily) {
+    // sum(where(0, f(p + sqrt(z)), 1)) at z = 0 is the constant 1, while every route through f
+    // meets sqrt's infinite slope. Strong zeros make the gradient, both Hessian-vector product
+    // modes and jvp exactly 0, for every op family whose rules have them: matrix products and
+    // losses follow IEEE (0·∞ = NaN, README), the log∘σ rewrites keep σ's own rule (a separate
+    // note), and custom ops run the user's rules.
+    const std::vector<std::string> ieee = {"matmul",
+                                           "bce_with_logits",
+                                           "binary_cross_entropy",
+                                           "mse",
+                                           "cross_entropy",
+                                           "linear_bce_with_logits",
+                                           "fusable logistic graph",
+                                           "log_of_sigmoid",
+                                           "log_one_minus_sigmoid",
+                                           "custom op",
+                                           "checkpoint with a captured weight",
+                                           "checkpoint of a custom op"};
+    std::size_t checked = 0;
+    for (const testing::Case& c : testing::every_op_family()) {
+        bool skip = false;
+        for (const std::string& prefix : ieee) skip = skip || c.name.rfind(prefix, 0) == 0;
+        if (skip) continue;
+        SCOPED_TRACE(c.name);
+        ++checked;
+        const std::vector<Var> p = testing::make_parameters(c, 7);
+        std::vector<Var> z, q;
+        for (const Var& v : p) {
+            z.push_back(parameter(xt::zeros<double>(v.shape())));
+            q.push_back(v + sqrt(z.back()));
+        }
+        const Var loss = sum(where(constant(0.0), c.build(q), 1.0));
+        std::vector<Var> all = z;
+        all.insert(all.end(), p.begin(), p.end());
+        std::vector<array> v;
+        for (const Var& a : all) v.push_back(xt::ones<double>(a.shape()));
+        const std::vector<Var> g = grad(loss, all);
+        const auto rr = hessian_vector_product(loss, all, v, hvp_mode::reverse_over_reverse);
+        const auto fr = hessian_vector_product(loss, all, v, hvp_mode::forward_over_reverse);
+        for (std::size_t k = 0; k < all.size(); ++k) {
+            const array zero = xt::zeros<double>(all[k].shape());
+            EXPECT_EQ(g[k].value(), zero) << "gradient " << k;
+            EXPECT_EQ(rr[k], zero) << "reverse-over-reverse H·v " << k;
+            EXPECT_EQ(fr[k], zero) << "forward-over-reverse H·v " << k;
+        }
+        EXPECT_EQ(jvp(loss, all, v)(), 0.0);
+    }
+    EXPECT_GT(checked, 100u);
 }
 
 }  // namespace

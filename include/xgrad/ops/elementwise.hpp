@@ -80,7 +80,9 @@ Var gelu(const Var& x);
 Var elu(const Var& x, double alpha = 1.0);
 /// @brief max(a, b) and min(a, b) elementwise, with numpy broadcasting (shape_error if the shapes
 /// do not fit; a broadcast operand's gradient is summed back). Derivative 1 for the operand that
-/// is chosen, 0 for the other, and ½ each at a tie (as PyTorch).
+/// is chosen, 0 for the other, and ½ each at a tie (as PyTorch). A NaN operand is chosen, in
+/// either position (NaN out, as numpy and PyTorch), and takes the gradient as a NaN does in
+/// max(x): all of it, or ½ each if both are NaN.
 Var maximum(const Var& a, const Var& b);
 Var minimum(const Var& a, const Var& b);
 /// @brief baseᵉˣᵖᵒⁿᵉⁿᵗ elementwise with numpy broadcasting (shape_error if the shapes do not
@@ -136,8 +138,9 @@ inline Var operator<=(const Var& a, double b) {
     return less_equal(a, b);
 }
 
-/// @brief x limited to [lo, hi], same shape. Derivative 1 on [lo, hi] (bounds included, as
-/// PyTorch's clamp), else 0. Throws std::invalid_argument if lo > hi (or either is NaN).
+/// @brief x limited to [lo, hi], same shape; a NaN stays NaN (as numpy and PyTorch's clamp).
+/// Derivative 1 on [lo, hi] (bounds included, as PyTorch's clamp), else 0 (also at NaN). Throws
+/// std::invalid_argument if lo > hi (or either is NaN).
 Var clip(const Var& x, double lo, double hi);
 
 }  // namespace xgrad
