@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <optional>
+#include <stdexcept>
 
 #include "xgrad/data/io.hpp"
 
@@ -242,8 +243,9 @@ class Header {
 
 /// @brief Reads the header, then the named feature columns and (if `label_column` is given; empty
 /// names the last column) the label column. Only those cells must be numbers.
-Dataset parse_table(std::string_view text, const std::string& path, const std::string* label_column,
-                    const std::vector<std::string>& feature_columns) {
+Dataset parse_dataset(std::string_view text, const std::string& path,
+                      const std::string* label_column,
+                      const std::vector<std::string>& feature_columns) {
     parse_steps = 0;
     Tokenizer tokens(text, path);
     Record record;
@@ -345,6 +347,40 @@ Dataset parse_table(std::string_view text, const std::string& path, const std::s
     return out;
 }
 
+/// @brief Every cell of the text as a Table (trimmed, quotes undone), with the same tokenizer and
+/// the same messages as parse_dataset.
+Table parse_whole_table(std::string_view text, const std::string& path) {
+    parse_steps = 0;
+    Tokenizer tokens(text, path);
+    Record record;
+    if (!tokens.next(record)) fail(path, 1, 0, "empty file, expected a header row");
+    const std::size_t header_line = record.lines.front();
+    if (record.hash) {
+        fail(path, header_line, 1,
+             "the header row " + tokens.line_at(record.start) +
+                 " starts with '#': comment lines are not supported (delete them)");
+    }
+    std::vector<std::string> names;
+    for (const auto& field : record.fields) names.push_back(trim(field));
+    std::vector<std::size_t> header_lines;
+    if (record.lines.back() != header_line) header_lines = record.lines;
+    Table table(path, std::move(names), header_line, std::move(header_lines));
+    const std::vector<std::size_t> same_line;
+    while (tokens.next(record)) {
+        const std::size_t first_line = record.lines.front();
+        if (record.fields.size() != table.columns()) {
+            fail(path, first_line, 0,
+                 "ragged row: " + count(record.fields.size(), "field", "fields") +
+                     ", the header has " + std::to_string(table.columns()) +
+                     (record.hash ? comment_hint : ""));
+        }
+        for (auto& field : record.fields) field = trim(field);
+        table.append_row(record.fields, first_line,
+                         record.lines.back() != first_line ? record.lines : same_line);
+    }
+    return table;
+}
+
 std::string read_text(const std::string& path) {
     std::string text;
     std::string error;
@@ -373,13 +409,13 @@ std::string Dataset::where(std::size_t row, std::size_t column) const {
 
 Dataset parse_csv(std::string_view text, const std::string& name, const std::string& label_column,
                   const std::vector<std::string>& feature_columns) {
-    return parse_table(text, name, &label_column, feature_columns);
+    return parse_dataset(text, name, &label_column, feature_columns);
 }
 
 Dataset parse_features(std::string_view text, const std::string& name,
                        const std::vector<std::string>& feature_columns) {
     if (feature_columns.empty()) throw csv_error(escaped(name) + ": no feature columns were named");
-    return parse_table(text, name, nullptr, feature_columns);
+    return parse_dataset(text, name, nullptr, feature_columns);
 }
 
 Dataset read_csv(const std::string& path, const std::string& label_column,
@@ -390,6 +426,84 @@ Dataset read_csv(const std::string& path, const std::string& label_column,
 Dataset read_features(const std::string& path, const std::vector<std::string>& feature_columns) {
     if (feature_columns.empty()) throw csv_error(escaped(path) + ": no feature columns were named");
     return parse_features(read_text(path), path, feature_columns);
+}
+
+Table::Table(std::string source, std::vector<std::string> header, std::size_t header_line,
+             std::vector<std::size_t> header_cell_lines)
+    : source_(std::move(source)),
+      header_(std::move(header)),
+      header_line_(header_line),
+      header_cell_lines_(std::move(header_cell_lines)),
+      text_(header_.size()),
+      ends_(header_.size()) {
+    if (!header_cell_lines_.empty() && header_cell_lines_.size() != header_.size()) {
+        throw std::invalid_argument("Table: " + std::to_string(header_cell_lines_.size()) +
+                                    " header cell lines for " + std::to_string(header_.size()) +
+                                    " columns");
+    }
+}
+
+void Table::append_row(const std::vector<std::string>& cells, std::size_t line,
+                       const std::vector<std::size_t>& cell_lines) {
+    if (cells.size() != header_.size() ||
+        (!cell_lines.empty() && cell_lines.size() != cells.size())) {
+        throw std::invalid_argument("Table::append_row: " + std::to_string(cells.size()) +
+                                    " cells and " + std::to_string(cell_lines.size()) +
+                                    " cell lines for a table of " + std::to_string(header_.size()) +
+                                    " columns");
+    }
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+        text_[c] += cells[c];
+        ends_[c].push_back(text_[c].size());
+    }
+    if (!cell_lines.empty() &&
+        std::any_of(cell_lines.begin(), cell_lines.end(), [&](std::size_t l) { return l != line; }))
+        spanning_rows_[row_lines_.size()] = cell_lines;
+    row_lines_.push_back(line);
+}
+
+std::string_view Table::cell(std::size_t row, std::size_t column) const {
+    if (row >= rows() || column >= columns()) {
+        throw std::out_of_range("Table::cell: row " + std::to_string(row) + ", column " +
+                                std::to_string(column) + " of a table of " +
+                                std::to_string(rows()) + " rows and " + std::to_string(columns()) +
+                                " columns");
+    }
+    const std::size_t begin = row == 0 ? 0 : ends_[column][row - 1];
+    return std::string_view(text_[column]).substr(begin, ends_[column][row] - begin);
+}
+
+std::size_t Table::find(std::string_view name) const {
+    for (std::size_t c = 0; c < header_.size(); ++c) {
+        if (header_[c] == name) return c;
+    }
+    return npos;
+}
+
+std::string Table::where(std::size_t row, std::size_t column) const {
+    std::size_t line = 0;
+    if (row == npos) {
+        line = header_line_;
+        if (column < header_cell_lines_.size()) line = header_cell_lines_[column];
+    } else if (row < row_lines_.size()) {
+        line = row_lines_[row];
+        const auto spanning = spanning_rows_.find(row);
+        if (spanning != spanning_rows_.end() && column < spanning->second.size())
+            line = spanning->second[column];
+    }
+    std::string out = escaped(source_);
+    if (line == 0) return out;
+    out += ":" + std::to_string(line);
+    if (column != npos) out += ":" + std::to_string(column + 1);
+    return out;
+}
+
+Table parse_table(std::string_view text, const std::string& name) {
+    return parse_whole_table(text, name);
+}
+
+Table read_table(const std::string& path) {
+    return parse_whole_table(read_text(path), path);
 }
 
 std::size_t last_parse_steps() {

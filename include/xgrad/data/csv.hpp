@@ -65,6 +65,69 @@ Dataset parse_csv(std::string_view text, const std::string& name,
 Dataset parse_features(std::string_view text, const std::string& name,
                        const std::vector<std::string>& feature_columns);
 
+/// @brief A CSV file read as text: the header and every cell, any of which may be text, with
+/// where each cell is in the file. Cells are stored column by column in one buffer per column
+/// (a cell costs its bytes and one offset). Cells are trimmed of spaces, tabs and carriage
+/// returns around them, as read_csv trims them, quoted or not; quotes are undone.
+class Table {
+  public:
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    Table() = default;
+    /// @brief An empty table (no rows) with these column names; `source` names the file in
+    /// messages; the header starts on `header_line`, and `header_cell_lines` (empty, or one per
+    /// name) gives each name's line when the header spans lines.
+    Table(std::string source, std::vector<std::string> header, std::size_t header_line = 1,
+          std::vector<std::size_t> header_cell_lines = {});
+
+    /// @brief Appends a row of exactly columns() cells (std::invalid_argument otherwise) that
+    /// starts on `line`; `cell_lines` (empty, or one per cell) gives each cell's line when the row
+    /// spans lines.
+    void append_row(const std::vector<std::string>& cells, std::size_t line,
+                    const std::vector<std::size_t>& cell_lines = {});
+
+    std::size_t rows() const { return row_lines_.size(); }
+    std::size_t columns() const { return header_.size(); }
+    const std::string& source() const { return source_; }
+    const std::vector<std::string>& header() const { return header_; }
+    std::size_t header_line() const { return header_line_; }
+    /// @brief The line (from 1) each row starts on.
+    const std::vector<std::size_t>& row_lines() const { return row_lines_; }
+    /// @brief The line of every cell of the rows that span lines, by row.
+    const std::map<std::size_t, std::vector<std::size_t>>& spanning_rows() const {
+        return spanning_rows_;
+    }
+
+    /// @brief The cell at `row` and `column` (both from 0; std::out_of_range beyond). The view
+    /// lives as long as the table.
+    std::string_view cell(std::size_t row, std::size_t column) const;
+    /// @brief The first column named `name` (from 0), npos if there is none.
+    std::size_t find(std::string_view name) const;
+    /// @brief `file:line:column` (column printed from 1) of the cell at `row` and `column` (both
+    /// from 0); `row` npos gives the header cell's place; `column` npos gives `file:line`.
+    std::string where(std::size_t row, std::size_t column) const;
+
+  private:
+    std::string source_;
+    std::vector<std::string> header_;
+    std::size_t header_line_ = 1;
+    std::vector<std::size_t> header_cell_lines_;  ///< empty when the header is on one line
+    std::vector<std::size_t> row_lines_;
+    std::map<std::size_t, std::vector<std::size_t>> spanning_rows_;
+    std::vector<std::string> text_;               ///< per column: its cells one after another
+    std::vector<std::vector<std::size_t>> ends_;  ///< per column: where each cell ends in text_
+};
+
+/// @brief Reads a CSV file whose cells may be text. Quoting, the byte-order mark, blank lines,
+/// comment-line hints and the messages are read_csv's (csv_error naming file, line and column
+/// for a bad quote or a ragged row; `file:line: empty file, expected a header row`); names may
+/// repeat or be empty here (selecting such a column fails later). A header without rows gives a
+/// table of 0 rows. Linear time in the file's size (the same tokenizer as read_csv).
+Table read_table(const std::string& path);
+
+/// @brief read_table on text in memory; `name` stands for the file in messages.
+Table parse_table(std::string_view text, const std::string& name);
+
 /// @brief Characters the tokenizer stepped over in the last parse on this thread (at most two
 /// per byte of input: a blank line is looked at once to skip it): lets tests check that reading
 /// is linear in the file's size.
