@@ -28,7 +28,7 @@ std::vector<Var> grad_graph(const Var& output, const std::vector<Var>& inputs, c
     grads[&output.node()] = seed;
     const auto& order = detail::TapeAccess::grad_order(tape);
     for (detail::Node* node : order) {
-        if (!node->is_leaf()) node->check_inputs_unchanged();
+        if (!node->is_leaf()) node->check_inputs_unchanged("grad()");
     }
     // Only the gradients asked for are observed: no .grad() is written.
     std::vector<const detail::Node*> asked;

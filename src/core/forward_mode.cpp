@@ -28,7 +28,7 @@ ForwardPass::ForwardPass(const std::vector<Var>& outputs, const std::vector<Var>
     std::sort(order_.begin(), order_.end(),
               [](const Node* a, const Node* b) { return a->sequence() < b->sequence(); });
     for (Node* node : order_) {
-        if (!node->is_leaf()) node->check_inputs_unchanged();
+        if (!node->is_leaf()) node->check_inputs_unchanged("forward mode (jvp)");
     }
 }
 

@@ -93,19 +93,19 @@ void Node::record_forward() {
     leaf_shapes_hash_ = h;
 }
 
-void Node::check_inputs_unchanged() const {
+void Node::check_inputs_unchanged(const char* who) const {
     std::uint64_t h = 0xcbf29ce484222325ULL;
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const Node& in = *inputs_[i];
         if (in.version() != input_versions_[i]) {
             throw graph_error(
-                "backward(): input " + std::to_string(i) + " of " + describe() + ", " +
+                std::string(who) + ": input " + std::to_string(i) + " of " + describe() + ", " +
                 in.describe() +
                 (in.is_leaf() ? ", was given a new value (mutable_value())"
                               : ", was recomputed (a replay of part of the graph)") +
                 " after " + describe() +
-                " used it, so the gradient would mix two points; run the graph forward again "
-                "(rebuild it, or Tape::forward()) before backward()");
+                " used it, so the derivatives would mix two points; run the graph forward again "
+                "(rebuild it, or Tape::forward()) before differentiating");
         }
         if (in.is_leaf()) h = hash_shape(h, in.stored_value().shape());
     }
@@ -115,10 +115,10 @@ void Node::check_inputs_unchanged() const {
             shapes += (i ? ", " : "") + inputs_[i]->describe() + " " +
                       format_shape(inputs_[i]->stored_value().shape());
         }
-        throw graph_error("backward(): a leaf input of " + describe() +
+        throw graph_error(std::string(who) + ": a leaf input of " + describe() +
                           " changed shape after it was used (inputs now: " + shapes +
                           "); a reference from mutable_value() was written after the graph was "
-                          "built: run the graph forward again before backward()");
+                          "built: run the graph forward again before differentiating");
     }
 }
 

@@ -118,7 +118,8 @@ class Node : public std::enable_shared_from_this<Node> {
     /// shapes it was computed from.
     void record_forward();
     /// @brief Throws graph_error naming the input if an input changed since record_forward().
-    virtual void check_inputs_unchanged() const;
+    /// `who` names the pass in the message ("backward()", "grad()", "jvp").
+    virtual void check_inputs_unchanged(const char* who = "backward()") const;
 
     std::string label;
 
