@@ -1,24 +1,31 @@
 /***************************************************************************
- * xgrad: the command-line trainer.                                         *
- *                                                                          *
- *   xgrad train    [--data FILE] [--label COLUMN] [--model logistic|linear] *
- *                  [--optimizer ...] [--lr] [--epochs] [--batch-size]      *
- *                  [--l2] [--l1] [--standardize] [--test-split 0.2] ...    *
- *   xgrad evaluate --model FILE --data FILE                                *
- *   xgrad predict  --model FILE --data FILE [--output predictions.csv]     *
- *   xgrad gradcheck [--data FILE] [--plots DIR]                            *
- *   xgrad --version                                                        *
- *                                                                          *
- * Exit codes: 0 success, 2 bad arguments or input (one line on stderr,     *
- * `xgrad: file:line:column: what`), 1 a failed gradient check. Every       *
- * output file is rendered in memory and written only when the whole run    *
+ * xgrad: the command-line trainer.                                        *
+ *                                                                         *
+ *   xgrad train    [--data FILE] [--label COLUMN]                         *
+ *                  [--model logistic|linear|mlp] [--hidden 64,32]         *
+ *                  [--activation relu|tanh] [--task regression]           *
+ *                  [--multiclass multinomial|ovr] [--features a,b]        *
+ *                  [--drop c,d] [--categorical e] [--impute mean|median]  *
+ *                  [--optimizer ...] [--lr] [--epochs] [--batch-size]     *
+ *                  [--l2] [--l1] [--standardize] [--test-split 0.2] ...   *
+ *   xgrad cv       [--folds 5] [--l2 0.1,1,10] [--seed S] + train options *
+ *   xgrad evaluate --model FILE --data FILE                               *
+ *   xgrad predict  --model FILE --data FILE [--output FILE] [--proba]     *
+ *   xgrad gradcheck [--data FILE] [--plots DIR]                           *
+ *   xgrad --version                                                       *
+ *                                                                         *
+ * Exit codes: 0 success, 2 bad arguments or input (one line on stderr,    *
+ * `xgrad: file:line:column: what`), 1 a failed gradient check. Every      *
+ * output file is rendered in memory and written only when the whole run   *
  * succeeded; what can be checked is checked before training.              *
  ***************************************************************************/
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 
 #include <fmt/core.h>
@@ -26,6 +33,7 @@
 
 #include "outputs.hpp"
 #include "progress.hpp"
+#include "xgrad/data/columns.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/io.hpp"
 #include "xgrad/data/split.hpp"
@@ -33,7 +41,10 @@
 #include "xgrad/metrics.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
+#include "xgrad/models/mlp_model.hpp"
 #include "xgrad/models/model_file.hpp"
+#include "xgrad/models/one_vs_rest.hpp"
+#include "xgrad/models/softmax_regression.hpp"
 #include "xgrad/optim/registry.hpp"
 #include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/random.hpp"
@@ -59,8 +70,8 @@ struct TrainArguments {
     std::string data;  ///< empty: the bundled breast-cancer data
     std::string label;
     std::string model = "logistic";
-    std::string optimizer = "lbfgs";
-    double learning_rate = 0.1;
+    std::string optimizer;       ///< empty: lbfgs, or adam for --model mlp
+    double learning_rate = 0.0;  ///< 0: 0.1, or 0.01 for --model mlp
     std::size_t epochs = 200;
     std::size_t batch_size = 0;
     double l2 = 0.0;
@@ -74,7 +85,63 @@ struct TrainArguments {
     std::string out;
     std::string plots;
     bool quiet = false;
+    std::string multiclass = "multinomial";  ///< more than two classes: softmax or one-vs-rest
+    std::vector<std::string> features;
+    std::vector<std::string> drop;
+    std::vector<std::string> categorical;
+    std::string impute = "none";
+    std::vector<std::size_t> hidden{64, 32};  ///< --model mlp: hidden layer sizes
+    std::string activation = "relu";          ///< --model mlp
+    std::string task = "classification";      ///< --model mlp: classification or regression
 };
+
+/// @brief Fills the defaults that depend on the model: lbfgs and learning rate 0.1 for the
+/// linear models, adam and 0.01 for an MLP (whose objective is not convex: no solver).
+TrainArguments with_model_defaults(TrainArguments a) {
+    const bool mlp = a.model == "mlp";
+    if (a.optimizer.empty()) a.optimizer = mlp ? "adam" : "lbfgs";
+    if (a.learning_rate == 0.0) a.learning_rate = mlp ? 0.01 : 0.1;
+    return a;
+}
+
+/// @brief Whether the arguments ask for a classifier (a logistic model, or an MLP for
+/// classification) rather than regression.
+bool wants_classifier(const TrainArguments& a) {
+    return a.model == "logistic" || (a.model == "mlp" && a.task == "classification");
+}
+
+/// @brief The model kind a model file records, from the arguments and the class count.
+std::string model_kind(const TrainArguments& a, std::size_t classes) {
+    if (a.model == "mlp") return "mlp";
+    if (a.model == "linear") return "linear";
+    if (classes == 2) return "logistic";
+    return a.multiclass == "ovr" ? "ovr" : "softmax";
+}
+
+/// @brief What the kind is called in messages.
+std::string model_title(const std::string& kind, const TrainArguments& a, std::size_t classes) {
+    if (kind == "linear") return "linear regression";
+    if (kind == "logistic") return "logistic regression";
+    if (kind == "softmax")
+        return fmt::format("softmax (multinomial logistic) regression, {} classes", classes);
+    if (kind == "ovr") return fmt::format("one-vs-rest logistic regression, {} classes", classes);
+    std::string layers;
+    for (std::size_t h : a.hidden) layers += (layers.empty() ? "" : ",") + std::to_string(h);
+    return fmt::format("an MLP {} (hidden {}, {}){}", classes > 0 ? "classifier" : "regressor",
+                       layers.empty() ? "none" : layers, a.activation,
+                       classes > 0 ? fmt::format(", {} classes", classes) : "");
+}
+
+/// @brief An MLP is trained step by step: a solver optimizer or L1 is refused.
+void require_mlp_options(const std::string& kind, const TrainArguments& a) {
+    if (kind != "mlp") return;
+    if (xgrad::optim::is_solver(*xgrad::optim::parse_optimizer(a.optimizer))) {
+        throw usage_error("--optimizer " + a.optimizer +
+                          " is a solver for the convex linear models; train an MLP with sgd, "
+                          "momentum, nesterov, adagrad, rmsprop or adam (default adam)");
+    }
+    if (a.l1 > 0.0) throw usage_error("--l1 is not supported for --model mlp");
+}
 
 void warn(const std::string& message) {
     std::fflush(stdout);
@@ -120,8 +187,6 @@ void require_both_classes(const xgrad::data::Dataset& d, const array& labels, co
 }
 
 constexpr const char* model_needs_both = "a logistic model needs rows of both classes, 0 and 1";
-constexpr const char* roc_needs_both =
-    "the ROC plot needs both classes there (drop --plots, or change --test-split or --seed)";
 
 /// @brief Refuses values whose squares overflow: training on them gives inf or nan.
 void require_trainable_magnitudes(const xgrad::data::Dataset& d, bool features, bool labels) {
@@ -182,6 +247,8 @@ void require_finite_standardization(const xgrad::data::Dataset& d,
     throw usage_error(d.where(e.row, column) + ": cannot predict this row: " + e.reason);
 }
 
+/// @brief The model's values for the rows of `d` (what ModelFile::predict gives), a row that
+/// cannot be predicted reported at its place in the file.
 array predict_rows(const xgrad::models::ModelFile& model, const xgrad::data::Dataset& d) {
     try {
         return model.predict(d.features);
@@ -190,8 +257,80 @@ array predict_rows(const xgrad::models::ModelFile& model, const xgrad::data::Dat
     }
 }
 
-void print_classification_report(const char* title, const array& probabilities,
-                                 const array& labels) {
+/// @brief ModelFile::predict_proba for the rows of `d`, as predict_rows.
+array predict_proba_rows(const xgrad::models::ModelFile& model, const xgrad::data::Dataset& d) {
+    try {
+        return model.predict_proba(d.features);
+    } catch (const xgrad::models::prediction_error& e) {
+        rethrow_at(e, d);
+    }
+}
+
+/// @brief The column of the largest value in each row of p (m, K), the first on a tie.
+array argmax_rows(const array& p) {
+    const std::size_t k = p.shape()[1];
+    array out = array::from_shape({p.shape()[0]});
+    for (std::size_t i = 0; i < p.shape()[0]; ++i) {
+        const double* row = p.data() + i * k;
+        out(i) = static_cast<double>(std::max_element(row, row + k) - row);
+    }
+    return out;
+}
+
+/// @brief How many rows of each class index 0..classes−1 `labels` holds.
+std::vector<std::size_t> class_counts(const array& labels, std::size_t classes) {
+    std::vector<std::size_t> counts(classes, 0);
+    for (double v : labels) ++counts[static_cast<std::size_t>(v)];
+    return counts;
+}
+
+/// @brief The class names as printed in reports: invisible characters escaped.
+std::vector<std::string> printable(const std::vector<std::string>& classes) {
+    std::vector<std::string> out;
+    for (const auto& c : classes) out.push_back(escaped(c, 40));
+    return out;
+}
+
+/// @brief A classifier needs rows of at least two classes in `labels` (class indices), the rows
+/// of `d` called `part`.
+void require_two_classes(const xgrad::data::Dataset& d, const array& labels,
+                         const std::vector<std::string>& classes, const char* part) {
+    const auto counts = class_counts(labels, classes.size());
+    std::size_t present = 0;
+    std::size_t which = 0;
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+        if (counts[k] > 0) {
+            ++present;
+            which = k;
+        }
+    }
+    if (present >= 2) return;
+    throw usage_error(fmt::format(
+        "{}: label column {} holds only one class, {}, in {} ({} rows): a classifier needs rows "
+        "of at least two classes{}",
+        d.where(npos, d.label_column), quote_text(d.label_name), quote_text(classes[which]), part,
+        labels.size(),
+        std::string(part) == "the file" ? ""
+                                        : " (change --test-split, --validation-split or --seed)"));
+}
+
+/// @brief The ROC plot needs rows of every class in `labels` (the rows shown, called `part`).
+void require_every_class(const xgrad::data::Dataset& d, const array& labels,
+                         const std::vector<std::string>& classes, const char* part) {
+    const auto counts = class_counts(labels, classes.size());
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+        if (counts[k] > 0) continue;
+        throw usage_error(fmt::format(
+            "{}: class {} of label column {} has no rows in {} ({} rows): the ROC plot needs "
+            "every class there (drop --plots, or change --test-split or --seed)",
+            d.where(npos, d.label_column), quote_text(classes[k]), quote_text(d.label_name), part,
+            labels.size()));
+    }
+}
+
+/// @brief The binary report: P(y = 1) per row, labels 0/1 (classes[1] is the positive class).
+void print_classification_report(const char* title, const array& probabilities, const array& labels,
+                                 const std::vector<std::string>& classes) {
     const array predicted = xgrad::metrics::threshold_labels(probabilities);
     const array confusion = xgrad::metrics::confusion_matrix(predicted, labels);
     fmt::print("{} ({} rows): accuracy {:.4f}  precision {:.4f}  recall {:.4f}  F1 {:.4f}\n", title,
@@ -208,6 +347,59 @@ void print_classification_report(const char* title, const array& probabilities,
         xgrad::metrics::log_loss(probabilities, labels),
         xgrad::metrics::brier_score(probabilities, labels), confusion(0, 0), confusion(0, 1),
         confusion(1, 0), confusion(1, 1));
+    if (classes.size() == 2 && (classes[0] != "0" || classes[1] != "1"))
+        fmt::print("  positive class {} (negative {})\n", quote_text(classes[1]),
+                   quote_text(classes[0]));
+}
+
+/// @brief The confusion matrix with class names: rows the true class, columns the predicted.
+std::string confusion_table(const array& counts, const std::vector<std::string>& names) {
+    std::size_t width = 4;
+    for (const auto& n : names) width = std::max(width, n.size());
+    for (double v : counts) width = std::max(width, fmt::format("{}", v).size());
+    std::string text = fmt::format("  {:>{}}", "true \\ predicted", width);
+    const std::size_t first = std::max<std::size_t>(width, 16);
+    text = fmt::format("  {:>{}}", "true \\ predicted", first);
+    for (const auto& n : names) text += fmt::format("  {:>{}}", n, width);
+    text += "\n";
+    for (std::size_t r = 0; r < names.size(); ++r) {
+        text += fmt::format("  {:>{}}", names[r], first);
+        for (std::size_t c = 0; c < names.size(); ++c)
+            text += fmt::format("  {:>{}}", counts(r, c), width);
+        text += "\n";
+    }
+    return text;
+}
+
+/// @brief The multiclass report: probabilities (m, K), labels class indices: accuracy, log loss,
+/// one-vs-rest ROC-AUC, the per-class table of scikit-learn's classification_report and the
+/// confusion matrix.
+void print_multiclass_report(const char* title, const array& probabilities, const array& labels,
+                             const std::vector<std::string>& classes) {
+    const std::size_t k = classes.size();
+    const array predicted = argmax_rows(probabilities);
+    const auto report = xgrad::metrics::classification_report(predicted, labels, k);
+    const auto counts = class_counts(labels, k);
+    const bool every_class =
+        std::find(counts.begin(), counts.end(), std::size_t{0}) == counts.end();
+    fmt::print("{} ({} rows): accuracy {:.4f}  macro F1 {:.4f}  log loss {:.6f}  ROC-AUC {}\n",
+               title, labels.size(), report.accuracy, report.macro.f1,
+               xgrad::metrics::log_loss(probabilities, labels),
+               every_class ? fmt::format("{:.4f} (one-vs-rest, macro)",
+                                         xgrad::metrics::roc_auc_ovr(probabilities, labels).macro)
+                           : std::string("n/a (a class has no rows)"));
+    const std::vector<std::string> names = printable(classes);
+    std::string table = report.to_string(names, 4);
+    std::string indented;
+    for (std::size_t at = 0; at < table.size();) {
+        const std::size_t end = std::min(table.find('\n', at), table.size());
+        const std::string line = table.substr(at, end - at);
+        indented += line.empty() ? "\n" : "  " + line + "\n";
+        at = end + 1;
+    }
+    fmt::print("{}", indented);
+    fmt::print("\n{}",
+               confusion_table(xgrad::metrics::confusion_matrix(predicted, labels, k), names));
 }
 
 void print_regression_report(const char* title, const array& predictions, const array& targets) {
@@ -218,29 +410,87 @@ void print_regression_report(const char* title, const array& predictions, const 
                xgrad::metrics::r2_score(predictions, targets));
 }
 
+/// @brief The report of a model on rows X (raw features, missing values filled) and labels y.
+void print_report(const char* title, const xgrad::models::ModelFile& file, const array& X,
+                  const array& y) {
+    if (!file.classifier()) {
+        print_regression_report(title, file.predict(X), y);
+    } else if (!file.multiclass()) {
+        print_classification_report(title, file.predict(X), y, file.class_names());
+    } else {
+        print_multiclass_report(title, file.predict_proba(X), y, file.class_names());
+    }
+}
+
 std::string plot_path(const std::string& dir, const char* name) {
     return dir + (dir.back() == '/' ? "" : "/") + name;
 }
 
-/// @brief The SVG plots of a trained model, rendered into `outputs` (planned before training).
-void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir,
-                  const xgrad::models::LinearModel& model, const xgrad::models::ModelFile& file,
-                  const xgrad::data::Dataset& shown, bool logistic) {
-    std::vector<double> epochs;
-    for (std::size_t e = 0; e < model.loss_history().size(); ++e)
-        epochs.push_back(static_cast<double>(e + 1));
-    std::vector<xgrad::plot::Series> losses{
-        {"training objective", epochs, model.loss_history(), false}};
-    if (!model.validation_loss_history().empty()) {
-        const auto& v = model.validation_loss_history();
-        losses.push_back({"validation loss",
-                          std::vector<double>(epochs.begin(), epochs.begin() + v.size()), v,
-                          false});
+/// @brief What a fit left for the reports and plots: each model's objective per epoch (one for
+/// a single model; one per class for one-vs-rest) and validation losses, and how it ended.
+struct FitRecord {
+    std::vector<std::string> names;  ///< of each history
+    std::vector<std::vector<double>> losses;
+    std::vector<std::vector<double>> validation_losses;
+    std::vector<const xgrad::models::LinearModel*> models;  ///< linear models (not an MLP)
+    std::vector<xgrad::models::LinearModel::FitSummary> summaries;
+};
+
+/// @brief The plot files a training run writes, planned before training.
+std::vector<const char*> planned_plots(bool classifier, bool binary, std::size_t features) {
+    std::vector<const char*> names{"loss.svg"};
+    if (!classifier) return names;
+    names.push_back("roc.svg");
+    names.push_back("confusion_matrix.svg");
+    if (binary && features == 2) names.push_back("decision_boundary.svg");
+    return names;
+}
+
+/// @brief The SVG plots of a trained model, rendered into `outputs` (planned before training):
+/// the loss per epoch; for classifiers the ROC curve(s) and the confusion matrix of `shown`.
+void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir, const FitRecord& fit,
+                  const xgrad::models::ModelFile& file, const xgrad::data::Dataset& shown,
+                  const char* shown_part) {
+    std::vector<xgrad::plot::Series> losses;
+    for (std::size_t h = 0; h < fit.losses.size(); ++h) {
+        std::vector<double> epochs;
+        for (std::size_t e = 0; e < fit.losses[h].size(); ++e)
+            epochs.push_back(static_cast<double>(e + 1));
+        const std::string prefix = fit.names[h].empty() ? "" : fit.names[h] + ": ";
+        losses.push_back({prefix + "training objective", epochs, fit.losses[h], false});
+        const auto& v = fit.validation_losses[h];
+        if (!v.empty()) {
+            losses.push_back({prefix + "validation loss",
+                              std::vector<double>(epochs.begin(), epochs.begin() + v.size()), v,
+                              false});
+        }
     }
     outputs.set(plot_path(dir, "loss.svg"),
                 xgrad::plot::line_plot_svg(
                     losses, {"Loss per epoch", "epoch", "loss", false, true, 760, 480}));
-    if (!logistic) return;
+    if (!file.classifier()) return;
+    const std::vector<std::string> names = printable(file.class_names());
+    const array predicted = file.predict_classes(shown.features);
+    outputs.set(plot_path(dir, "confusion_matrix.svg"),
+                xgrad::plot::confusion_matrix_svg(
+                    xgrad::metrics::confusion_matrix(predicted, shown.labels, names.size()), names,
+                    {fmt::format("Confusion matrix ({}, {} rows)", shown_part, shown.labels.size()),
+                     false}));
+    if (file.multiclass()) {
+        const array p = file.predict_proba(shown.features);
+        const auto curves = xgrad::metrics::roc_curves_ovr(p, shown.labels);
+        const auto auc = xgrad::metrics::roc_auc_ovr(p, shown.labels);
+        std::vector<xgrad::plot::Series> series;
+        for (std::size_t k = 0; k < curves.size(); ++k) {
+            series.push_back({fmt::format("{} (AUC {:.4f})", names[k], auc.per_class[k]),
+                              curves[k].false_positive_rate, curves[k].true_positive_rate, false});
+        }
+        outputs.set(
+            plot_path(dir, "roc.svg"),
+            xgrad::plot::roc_curves_svg(
+                series, fmt::format("One-vs-rest ROC curves (macro AUC {:.4f})", auc.macro)));
+        return;
+    }
     const array p = file.predict(shown.features);
     const auto curve = xgrad::metrics::roc_curve(p, shown.labels);
     outputs.set(
@@ -251,7 +501,7 @@ void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir,
              {"chance", {0.0, 1.0}, {0.0, 1.0}, false}},
             {"ROC curve", "false positive rate", "true positive rate", false, false, 760, 480}));
     if (shown.features.shape()[1] != 2) return;
-    xgrad::plot::DecisionPanel panel{"P(" + shown.label_name + " = 1)",
+    xgrad::plot::DecisionPanel panel{"P(" + shown.label_name + " = " + names[1] + ")",
                                      {},
                                      {},
                                      {},
@@ -277,13 +527,15 @@ bool all_finite(const array& a) {
     return true;
 }
 
-/// @brief Stops training whose objective or parameters stopped being finite.
-void check_finite_training(const xgrad::models::LinearModel& model, double objective,
+/// @brief Stops training whose objective or parameters (of `model`, when given) stopped being
+/// finite.
+void check_finite_training(const xgrad::models::LinearModel* model, double objective,
                            std::size_t step, const char* unit, const TrainArguments& a,
                            bool solver) {
-    const bool weights_finite = !model.weights().defined() || all_finite(model.weights().value());
-    const bool bias_finite =
-        !model.fit_intercept() || !model.bias().defined() || std::isfinite(model.bias().value()());
+    const bool weights_finite =
+        model == nullptr || !model->weights().defined() || all_finite(model->weights().value());
+    const bool bias_finite = model == nullptr || !model->fit_intercept() ||
+                             !model->bias().defined() || all_finite(model->bias().value());
     if (std::isfinite(objective) && weights_finite && bias_finite) return;
     const std::string what =
         !std::isfinite(objective)
@@ -300,10 +552,9 @@ void check_finite_training(const xgrad::models::LinearModel& model, double objec
 }
 
 /// @brief Warns when the budget ran out while the objective was still falling.
-void warn_if_unfinished(const xgrad::models::LinearModel& model, const TrainArguments& a,
-                        bool solver, std::size_t rows) {
-    const auto& summary = model.fit_summary();
-    const auto& history = model.loss_history();
+void warn_if_unfinished(const xgrad::models::LinearModel::FitSummary& summary,
+                        const std::vector<double>& history, const TrainArguments& a, bool solver,
+                        std::size_t rows) {
     if (summary.converged || summary.stopped_early || summary.steps < summary.budget) return;
     if (history.size() < 2) return;
     // The mean of the last tenth of the steps against the tenth before it.
@@ -328,8 +579,71 @@ void warn_if_unfinished(const xgrad::models::LinearModel& model, const TrainArgu
         summary.budget, unit, earlier, later, k * 2, solver ? "" : " (or a larger --lr)"));
 }
 
+/// @brief The class names as the header of a probability column: `p_<class>`.
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos &&
+        (text.empty() || (text.front() != ' ' && text.back() != ' ')))
+        return text;
+    std::string out = "\"";
+    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+/// @brief A table of one column whose name holds ';', tabs or '|' was most likely written with
+/// another separator: " (is the file separated by ';' instead of commas?)", else empty.
+std::string separator_hint(const xgrad::data::Table& table) {
+    if (table.columns() != 1) return "";
+    const std::string& name = table.header()[0];
+    std::size_t best = 0;
+    std::string hint;
+    for (const auto& [c, said] : {std::pair{';', "';'"}, {'\t', "tabs"}, {'|', "'|'"}}) {
+        const auto n = static_cast<std::size_t>(std::count(name.begin(), name.end(), c));
+        if (n > best) {
+            best = n;
+            hint = std::string(": is the file separated by ") + said + " instead of commas?";
+        }
+    }
+    return hint;
+}
+
+/// @brief Runs `f` (which reads `table`), adding separator_hint(table) to a column_error.
+template <class F>
+auto with_separator_hint(const xgrad::data::Table& table, F f) {
+    try {
+        return f();
+    } catch (const xgrad::data::column_error& e) {
+        const std::string hint = separator_hint(table);
+        if (hint.empty()) throw;
+        throw usage_error(e.what() + hint);
+    }
+}
+
+/// @brief The columns the arguments ask for.
+xgrad::data::ColumnSpec column_spec(const TrainArguments& a, bool classifier) {
+    xgrad::data::ColumnSpec spec;
+    spec.label = a.label;
+    spec.features = a.features;
+    spec.drop = a.drop;
+    spec.categorical = a.categorical;
+    spec.task = classifier ? xgrad::data::Task::classification : xgrad::data::Task::regression;
+    spec.impute = xgrad::data::parse_impute(a.impute);
+    return spec;
+}
+
+/// @brief Fills the missing values of every part with the statistics of `fit_rows` (the
+/// training split): the imputer of `fitted` is fitted there.
+void impute_parts(xgrad::data::FittedColumns& fitted, const xgrad::data::Dataset& d,
+                  const array& fit_rows, const std::vector<array*>& parts) {
+    if (fitted.impute == xgrad::data::Impute::none) return;
+    fitted.imputer.fit(fit_rows, d.feature_names);
+    for (array* part : parts) {
+        if (part->size() > 0 || part->dimension() == 2) *part = fitted.imputer.transform(*part);
+    }
+}
+
 int train(TrainArguments a) {
-    const bool logistic = a.model == "logistic";
+    a = with_model_defaults(a);
+    const bool classifier = wants_classifier(a);
     if (a.patience > 0 && a.validation_split <= 0.0)
         throw usage_error("--patience needs --validation-split");
     a.data = data_or_bundled(a.data, "train");
@@ -338,44 +652,48 @@ int train(TrainArguments a) {
     if (!a.plots.empty()) xgrad::cli::check_output_directory("--plots", a.plots);
 
     // ... the data, ...
-    xgrad::data::Dataset all = xgrad::data::read_csv(a.data, a.label);
-    if (logistic) {
-        require_binary_labels(all);
-        require_both_classes(all, all.labels, "the file", model_needs_both);
-    }
-    require_trainable_magnitudes(all, !a.standardize, !logistic);
+    const xgrad::data::Table table = xgrad::data::read_table(a.data);
+    xgrad::data::PreparedData prepared = with_separator_hint(table, [&] {
+        return xgrad::data::encode_training_data(table, column_spec(a, classifier));
+    });
+    xgrad::data::Dataset& all = prepared.data;
+    xgrad::data::FittedColumns& fitted = prepared.fitted;
+    const std::vector<std::string> classes =
+        classifier ? fitted.labels.classes() : std::vector<std::string>{};
+    const std::size_t k = classes.size();
+    if (classifier) require_two_classes(all, all.labels, classes, "the file");
+    const std::string kind = model_kind(a, k);
+    require_mlp_options(kind, a);
+    require_trainable_magnitudes(all, !a.standardize, !classifier);
 
     // ... the files to write, ...
     xgrad::cli::Outputs outputs;
     if (!a.out.empty()) outputs.add("--out", a.out);
     if (!a.plots.empty()) {
-        outputs.add("--plots", plot_path(a.plots, "loss.svg"));
-        if (logistic) {
-            outputs.add("--plots", plot_path(a.plots, "roc.svg"));
-            if (all.feature_names.size() == 2)
-                outputs.add("--plots", plot_path(a.plots, "decision_boundary.svg"));
-        }
+        for (const char* name :
+             planned_plots(classifier, kind == "logistic", all.feature_names.size()))
+            outputs.add("--plots", plot_path(a.plots, name));
     }
 
-    // ... the splits, ...
+    // ... the splits (stratified for classes), the missing values filled from the training
+    // split, ...
     xgrad::data::Split split{all.features, all.labels, {}, {}};
     if (a.test_split > 0.0)
-        split =
-            xgrad::data::train_test_split(all.features, all.labels, a.test_split, a.seed, logistic);
+        split = xgrad::data::train_test_split(all.features, all.labels, a.test_split, a.seed,
+                                              classifier);
+    impute_parts(fitted, all, split.X_train, {&split.X_train, &split.X_test, &all.features});
     xgrad::data::Split fit_split{split.X_train, split.y_train, {}, {}};
     if (a.validation_split > 0.0) {
         fit_split = xgrad::data::train_test_split(split.X_train, split.y_train, a.validation_split,
-                                                  a.seed + 1, logistic);
+                                                  a.seed + 1, classifier);
     }
     xgrad::data::Dataset shown = all;
     shown.features = a.test_split > 0.0 ? split.X_test : split.X_train;
     shown.labels = a.test_split > 0.0 ? split.y_test : split.y_train;
-    if (logistic) {
-        require_both_classes(all, fit_split.y_train, "the training rows", model_needs_both);
-        if (!a.plots.empty())
-            require_both_classes(all, shown.labels,
-                                 a.test_split > 0.0 ? "the test rows" : "the training rows",
-                                 roc_needs_both);
+    const char* shown_part = a.test_split > 0.0 ? "the test rows" : "the training rows";
+    if (classifier) {
+        require_two_classes(all, fit_split.y_train, classes, "the training rows");
+        if (!a.plots.empty()) require_every_class(all, shown.labels, classes, shown_part);
     }
 
     // ... and the standardisation.
@@ -414,40 +732,103 @@ int train(TrainArguments a) {
                                   stdout);
 
     std::unique_ptr<xgrad::models::LinearModel> model;
-    if (logistic) {
-        model = std::make_unique<xgrad::models::LogisticRegression>();
-    } else {
+    std::unique_ptr<xgrad::models::OneVsRest> ovr;
+    std::unique_ptr<xgrad::models::MLPModel> mlp;
+    const xgrad::nn::Activation activation = xgrad::models::parse_activation(a.activation);
+    if (kind == "mlp" && classifier) {
+        mlp = std::make_unique<xgrad::models::MLPClassifier>(a.hidden, activation, k);
+    } else if (kind == "mlp") {
+        mlp = std::make_unique<xgrad::models::MLPRegressor>(a.hidden, activation);
+    } else if (kind == "linear") {
         model = std::make_unique<xgrad::models::LinearRegression>();
+    } else if (kind == "logistic") {
+        model = std::make_unique<xgrad::models::LogisticRegression>();
+    } else if (kind == "softmax") {
+        model = std::make_unique<xgrad::models::SoftmaxRegression>(true, k);
+    } else {
+        ovr = std::make_unique<xgrad::models::OneVsRest>(true, k);
     }
     options.on_epoch = [&](const xgrad::models::EpochReport& r) {
         progress(r);
-        check_finite_training(*model, r.train_loss, r.epoch + 1, unit, a, solver);
+        check_finite_training(model.get(), r.train_loss, r.epoch + 1, unit, a, solver);
     };
     if (!a.quiet) {
-        fmt::print("training {} regression on {} ({} rows, {} features, label {}), optimizer {}\n",
-                   a.model, escaped(a.data), all.labels.size(), all.feature_names.size(),
+        const std::string what = model_title(kind, a, k);
+        fmt::print("training {} on {} ({} rows, {} features, label {}), optimizer {}\n", what,
+                   escaped(a.data), all.labels.size(), all.feature_names.size(),
                    quote_text(all.label_name), a.optimizer);
     }
-    model->fit(X_fit, fit_split.y_train, options);
-    const auto& summary = model->fit_summary();
-    check_finite_training(*model, model->loss_history().back(), summary.steps, unit, a, solver);
-    if (solver && summary.steps == 0 && !summary.converged) {
-        throw usage_error(fmt::format(
-            "training made no progress: {} found no step that lowers the objective from the "
-            "start (features on very different scales? try --standardize); nothing was written",
-            a.optimizer));
+    FitRecord fit;
+    if (mlp) {
+        mlp->fit(X_fit, fit_split.y_train, options);
+        fit.names.push_back("");
+        fit.losses.push_back(mlp->loss_history());
+        fit.validation_losses.push_back(mlp->validation_loss_history());
+        fit.summaries.push_back(mlp->fit_summary());
+        check_finite_training(nullptr, mlp->loss_history().back(), mlp->fit_summary().steps, unit,
+                              a, solver);
+    } else if (model) {
+        model->fit(X_fit, fit_split.y_train, options);
+        fit.names.push_back("");
+        fit.models.push_back(model.get());
+    } else {
+        ovr->fit(X_fit, fit_split.y_train, options);
+        for (std::size_t c = 0; c < k; ++c) {
+            fit.names.push_back(escaped(classes[c], 40));
+            fit.models.push_back(&ovr->model(c));
+        }
     }
-    progress.finish(summary.converged                ? "converged"
-                    : summary.stopped_early          ? "stopped early"
-                    : summary.steps < summary.budget ? "no further progress"
-                                                     : "");
+    for (const auto* m : fit.models) {
+        fit.losses.push_back(m->loss_history());
+        fit.validation_losses.push_back(m->validation_loss_history());
+        fit.summaries.push_back(m->fit_summary());
+        check_finite_training(m, m->loss_history().back(), m->fit_summary().steps, unit, a, solver);
+    }
+    bool converged = true;
+    bool stopped_early = true;
+    bool stalled = true;
+    for (const auto& summary : fit.summaries) {
+        if (solver && summary.steps == 0 && !summary.converged) {
+            throw usage_error(fmt::format(
+                "training made no progress: {} found no step that lowers the objective from the "
+                "start (features on very different scales? try --standardize); nothing was "
+                "written",
+                a.optimizer));
+        }
+        converged = converged && summary.converged;
+        stopped_early = stopped_early && summary.stopped_early;
+        stalled = stalled && summary.steps < summary.budget;
+    }
+    progress.finish(converged       ? "converged"
+                    : stopped_early ? "stopped early"
+                    : stalled       ? "no further progress"
+                                    : "");
 
     xgrad::models::ModelFile file;
-    file.kind = a.model;
+    file.kind = kind;
     file.feature_names = all.feature_names;
     file.label_name = all.label_name;
-    file.weights = model->weights().value();
-    file.bias = model->fit_intercept() ? model->bias().value()() : 0.0;
+    file.classes = classes;
+    file.columns = fitted;
+    if (kind == "mlp") {
+        file.layers = mlp->layers();
+        file.activation = a.activation;
+    } else if (kind == "linear" || kind == "logistic") {
+        file.weights = model->weights().value();
+        file.bias = model->fit_intercept() ? model->bias().value()() : 0.0;
+    } else if (kind == "softmax") {
+        file.weights = model->weights().value();
+        file.class_bias = model->bias().value();
+    } else {
+        const std::size_t n = all.feature_names.size();
+        file.weights = array::from_shape({n, k});
+        file.class_bias = array::from_shape({k});
+        for (std::size_t c = 0; c < k; ++c) {
+            const auto& m = ovr->model(c);
+            for (std::size_t j = 0; j < n; ++j) file.weights(j, c) = m.weights().value()(j);
+            file.class_bias(c) = m.bias().value()();
+        }
+    }
     if (a.standardize) file.standardizer = scaler;
     file.hyperparameters = {{"optimizer", a.optimizer},
                             {"learning_rate", fmt::format("{}", a.learning_rate)},
@@ -459,29 +840,40 @@ int train(TrainArguments a) {
                             {"standardize", a.standardize ? "true" : "false"},
                             {"test_split", fmt::format("{}", a.test_split)},
                             {"seed", std::to_string(a.seed)}};
+    if (k > 2 && kind != "mlp") file.hyperparameters["multiclass"] = a.multiclass;
+    if (kind == "mlp") {
+        std::string layers;
+        for (std::size_t h : a.hidden) layers += (layers.empty() ? "" : ",") + std::to_string(h);
+        file.hyperparameters["hidden"] = layers;
+        file.hyperparameters["validation_split"] = fmt::format("{}", a.validation_split);
+        file.hyperparameters["patience"] = std::to_string(a.patience);
+    }
     // Rendered (and so checked) before anything is written.
     if (!a.out.empty()) outputs.set(a.out, xgrad::models::model_to_json(file, a.out));
     try {
         if (!a.quiet) {
             // A solver's history starts with the objective at the starting point.
-            fmt::print("final training objective {:.12g} after {} {}s\n",
-                       model->loss_history().back(), summary.steps, unit);
-            auto report = [&](const char* title, const array& X, const array& y) {
-                if (logistic) {
-                    print_classification_report(title, file.predict(X), y);
-                } else {
-                    print_regression_report(title, file.predict(X), y);
+            if (model || mlp) {
+                fmt::print("final training objective {:.12g} after {} {}s\n", fit.losses[0].back(),
+                           fit.summaries[0].steps, unit);
+            } else {
+                std::string line = "final training objectives (one model per class):";
+                for (std::size_t c = 0; c < k; ++c) {
+                    line += fmt::format(" {} {:.6g} ({} {}s)", quote_text(classes[c]),
+                                        fit.losses[c].back(), fit.summaries[c].steps, unit);
                 }
-            };
-            report("train", fit_split.X_train, fit_split.y_train);
-            if (a.test_split > 0.0) report("test", split.X_test, split.y_test);
+                fmt::print("{}\n", line);
+            }
+            print_report("train", file, fit_split.X_train, fit_split.y_train);
+            if (a.test_split > 0.0) print_report("test", file, split.X_test, split.y_test);
         }
-        if (!a.plots.empty()) render_plots(outputs, a.plots, *model, file, shown, logistic);
+        if (!a.plots.empty()) render_plots(outputs, a.plots, fit, file, shown, shown_part);
     } catch (const xgrad::models::prediction_error& e) {
         throw usage_error(std::string("the trained model cannot predict every row: ") + e.what() +
                           "; nothing was written");
     }
-    warn_if_unfinished(*model, a, solver, fit_split.y_train.size());
+    for (std::size_t h = 0; h < fit.summaries.size(); ++h)
+        warn_if_unfinished(fit.summaries[h], fit.losses[h], a, solver, fit_split.y_train.size());
 
     outputs.commit();
     if (!a.quiet) {
@@ -493,30 +885,65 @@ int train(TrainArguments a) {
 
 int evaluate(const std::string& model_path, const std::string& data_path) {
     const xgrad::models::ModelFile model = xgrad::models::load_model(model_path);
-    const xgrad::data::Dataset d =
-        xgrad::data::read_csv(data_path, model.label_name, model.feature_names);
-    if (model.kind == "logistic") {
-        require_binary_labels(d);
-        print_classification_report("evaluation", predict_rows(model, d), d.labels);
-    } else {
-        print_regression_report("evaluation", predict_rows(model, d), d.labels);
+    const xgrad::data::Table table = xgrad::data::read_table(data_path);
+    const xgrad::data::PreparedData d = with_separator_hint(table, [&] {
+        return xgrad::data::prepare_prediction_data(table, model.fitted_columns(), true);
+    });
+    if (d.data.labels.size() == 0) {
+        throw usage_error(escaped(data_path) + ": no data rows after the header");
+    }
+    try {
+        print_report("evaluation", model, d.data.features, d.data.labels);
+    } catch (const xgrad::models::prediction_error& e) {
+        rethrow_at(e, d.data);
     }
     return 0;
 }
 
-int predict(const std::string& model_path, const std::string& data_path,
-            const std::string& output) {
+int predict(const std::string& model_path, const std::string& data_path, const std::string& output,
+            bool proba) {
     if (!output.empty()) xgrad::cli::check_output_file("--output", output);
     const xgrad::models::ModelFile model = xgrad::models::load_model(model_path);
-    const xgrad::data::Dataset d = xgrad::data::read_features(data_path, model.feature_names);
-    const array values = predict_rows(model, d);
-    const bool logistic = model.kind == "logistic";
-    const array labels = logistic ? xgrad::metrics::threshold_labels(values) : array();
-    std::string text = logistic ? "probability,label\n" : "prediction\n";
-    for (std::size_t i = 0; i < values.size(); ++i) {
+    const xgrad::data::Table table = xgrad::data::read_table(data_path);
+    const xgrad::data::PreparedData d = with_separator_hint(table, [&] {
+        return xgrad::data::prepare_prediction_data(table, model.fitted_columns(), false);
+    });
+    std::string text;
+    if (!model.classifier()) {
+        const array values = predict_rows(model, d.data);
+        text = "prediction\n";
         // 17 significant digits: the file reads back to the same doubles.
-        text += logistic ? fmt::format("{:.17g},{:g}\n", values(i), labels(i))
-                         : fmt::format("{:.17g}\n", values(i));
+        for (double v : values) text += fmt::format("{:.17g}\n", v);
+    } else {
+        const std::vector<std::string> classes = model.class_names();
+        const array p = predict_proba_rows(model, d.data);
+        // A binary model's class is 1 when P(y = 1) ≥ 0.5, as ModelFile::predict_classes.
+        array predicted = argmax_rows(p);
+        if (!model.multiclass()) {
+            for (std::size_t i = 0; i < predicted.size(); ++i) predicted(i) = p(i, 1) >= 0.5;
+        }
+        std::vector<std::string> names;
+        for (const auto& c : classes) names.push_back(csv_field(c));
+        if (proba) {
+            text = "label";
+            for (const auto& c : classes) text += "," + csv_field("p_" + c);
+            text += "\n";
+        } else {
+            text = model.multiclass() ? "label\n" : "probability,label\n";
+        }
+        for (std::size_t i = 0; i < predicted.size(); ++i) {
+            const std::string& label = names[static_cast<std::size_t>(predicted(i))];
+            if (proba) {
+                text += label;
+                for (std::size_t c = 0; c < classes.size(); ++c)
+                    text += fmt::format(",{:.17g}", p(i, c));
+                text += "\n";
+            } else if (model.multiclass()) {
+                text += label + "\n";
+            } else {
+                text += fmt::format("{:.17g},{}\n", p(i, 1), label);
+            }
+        }
     }
     if (output.empty()) {
         fmt::print("{}", text);
@@ -524,6 +951,187 @@ int predict(const std::string& model_path, const std::string& data_path,
         xgrad::cli::Outputs outputs;
         outputs.add("--output", output, std::move(text));
         outputs.commit();
+    }
+    return 0;
+}
+
+/// @brief The folds of k-fold cross-validation: the rows of each group (each class when
+/// stratifying, else all rows) shuffled with `seed` and dealt to the folds in turn, so that every
+/// fold holds each class's share (to one row) and the fold sizes differ by at most one.
+std::vector<std::vector<std::size_t>> make_folds(const array& y, std::size_t folds, bool stratify,
+                                                 std::uint64_t seed) {
+    std::map<double, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < y.size(); ++i) groups[stratify ? y(i) : 0.0].push_back(i);
+    xgrad::Random random(seed);
+    std::vector<std::vector<std::size_t>> out(folds);
+    std::size_t next = 0;
+    for (auto& [label, rows] : groups) {
+        random.shuffle(rows);
+        for (std::size_t row : rows) out[next++ % folds].push_back(row);
+    }
+    for (auto& fold : out) std::sort(fold.begin(), fold.end());
+    return out;
+}
+
+/// @brief Fits a fresh model of `kind` on X, y and predicts X_held: class indices for a
+/// classifier, values for linear regression.
+array fit_and_predict(const std::string& kind, std::size_t classes, const array& X, const array& y,
+                      const array& X_held, const xgrad::models::TrainOptions& options,
+                      const TrainArguments& a) {
+    if (kind == "mlp" && classes > 0) {
+        xgrad::models::MLPClassifier model(a.hidden, xgrad::models::parse_activation(a.activation),
+                                           classes);
+        model.fit(X, y, options);
+        return model.predict(X_held);
+    }
+    if (kind == "mlp") {
+        xgrad::models::MLPRegressor model(a.hidden, xgrad::models::parse_activation(a.activation));
+        model.fit(X, y, options);
+        return model.predict(X_held);
+    }
+    if (kind == "ovr") {
+        xgrad::models::OneVsRest model(true, classes);
+        model.fit(X, y, options);
+        return model.predict(X_held);
+    }
+    if (kind == "softmax") {
+        xgrad::models::SoftmaxRegression model(true, classes);
+        model.fit(X, y, options);
+        return model.predict(X_held);
+    }
+    if (kind == "logistic") {
+        xgrad::models::LogisticRegression model;
+        model.fit(X, y, options);
+        return model.predict(X_held);
+    }
+    xgrad::models::LinearRegression model;
+    model.fit(X, y, options);
+    return model.predict(X_held);
+}
+
+/// @brief `xgrad cv`: k-fold cross-validation (stratified for classifiers) of the model the
+/// arguments describe, for each L2 strength: accuracy (classifiers) or R² (regression) on each
+/// held-out fold, their mean ± standard deviation (ddof 0, as numpy.std), and the best setting.
+/// Missing values and standardisation are fitted on each fold's training rows only.
+int cross_validate(TrainArguments a, std::size_t folds, std::vector<double> l2_settings) {
+    a = with_model_defaults(a);
+    const bool classifier = wants_classifier(a);
+    if (l2_settings.empty()) l2_settings.push_back(0.0);
+    a.data = data_or_bundled(a.data, "cv");
+    const xgrad::data::Table table = xgrad::data::read_table(a.data);
+    const xgrad::data::PreparedData prepared = with_separator_hint(table, [&] {
+        return xgrad::data::encode_training_data(table, column_spec(a, classifier));
+    });
+    const xgrad::data::Dataset& all = prepared.data;
+    const xgrad::data::FittedColumns& fitted = prepared.fitted;
+    const std::vector<std::string> classes =
+        classifier ? fitted.labels.classes() : std::vector<std::string>{};
+    const std::size_t k = classes.size();
+    if (classifier) require_two_classes(all, all.labels, classes, "the file");
+    require_trainable_magnitudes(all, !a.standardize, !classifier);
+    if (classifier) {
+        const auto counts = class_counts(all.labels, k);
+        const std::size_t smallest =
+            std::min_element(counts.begin(), counts.end()) - counts.begin();
+        if (counts[smallest] < folds) {
+            throw usage_error(fmt::format(
+                "{}: --folds {} is more than the {} rows of class {}, the smallest class in "
+                "label column {}: every fold needs a row of each class (use --folds {} or fewer)",
+                all.where(npos, all.label_column), folds, counts[smallest],
+                quote_text(classes[smallest]), quote_text(all.label_name), counts[smallest]));
+        }
+    } else if (all.labels.size() < folds) {
+        throw usage_error(fmt::format("{}: --folds {} is more than the {} rows of the file",
+                                      escaped(a.data), folds, all.labels.size()));
+    }
+    const std::string kind = model_kind(a, k);
+    require_mlp_options(kind, a);
+    const auto fold_rows = make_folds(all.labels, folds, classifier, a.seed);
+    const char* score_name = classifier ? "accuracy" : "R²";
+    if (!a.quiet) {
+        fmt::print(
+            "{}-fold cross-validation{} of {} on {} ({} rows, {} features, label {}), "
+            "optimizer {}, seed {}\n",
+            folds, classifier ? " (stratified)" : "", model_title(kind, a, k), escaped(a.data),
+            all.labels.size(), all.feature_names.size(), quote_text(all.label_name), a.optimizer,
+            a.seed);
+    }
+    std::vector<std::string> l2_text;
+    std::size_t width = 2;
+    for (double l2 : l2_settings) {
+        l2_text.push_back(fmt::format("{}", l2));
+        width = std::max(width, l2_text.back().size());
+    }
+    const std::string score_header = fmt::format("{} (mean ± std)", score_name);
+    // Display width: UTF-8 continuation bytes take no column.
+    const auto columns = [](const std::string& text) {
+        return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+            return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        }));
+    };
+    fmt::print("  {:>{}}  {}  per fold\n", "l2", width, score_header);
+    std::size_t best = 0;
+    std::vector<double> means;
+    std::vector<double> deviations;
+    for (std::size_t s = 0; s < l2_settings.size(); ++s) {
+        std::vector<double> scores;
+        for (std::size_t f = 0; f < folds; ++f) {
+            std::vector<std::size_t> train_rows;
+            for (std::size_t g = 0; g < folds; ++g) {
+                if (g != f)
+                    train_rows.insert(train_rows.end(), fold_rows[g].begin(), fold_rows[g].end());
+            }
+            array X_train = xgrad::data::take_rows(all.features, train_rows);
+            const array y_train = xgrad::data::take_rows(all.labels, train_rows);
+            array X_held = xgrad::data::take_rows(all.features, fold_rows[f]);
+            const array y_held = xgrad::data::take_rows(all.labels, fold_rows[f]);
+            if (fitted.impute != xgrad::data::Impute::none) {
+                xgrad::data::Imputer imputer(fitted.impute);
+                imputer.fit(X_train, all.feature_names);
+                X_train = imputer.transform(X_train);
+                X_held = imputer.transform(X_held);
+            }
+            if (a.standardize) {
+                xgrad::data::Standardizer scaler;
+                scaler.fit(X_train);
+                require_finite_standardization(all, scaler, {});
+                X_train = scaler.transform(X_train);
+                X_held = scaler.transform(X_held);
+                require_finite_standardization(all, scaler, {&X_train, &X_held});
+            }
+            xgrad::models::TrainOptions options(a.learning_rate, a.epochs, a.batch_size, a.seed);
+            options.optimizer = a.optimizer;
+            options.l2 = l2_settings[s];
+            options.l1 = a.l1;
+            options.balanced_class_weights = a.class_weight == "balanced";
+            const array predicted = fit_and_predict(kind, k, X_train, y_train, X_held, options, a);
+            if (!all_finite(predicted)) {
+                throw usage_error(fmt::format(
+                    "training diverged in fold {} of {} at --l2 {}: its predictions are not "
+                    "finite (try --standardize, or a smaller --lr)",
+                    f + 1, folds, l2_text[s]));
+            }
+            scores.push_back(classifier ? xgrad::metrics::accuracy(predicted, y_held)
+                                        : xgrad::metrics::r2_score(predicted, y_held));
+        }
+        double mean = 0.0;
+        for (double v : scores) mean += v;
+        mean /= static_cast<double>(scores.size());
+        double variance = 0.0;
+        for (double v : scores) variance += (v - mean) * (v - mean);
+        const double deviation = std::sqrt(variance / static_cast<double>(scores.size()));
+        means.push_back(mean);
+        deviations.push_back(deviation);
+        std::string per_fold;
+        for (double v : scores) per_fold += fmt::format(" {:.4f}", v);
+        const std::string cell = fmt::format("{:.4f} ± {:.4f}", mean, deviation);
+        const std::size_t pad = std::max(columns(score_header), columns(cell)) - columns(cell);
+        fmt::print("  {:>{}}  {}{} {}\n", l2_text[s], width, std::string(pad, ' '), cell, per_fold);
+        if (mean > means[best]) best = s;
+    }
+    if (l2_settings.size() > 1) {
+        fmt::print("best: --l2 {} ({} {:.4f} ± {:.4f})\n", l2_text[best], score_name, means[best],
+                   deviations[best]);
     }
     return 0;
 }
@@ -584,6 +1192,71 @@ int gradcheck(std::string data_path, const std::string& label, const std::string
 
 }  // namespace
 
+/// @brief The options train and cv share: the data, its columns, the model and its training.
+void add_model_options(CLI::App* cmd, TrainArguments& t, const std::string& data_default) {
+    cmd->add_option("--data", t.data,
+                    "CSV with a header row: feature columns and a label column (class names or "
+                    "numbers)")
+        ->default_str(data_default);
+    cmd->add_option("--label", t.label, "Label column name (default: the last column)");
+    cmd->add_option("--model", t.model,
+                    "logistic (a classifier: two classes or more), linear (regression) or mlp "
+                    "(a neural network, see --hidden, --activation, --task)")
+        ->check(CLI::IsMember({"logistic", "linear", "mlp"}))
+        ->capture_default_str();
+    cmd->add_option("--hidden", t.hidden, "--model mlp: hidden layer sizes, comma-separated")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber)
+        ->default_str("64,32");
+    cmd->add_option("--activation", t.activation, "--model mlp: relu, leaky_relu, tanh or sigmoid")
+        ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid"}))
+        ->capture_default_str();
+    cmd->add_option("--task", t.task,
+                    "--model mlp: classification (softmax cross-entropy on the classes) or "
+                    "regression (mean squared error)")
+        ->check(CLI::IsMember({"classification", "regression"}))
+        ->capture_default_str();
+    cmd->add_option("--multiclass", t.multiclass,
+                    "More than two classes: multinomial (softmax regression) or ovr (one "
+                    "binary model per class)")
+        ->check(CLI::IsMember({"multinomial", "ovr"}))
+        ->capture_default_str();
+    cmd->add_option("--features", t.features,
+                    "Feature columns, comma-separated (default: every column but the label)")
+        ->delimiter(',');
+    cmd->add_option("--drop", t.drop, "Columns not to use, comma-separated")->delimiter(',');
+    cmd->add_option("--categorical", t.categorical,
+                    "Text feature columns to one-hot encode, comma-separated")
+        ->delimiter(',');
+    cmd->add_option("--impute", t.impute,
+                    "Fill missing values (empty, NA, NaN) with the training split's column "
+                    "mean or median; none: a missing value is an error")
+        ->check(CLI::IsMember({"none", "mean", "median"}))
+        ->capture_default_str();
+    cmd->add_option("--optimizer", t.optimizer,
+                    "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs or newton")
+        ->check(CLI::IsMember(xgrad::optim::optimizer_names()))
+        ->default_str("lbfgs (adam for --model mlp)");
+    cmd->add_option("--lr", t.learning_rate, "Learning rate (step-by-step optimizers)")
+        ->check(CLI::PositiveNumber)
+        ->default_str("0.1 (0.01 for --model mlp)");
+    cmd->add_option("--epochs", t.epochs, "Epochs (iterations for lbfgs and newton)")
+        ->check(CLI::Range(1, 100000000))
+        ->capture_default_str();
+    cmd->add_option("--batch-size", t.batch_size, "Rows per step; 0 = full batch, 1 = stochastic")
+        ->capture_default_str();
+    cmd->add_option("--l1", t.l1, "L1 strength λ: adds (λ/m)·‖w‖₁")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--class-weight", t.class_weight, "none or balanced")
+        ->check(CLI::IsMember({"none", "balanced"}))
+        ->capture_default_str();
+    cmd->add_flag("--standardize", t.standardize,
+                  "Standardise features (fitted on the training rows only)");
+    cmd->add_option("--seed", t.seed, "Seed of splits and shuffles")->capture_default_str();
+    cmd->add_flag("--quiet", t.quiet, "Print nothing but warnings and errors");
+}
+
 int main(int argc, char** argv) {
     CLI::App app{"xgrad: train, evaluate and use linear models built on the xgrad autodiff engine"};
     app.require_subcommand(1);
@@ -596,38 +1269,13 @@ int main(int argc, char** argv) {
     TrainArguments t;
     CLI::App* train_cmd = app.add_subcommand(
         "train", "Train a model on a CSV file (default: the bundled breast-cancer data)");
+    add_model_options(train_cmd, t, data_default);
     train_cmd
-        ->add_option("--data", t.data, "CSV with a header row; numeric features and a label column")
-        ->default_str(data_default);
-    train_cmd->add_option("--label", t.label, "Label column name (default: the last column)");
-    train_cmd->add_option("--model", t.model, "logistic or linear")
-        ->check(CLI::IsMember({"logistic", "linear"}))
-        ->capture_default_str();
-    train_cmd
-        ->add_option("--optimizer", t.optimizer,
-                     "sgd, momentum, nesterov, adagrad, rmsprop, adam, lbfgs or newton")
-        ->check(CLI::IsMember(xgrad::optim::optimizer_names()))
-        ->capture_default_str();
-    train_cmd->add_option("--lr", t.learning_rate, "Learning rate (step-by-step optimizers)")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    train_cmd->add_option("--epochs", t.epochs, "Epochs (iterations for lbfgs and newton)")
-        ->check(CLI::Range(1, 100000000))
-        ->capture_default_str();
-    train_cmd
-        ->add_option("--batch-size", t.batch_size, "Rows per step; 0 = full batch, 1 = stochastic")
-        ->capture_default_str();
-    train_cmd->add_option("--l2", t.l2, "L2 strength λ: adds (λ/2m)·‖w‖²")
+        ->add_option(
+            "--l2", t.l2,
+            "L2 strength λ: adds (λ/2m)·‖w‖² (--model mlp: weight decay on every weight matrix)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
-    train_cmd->add_option("--l1", t.l1, "L1 strength λ: adds (λ/m)·‖w‖₁")
-        ->check(CLI::NonNegativeNumber)
-        ->capture_default_str();
-    train_cmd->add_option("--class-weight", t.class_weight, "none or balanced")
-        ->check(CLI::IsMember({"none", "balanced"}))
-        ->capture_default_str();
-    train_cmd->add_flag("--standardize", t.standardize,
-                        "Standardise features (fitted on the training rows only)");
     train_cmd
         ->add_option("--test-split", t.test_split,
                      "Fraction of rows held out for testing (stratified)")
@@ -642,12 +1290,24 @@ int main(int argc, char** argv) {
         ->add_option("--patience", t.patience,
                      "Early stopping: epochs without a better validation loss")
         ->capture_default_str();
-    train_cmd->add_option("--seed", t.seed, "Seed of splits and shuffles")->capture_default_str();
     train_cmd->add_option("--out", t.out,
                           "Write the trained model here (JSON; missing directories are created)");
     train_cmd->add_option("--plots", t.plots,
                           "Write SVG plots into this directory (created if missing)");
-    train_cmd->add_flag("--quiet", t.quiet, "Print nothing but warnings and errors");
+
+    TrainArguments cv_arguments;
+    std::size_t folds = 5;
+    std::vector<double> l2_settings;
+    CLI::App* cv_cmd = app.add_subcommand(
+        "cv", "Stratified k-fold cross-validation of a model, for one or more L2 strengths");
+    add_model_options(cv_cmd, cv_arguments, data_default);
+    cv_cmd->add_option("--folds", folds, "Number of folds")
+        ->check(CLI::Range(2, 1000000))
+        ->capture_default_str();
+    cv_cmd
+        ->add_option("--l2", l2_settings, "L2 strengths λ to compare, comma-separated (default: 0)")
+        ->delimiter(',')
+        ->check(CLI::NonNegativeNumber);
 
     std::string model_path;
     std::string data_path;
@@ -665,6 +1325,9 @@ int main(int argc, char** argv) {
     predict_cmd->add_option("--output", output,
                             "Write predictions here (CSV; missing directories are created) "
                             "instead of to stdout");
+    bool proba = false;
+    predict_cmd->add_flag("--proba", proba,
+                          "A classifier's probability of every class, in columns p_<class>");
 
     std::string check_data;
     std::string check_label;
@@ -685,8 +1348,9 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
         if (*gradcheck_cmd) return gradcheck(check_data, check_label, check_plots, check_seed);
         if (*train_cmd) return train(t);
+        if (*cv_cmd) return cross_validate(cv_arguments, folds, l2_settings);
         if (*evaluate_cmd) return evaluate(model_path, data_path);
-        return predict(model_path, data_path, output);
+        return predict(model_path, data_path, output, proba);
     } catch (const CLI::CallForHelp&) {
         return app.exit(CLI::CallForHelp());
     } catch (const CLI::CallForAllHelp& e) {

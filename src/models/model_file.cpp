@@ -234,7 +234,17 @@ class Reader {
     /// @brief A list of `rows` lists of `columns` numbers, as an array (rows, columns).
     array matrix(const json& object, const std::string& key, std::size_t rows,
                  std::size_t columns) const {
-        const json& list = field(object, "", key, &json::is_array, "a list of lists of numbers");
+        return matrix(object, key, key, rows, columns);
+    }
+
+    /// @brief The same for the member `member` of `object`, whose path is `key`.
+    array matrix(const json& object, const std::string& key, const std::string& member,
+                 std::size_t rows, std::size_t columns) const {
+        const std::string prefix = key.size() > member.size()
+                                       ? key.substr(0, key.size() - member.size() - 1)
+                                       : std::string();
+        const json& list =
+            field(object, prefix, member, &json::is_array, "a list of lists of numbers");
         if (list.size() != rows) {
             fail(key, "has " + std::to_string(list.size()) + " rows but 'features' names " +
                           std::to_string(rows));
@@ -247,8 +257,10 @@ class Reader {
                               " numbers (one per class), found " + type_of(list[j]));
             }
             if (list[j].size() != columns) {
-                fail(row, "has " + std::to_string(list[j].size()) + " values but 'classes' names " +
-                              std::to_string(columns));
+                fail(row, "has " + std::to_string(list[j].size()) + " values but " +
+                              (key == member && key == "weights"
+                                   ? "'classes' names " + std::to_string(columns)
+                                   : "the first row has " + std::to_string(columns)));
             }
             for (std::size_t k = 0; k < columns; ++k) {
                 const json& v = list[j][k];
@@ -303,13 +315,53 @@ void check_classes(const ModelFile& model, Fail fail) {
     }
 }
 
+/// @brief An mlp's layers chain from the features to its outputs (K classes, or 1), every
+/// number finite, and its activation is known.
+template <class Fail>
+void check_layers(const ModelFile& model, Fail fail) {
+    try {
+        parse_activation(model.activation);
+    } catch (const std::invalid_argument&) {
+        fail("activation", "must be 'relu', 'leaky_relu', 'tanh' or 'sigmoid', found " +
+                               quote_text(model.activation));
+    }
+    if (model.layers.empty()) fail("layers", "is empty: an mlp needs at least one layer");
+    std::size_t in = model.feature_names.size();
+    for (std::size_t l = 0; l < model.layers.size(); ++l) {
+        const std::string at = "layers[" + std::to_string(l) + "]";
+        const array& w = model.layers[l].weight;
+        const array& b = model.layers[l].bias;
+        if (w.dimension() != 2 || w.shape()[0] != in) {
+            fail(at + ".weights", "has shape " + format_shape(w.shape()) + " but takes " +
+                                      std::to_string(in) + " inputs");
+        }
+        if (b.dimension() != 1 || b.size() != w.shape()[1]) {
+            fail(at + ".bias", "has " + std::to_string(b.size()) + " values for " +
+                                   std::to_string(w.shape()[1]) + " outputs");
+        }
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            if (!std::isfinite(w.data()[i])) fail(at + ".weights", "holds a non-finite value");
+        }
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            if (!std::isfinite(b.data()[i])) fail(at + ".bias", "holds a non-finite value");
+        }
+        in = w.shape()[1];
+    }
+    const std::size_t outputs = model.classes.empty() ? 1 : model.classes.size();
+    if (in != outputs) {
+        fail("layers", "ends with " + std::to_string(in) + " outputs but the model needs " +
+                           std::to_string(outputs) +
+                           (model.classes.empty() ? " (a regressor)" : " (one per class)"));
+    }
+}
+
 /// @brief Everything a model must satisfy to be saved and loaded: `fail(field, what)`.
 template <class Fail>
 void check_model(const ModelFile& model, Fail fail) {
     if (model.kind != "logistic" && model.kind != "linear" && model.kind != "softmax" &&
-        model.kind != "ovr") {
-        fail("kind",
-             "must be 'logistic', 'linear', 'softmax' or 'ovr', found " + quote_text(model.kind));
+        model.kind != "ovr" && model.kind != "mlp") {
+        fail("kind", "must be 'logistic', 'linear', 'softmax', 'ovr' or 'mlp', found " +
+                         quote_text(model.kind));
     }
     const std::size_t n = model.feature_names.size();
     if (n == 0) fail("features", "is empty: a model needs at least one feature");
@@ -325,7 +377,9 @@ void check_model(const ModelFile& model, Fail fail) {
         }
     }
     check_classes(model, fail);
-    if (model.multiclass()) {
+    if (model.kind == "mlp") {
+        check_layers(model, fail);
+    } else if (model.multiclass()) {
         const std::size_t k = model.classes.size();
         if (model.weights.dimension() != 2 || model.weights.shape()[0] != n ||
             model.weights.shape()[1] != k) {
@@ -360,6 +414,23 @@ void check_model(const ModelFile& model, Fail fail) {
         }
         if (!std::isfinite(model.bias)) fail("bias", "is not finite");
     }
+    if (model.columns) {
+        const data::FittedColumns& c = *model.columns;
+        if (c.feature_names != model.feature_names)
+            fail("columns.features", "must be the model's 'features'");
+        if (c.label != model.label_name) {
+            fail("columns.label", "is " + quote_text(c.label) + " but the model's 'label' is " +
+                                      quote_text(model.label_name));
+        }
+        const bool classification = c.task == data::Task::classification;
+        if (classification != model.classifier()) {
+            fail("columns.task", std::string("must be '") +
+                                     (model.classifier() ? "classification" : "regression") +
+                                     "' for a " + model.kind + " model");
+        }
+        if (classification && c.labels.classes() != model.class_names())
+            fail("columns.label_encoder.classes", "must be the model's 'classes'");
+    }
     if (model.standardizer.fitted()) {
         const array& mean = model.standardizer.mean();
         const array& scale = model.standardizer.scale();
@@ -386,19 +457,69 @@ void check_model(const ModelFile& model, Fail fail) {
 
 }  // namespace
 
+data::FittedColumns ModelFile::fitted_columns() const {
+    if (columns) return *columns;
+    data::FittedColumns c;
+    c.task = classifier() ? data::Task::classification : data::Task::regression;
+    c.label = label_name;
+    c.columns = feature_names;
+    c.feature_names = feature_names;
+    if (classifier()) c.labels = data::LabelEncoder::from_classes(class_names());
+    return c;
+}
+
 std::vector<std::string> ModelFile::class_names() const {
     if (!classes.empty() || kind == "linear") return classes;
     return {"0", "1"};
 }
 
+array ModelFile::mlp_scores(const array& X) const {
+    std::vector<std::size_t> hidden;
+    for (std::size_t l = 0; l + 1 < layers.size(); ++l)
+        hidden.push_back(layers[l].weight.shape()[1]);
+    const nn::Activation act = parse_activation(activation);
+    array z;
+    if (classes.empty()) {
+        MLPRegressor net(hidden, act);
+        net.set_layers(layers);
+        z = net.decision_function(X);
+    } else {
+        MLPClassifier net(hidden, act, classes.size());
+        net.set_layers(layers);
+        z = net.decision_function(X);
+    }
+    const std::size_t m = X.shape()[0];
+    const std::size_t k = z.size() / std::max<std::size_t>(m, 1);
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < X.shape()[1]; ++j) {
+            if (!std::isfinite(X(i, j))) {
+                throw prediction_error(
+                    i, j,
+                    "feature " + quote_text(feature_names.size() > j ? feature_names[j] : "") +
+                        " does not standardise to a finite number with the model's mean and "
+                        "scale (it overflows a double)");
+            }
+        }
+        for (std::size_t c = 0; c < k; ++c) {
+            if (!std::isfinite(z.data()[i * k + c])) {
+                throw prediction_error(i, static_cast<std::size_t>(-1),
+                                       "the network's output is not finite: its weights times "
+                                       "this row's features overflow a double");
+            }
+        }
+    }
+    return z;
+}
+
 array ModelFile::decision_function(const array& raw_features) const {
-    const std::size_t n = weights.shape()[0];
+    const std::size_t n = kind == "mlp" ? layers.front().weight.shape()[0] : weights.shape()[0];
     if (raw_features.dimension() != 2 || raw_features.shape()[1] != n) {
         throw shape_error("model: expects features of shape (rows, " + std::to_string(n) +
                           "), got " + format_shape(raw_features.shape()));
     }
     const array X = standardizer.fitted() ? standardizer.transform(raw_features) : raw_features;
     const std::size_t m = X.shape()[0];
+    if (kind == "mlp") return mlp_scores(X);
     const std::size_t k = multiclass() ? weights.shape()[1] : 1;
     array z = multiclass() ? array::from_shape({m, k}) : array::from_shape({m});
     for (std::size_t i = 0; i < m; ++i) {
@@ -465,7 +586,7 @@ array ModelFile::predict_proba(const array& raw_features) const {
     for (std::size_t i = 0; i < z.shape()[0]; ++i) {
         double* row = z.data() + i * k;
         double total = 0.0;
-        if (kind == "softmax") {
+        if (kind != "ovr") {  // softmax and mlp
             const double top = *std::max_element(row, row + k);
             for (std::size_t c = 0; c < k; ++c) total += (row[c] = std::exp(row[c] - top));
         } else {
@@ -502,18 +623,27 @@ std::string model_to_json(const ModelFile& model, const std::string& path) {
         throw model_file_error(escaped(path) + ": cannot save the model: field " +
                                field_name(field) + " " + what);
     });
-    const bool version_2 = model.multiclass() || !model.classes.empty();
+    const bool version_2 =
+        model.multiclass() || !model.classes.empty() || model.columns || model.kind == "mlp";
     json document = {
-        {"format", format_tag},
-        {"version", version_2 ? multiclass_version : format_version},
-        {"kind", model.kind},
-        {"features", model.feature_names},
-        {"label", model.label_name},
-        {"weights", model.multiclass() ? matrix_to_json(model.weights) : to_json(model.weights)},
-        {"bias", model.multiclass() ? to_json(model.class_bias) : json(model.bias)},
-        {"hyperparameters", model.hyperparameters},
+        {"format", format_tag},      {"version", version_2 ? multiclass_version : format_version},
+        {"kind", model.kind},        {"features", model.feature_names},
+        {"label", model.label_name}, {"hyperparameters", model.hyperparameters},
     };
+    if (model.kind == "mlp") {
+        json layers = json::array();
+        for (const auto& layer : model.layers)
+            layers.push_back(
+                {{"weights", matrix_to_json(layer.weight)}, {"bias", to_json(layer.bias)}});
+        document["layers"] = layers;
+        document["activation"] = model.activation;
+    } else {
+        document["weights"] =
+            model.multiclass() ? matrix_to_json(model.weights) : to_json(model.weights);
+        document["bias"] = model.multiclass() ? to_json(model.class_bias) : json(model.bias);
+    }
     if (!model.classes.empty()) document["classes"] = model.classes;
+    if (model.columns) document["columns"] = *model.columns;
     document["standardization"] = model.standardizer.fitted()
                                       ? json{{"mean", to_json(model.standardizer.mean())},
                                              {"scale", to_json(model.standardizer.scale())}}
@@ -576,7 +706,26 @@ ModelFile parse_model(std::string_view text, const std::string& name) {
         }
     }
     check_classes(model, [&](const std::string& f, const std::string& w) { r.fail(f, w); });
-    if (model.multiclass()) {
+    if (model.kind == "mlp") {
+        if (version == format_version) r.fail("kind", "is 'mlp', which needs a version 2 file");
+        model.activation = r.text(document, "activation");
+        const json& layers = r.field(document, "", "layers", &json::is_array, "a list of layers");
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            const std::string at = "layers[" + std::to_string(l) + "]";
+            if (!layers[l].is_object()) {
+                r.fail(at,
+                       "must be an object with 'weights' and 'bias', found " + type_of(layers[l]));
+            }
+            const json& list =
+                r.field(layers[l], at, "weights", &json::is_array, "a list of lists of numbers");
+            const std::size_t rows = list.size();
+            const std::size_t columns = rows > 0 && list[0].is_array() ? list[0].size() : 0;
+            LayerParameters layer;
+            layer.weight = r.matrix(layers[l], at + ".weights", "weights", rows, columns);
+            layer.bias = r.numbers(layers[l], at, "bias");
+            model.layers.push_back(std::move(layer));
+        }
+    } else if (model.multiclass()) {
         if (version == format_version)
             r.fail("kind", "is " + quote_text(model.kind) + ", which needs a version 2 file");
         model.weights =
@@ -629,6 +778,17 @@ ModelFile parse_model(std::string_view text, const std::string& name) {
         model.hyperparameters[key] =
             value.is_string() ? value.get<std::string>()
                               : value.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    if (document.contains("columns")) {
+        if (version == format_version)
+            r.fail("columns", "is not part of version 1 files (a version 2 model has columns)");
+        data::FittedColumns columns;
+        try {
+            data::from_json(document["columns"], columns, "columns");
+        } catch (const data::column_error& e) {
+            r.fail(e.what());
+        }
+        model.columns = std::move(columns);
     }
     check_model(model,
                 [&](const std::string& field, const std::string& what) { r.fail(field, what); });

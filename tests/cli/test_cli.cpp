@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +54,13 @@ CliRun xgrad_cli(const std::string& arguments) {
     return r;
 }
 
+/// @brief A number as the CSV cell that reads back to the same double.
+std::string fmt_median(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+}
+
 std::string write_csv(const std::string& name, const std::string& text) {
     const std::string path = temp(name);
     std::ofstream(path) << text;
@@ -66,14 +75,29 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndWritesNothing) {
         {"--data " + write_csv("text.csv", "a,b\n1,0\nx,1\n"),
          "text.csv:3:1: 'x' in column 'a' is not a number"},
         {"--data " + write_csv("empty_cell.csv", "a,b\n1,0\n,1\n"),
-         "empty_cell.csv:3:1: empty cell in column 'a'"},
+         "empty_cell.csv:3:1: missing value (empty cell) in column 'a': fill it with --impute "
+         "mean or --impute median, or delete the row"},
         {"--data " + write_csv("ragged.csv", "a,b\n1,0\n1,1,2\n"),
          "ragged.csv:3: ragged row: 3 fields, the header has 2"},
         {"--data " + write_csv("empty.csv", ""), "empty.csv:1: empty file"},
         {"--data " + write_csv("header_only.csv", "a,b\n"), "no data rows after the header"},
-        {"--data " + bundled + " --label nope", "no column named 'nope'"},
-        {"--data " + write_csv("labels.csv", "a,b\n1,0\n2,2\n3,1\n4,0\n"),
-         "labels.csv:3:2: label column 'b' must hold 0 or 1 for a logistic model, found 2"},
+        {"--data " + bundled + " --label nope",
+         "breast_cancer.csv:1: --label names 'nope', but there is no such column (columns: "
+         "'mean_radius', "},
+        {"--data " + write_csv("one_class.csv", "a,b\n1,x\n2,x\n3,x\n"),
+         "one_class.csv:1:2: label column 'b' holds only one class, 'x', in the file (3 rows): a "
+         "classifier needs rows of at least two classes"},
+        {"--data " + write_csv("no_labels.csv", "a,b\n1,\n2,\n3,\n"),
+         "no_labels.csv:1:2: label column 'b' is empty in every row"},
+        {"--data " + write_csv("text_feature.csv", "a,color,y\n1,red,0\n2,blue,1\n"),
+         "text_feature.csv:2:2: 'red' in column 'color' is not a number: drop the column (--drop "
+         "color) or one-hot encode it (--categorical color)"},
+        {"--data " + bundled + " --features mean_radius,nope",
+         "breast_cancer.csv:1: --features names 'nope', but there is no such column"},
+        {"--data " + bundled + " --features mean_radius --drop mean_area",
+         "--features and --drop cannot be used together"},
+        {"--data " + bundled + " --impute mode", "--impute: mode not in {"},
+        {"--data " + bundled + " --multiclass both", "--multiclass: both not in {"},
         {"--data /nonexistent/x.csv", "/nonexistent/x.csv: cannot open file"},
         {"--optimizer magic", "--optimizer: magic not in {"},
         {"--lr -1", "--lr"},
@@ -111,10 +135,10 @@ TEST(Cli, BadModelFilesAndMissingColumns) {
         {"predict --model /nonexistent.json --data " + bundled,
          "/nonexistent.json: cannot open file"},
         {"predict --model " + model + " --data " + write_csv("few.csv", "mean_radius,x\n1,2\n"),
-         "no column named 'mean_texture'"},
+         "few.csv:1: the model's columns 'mean_texture', 'mean_perimeter', "},
         {"evaluate --model " + model + " --data " +
              write_csv("nolabel.csv", "mean_radius,other\n1,2\n"),
-         "no column named 'benign'"},
+         "nolabel.csv:1: the model's columns 'mean_texture', "},
     };
     for (const auto& [arguments, message] : cases) {
         SCOPED_TRACE(arguments);
@@ -293,8 +317,8 @@ TEST(Cli, NothingIsWrittenWhenALaterStepFails) {
     const CliRun r = xgrad_cli("train --quiet --data " + data + " --out " + dir +
                                "/m/model.json --plots " + dir + "/plots");
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find(":1:3: label column 'y' holds only class 0 in the test rows (2 rows): the "
-                         "ROC plot needs both classes there"),
+    EXPECT_NE(r.err.find(":1:3: class '1' of label column 'y' has no rows in the test rows (2 "
+                         "rows): the ROC plot needs every class there"),
               std::string::npos)
         << r.err;
     EXPECT_TRUE(is_empty_dir(dir));  // not even the directories
@@ -477,6 +501,350 @@ TEST(Cli, PlotsStayWellFormedWhateverTheNames) {
     EXPECT_NE(slurp(dir + "/decision_boundary.svg").find("a\xEF\xBF\xBD&lt;b&gt;"),
               std::string::npos);
     std::filesystem::remove_all(dir);
+}
+
+const std::string iris = XGRAD_DATA_DIR "/iris.csv";
+
+/// @brief The lines of `text`.
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+/// @brief The cells of a CSV line without quotes.
+std::vector<std::string> cells_of(const std::string& line) {
+    std::vector<std::string> cells;
+    std::istringstream in(line);
+    for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+    return cells;
+}
+
+/// @brief data/iris.csv with the species as names (setosa, versicolor, virginica), and rows
+/// given by `extra` appended.
+std::string iris_with_names(const std::string& name, const std::string& extra = "") {
+    const char* names[] = {"setosa", "versicolor", "virginica"};
+    const std::vector<std::string> lines = lines_of(slurp(iris));
+    std::string text = lines[0] + "\n";
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const auto comma = lines[i].rfind(',');
+        text += lines[i].substr(0, comma + 1) + names[std::stoi(lines[i].substr(comma + 1))] + "\n";
+    }
+    return write_csv(name, text + extra);
+}
+
+TEST(Cli, IrisTrainsWithNoOtherFlagAndReportsEveryClass) {
+    const CliRun r = xgrad_cli("train --data " + iris + " --label species");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_NE(r.out.find("training softmax (multinomial logistic) regression, 3 classes"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("test (30 rows): accuracy "), std::string::npos) << r.out;
+    // scikit-learn's classification_report layout, one row per class, both averages.
+    for (const char* row : {"             0     1.0000    1.0000    1.0000        10",
+                            "             1 ", "             2 ", "     macro avg ",
+                            "  weighted avg ", "  true \\ predicted", "log loss "}) {
+        EXPECT_NE(r.out.find(row), std::string::npos) << row << "\n" << r.out;
+    }
+    // The stratified split keeps 10 test rows of each class: the test confusion matrix (the
+    // last one printed) has rows summing to 10.
+    const std::vector<std::string> lines = lines_of(r.out);
+    std::size_t matrix_rows = 0;
+    std::size_t header = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].find("true \\ predicted") != std::string::npos) header = i;
+    }
+    ASSERT_LT(header + 3, lines.size()) << r.out;
+    for (std::size_t k = 1; k <= 3; ++k) {
+        std::istringstream row(lines[header + k]);
+        double name = -1, a = 0, b = 0, c = 0;
+        row >> name >> a >> b >> c;
+        EXPECT_EQ(name, static_cast<double>(k - 1));
+        EXPECT_EQ(a + b + c, 10.0) << lines[header + k];
+        ++matrix_rows;
+    }
+    EXPECT_EQ(matrix_rows, 3u) << r.out;
+}
+
+TEST(Cli, StringLabelsRoundTripThroughTrainPredictEvaluate) {
+    const std::string data = iris_with_names("names.csv");
+    for (const char* multiclass : {"multinomial", "ovr"}) {
+        SCOPED_TRACE(multiclass);
+        const std::string model_path = temp(std::string(multiclass) + ".json");
+        const CliRun trained = xgrad_cli("train --quiet --standardize --l2 1 --data " + data +
+                                         " --multiclass " + multiclass + " --out " + model_path);
+        ASSERT_EQ(trained.exit_code, 0) << trained.err;
+        const models::ModelFile model = models::load_model(model_path);
+        EXPECT_EQ(model.kind, std::string(multiclass) == "ovr" ? "ovr" : "softmax");
+        EXPECT_EQ(model.classes, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+
+        const CliRun predicted = xgrad_cli("predict --model " + model_path + " --data " + data);
+        ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+        const std::vector<std::string> labels = lines_of(predicted.out);
+        ASSERT_EQ(labels.size(), 151u);
+        EXPECT_EQ(labels[0], "label");
+        EXPECT_EQ(labels[1], "setosa");
+        EXPECT_EQ(labels[150], "virginica");
+
+        const std::string output = temp("proba.csv");
+        ASSERT_EQ(xgrad_cli("predict --proba --model " + model_path + " --data " + data +
+                            " --output " + output)
+                      .exit_code,
+                  0);
+        const std::vector<std::string> rows = lines_of(slurp(output));
+        ASSERT_EQ(rows.size(), 151u);
+        EXPECT_EQ(rows[0], "label,p_setosa,p_versicolor,p_virginica");
+        const std::vector<std::string> names{"setosa", "versicolor", "virginica"};
+        std::size_t correct = 0;
+        for (std::size_t i = 1; i < rows.size(); ++i) {
+            const std::vector<std::string> cells = cells_of(rows[i]);
+            ASSERT_EQ(cells.size(), 4u) << rows[i];
+            EXPECT_EQ(cells[0], labels[i]);
+            double total = 0.0;
+            std::size_t best = 0;
+            for (std::size_t k = 0; k < 3; ++k) {
+                total += std::stod(cells[k + 1]);
+                if (std::stod(cells[k + 1]) > std::stod(cells[best + 1])) best = k;
+            }
+            EXPECT_NEAR(total, 1.0, 1e-12) << rows[i];
+            EXPECT_EQ(cells[0], names[best]);
+            correct += cells[0] == names[(i - 1) / 50];
+        }
+        EXPECT_GE(correct, 135u);
+
+        const CliRun evaluated = xgrad_cli("evaluate --model " + model_path + " --data " + data);
+        ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+        for (const char* row : {"evaluation (150 rows): accuracy ", "        setosa ",
+                                "    versicolor ", "     virginica ", "  weighted avg "}) {
+            EXPECT_NE(evaluated.out.find(row), std::string::npos) << row << "\n" << evaluated.out;
+        }
+    }
+}
+
+TEST(Cli, MulticlassPlotsAreAConfusionMatrixAndOneRocCurvePerClass) {
+    const std::string dir = fresh_dir("plots");
+    const CliRun r = xgrad_cli("train --quiet --standardize --data " +
+                               iris_with_names("names.csv") + " --plots " + dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string matrix = slurp(dir + "/confusion_matrix.svg");
+    const std::string roc = slurp(dir + "/roc.svg");
+    for (const char* name : {"setosa", "versicolor", "virginica"}) {
+        EXPECT_NE(matrix.find(name), std::string::npos) << name;
+        EXPECT_NE(roc.find(std::string(name) + " (AUC "), std::string::npos) << name;
+    }
+    EXPECT_NE(matrix.find("Confusion matrix (the test rows, 30 rows)"), std::string::npos);
+    EXPECT_NE(roc.find("One-vs-rest ROC curves (macro AUC "), std::string::npos);
+    EXPECT_TRUE(exists(dir + "/loss.svg"));
+    EXPECT_FALSE(exists(dir + "/decision_boundary.svg"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, BinaryStringLabelsKeepTheirNames) {
+    std::string text = "x,answer\n";
+    for (int i = 0; i < 20; ++i) text += std::to_string(i) + "," + (i % 2 == 0 ? "no\n" : "yes\n");
+    const std::string data = write_csv("yes_no.csv", text);
+    const std::string model_path = temp("model.json");
+    const CliRun trained = xgrad_cli("train --data " + data + " --features x --out " + model_path);
+    ASSERT_EQ(trained.exit_code, 0) << trained.err;
+    EXPECT_NE(trained.out.find("positive class 'yes' (negative 'no')"), std::string::npos)
+        << trained.out;
+    EXPECT_EQ(models::load_model(model_path).kind, "logistic");
+    const CliRun predicted = xgrad_cli("predict --proba --model " + model_path + " --data " + data);
+    ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+    EXPECT_EQ(lines_of(predicted.out)[0], "label,p_no,p_yes");
+    const std::string second = cells_of(lines_of(predicted.out)[1])[0];
+    EXPECT_TRUE(second == "no" || second == "yes") << predicted.out;
+}
+
+TEST(Cli, MulticlassBadInputExitsTwoAndWritesNothing) {
+    const std::string data = iris_with_names("names.csv");
+    const std::string model_path = temp("model.json");
+    ASSERT_EQ(xgrad_cli("train --quiet --data " + data + " --out " + model_path).exit_code, 0);
+    const std::string output = temp("out.csv");
+    std::remove(output.c_str());
+    const std::string unseen = iris_with_names("unseen.csv", "5.0,3.0,1.5,0.2,daisy\n");
+    const std::pair<std::string, std::string> cases[] = {
+        {"evaluate --model " + model_path + " --data " + unseen,
+         "unseen.csv:152:5: label 'daisy' in column 'species' was not seen in training (classes: "
+         "'setosa', 'versicolor', 'virginica')"},
+        {"predict --model " + model_path + " --output " + output + " --data " +
+             write_csv("missing.csv", "sepal_length,sepal_width,petal_length\n1,2,3\n"),
+         "missing.csv:1: the model's column 'petal_width' is missing"},
+        {"train --data " + data + " --out " + output + " --features sepal_length,petal_size",
+         "names.csv:1: --features names 'petal_size', but there is no such column"},
+
+    };
+    for (const auto& [arguments, message] : cases) {
+        SCOPED_TRACE(arguments);
+        const CliRun r = xgrad_cli(arguments);
+        EXPECT_EQ(r.exit_code, 2);
+        EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_FALSE(exists(output));
+    }
+}
+
+TEST(Cli, MissingValuesAreImputedFromTheTrainingSplitAndStored) {
+    std::string text = "id,size,color,y\n";
+    for (int i = 0; i < 40; ++i) {
+        const bool missing = i % 7 == 3;
+        text += std::to_string(1000 + i) + "," + (missing ? "NA" : std::to_string(i % 10)) + "," +
+                (i % 3 == 0   ? "red"
+                 : i % 3 == 1 ? "green"
+                              : "blue") +
+                "," + (i % 10 >= 5 ? "big\n" : "small\n");
+    }
+    const std::string data = write_csv("missing.csv", text);
+    const std::string model_path = temp("model.json");
+    std::remove(model_path.c_str());
+    const CliRun refused =
+        xgrad_cli("train --quiet --data " + data + " --drop id,color --out " + model_path);
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.err.find("missing.csv:5:2: missing value ('NA') in column 'size': fill it "
+                               "with --impute mean or --impute median, or delete the row"),
+              std::string::npos)
+        << refused.err;
+    const CliRun text_column = xgrad_cli("train --quiet --data " + data + " --drop id");
+    EXPECT_EQ(text_column.exit_code, 2);
+    EXPECT_NE(text_column.err.find("missing.csv:2:3: 'red' in column 'color' is not a number: "
+                                   "drop the column (--drop color) or one-hot encode it "
+                                   "(--categorical color)"),
+              std::string::npos)
+        << text_column.err;
+    EXPECT_FALSE(exists(model_path));
+
+    const CliRun r =
+        xgrad_cli("train --quiet --data " + data +
+                  " --drop id --categorical color --impute median --out " + model_path);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const models::ModelFile model = models::load_model(model_path);
+    EXPECT_EQ(model.feature_names,
+              (std::vector<std::string>{"size", "color=blue", "color=green", "color=red"}));
+    ASSERT_TRUE(model.columns.has_value());
+    EXPECT_EQ(model.columns->impute, data::Impute::median);
+    ASSERT_TRUE(model.columns->imputer.fitted());
+    // Predicting a row with a missing size fills it with the stored median.
+    const std::string rows = write_csv(
+        "rows.csv", "size,color\nNA,red\n" + fmt_median(model.columns->imputer.statistics()(0)) +
+                        ",red\n9,blue\n");
+    const CliRun predicted = xgrad_cli("predict --proba --model " + model_path + " --data " + rows);
+    ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+    const std::vector<std::string> lines = lines_of(predicted.out);
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[0], "label,p_big,p_small");
+    EXPECT_EQ(lines[1], lines[2]);  // the NA row is the row with the median
+    const CliRun unseen = xgrad_cli("predict --model " + model_path + " --data " +
+                                    write_csv("purple.csv", "size,color\n1,purple\n"));
+    EXPECT_EQ(unseen.exit_code, 2);
+    EXPECT_NE(unseen.err.find("purple.csv:2:2: category 'purple' in column 'color' was not seen "
+                              "in training (categories: 'blue', 'green', 'red')"),
+              std::string::npos)
+        << unseen.err;
+}
+
+TEST(Cli, CrossValidationTablesEverySettingAndNamesTheBest) {
+    const std::string arguments =
+        "cv --quiet --data " + iris + " --standardize --folds 5 --l2 0.01,1,100 --seed 3";
+    const CliRun r = xgrad_cli(arguments);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 5u) << r.out;
+    EXPECT_EQ(lines[0], "    l2  accuracy (mean ± std)  per fold");
+    std::vector<double> means;
+    for (std::size_t s = 1; s <= 3; ++s) {
+        std::istringstream row(lines[s]);
+        std::string l2, plus_minus;
+        double mean = 0.0, deviation = 0.0;
+        row >> l2 >> mean >> plus_minus >> deviation;
+        std::vector<double> folds;
+        for (double v; row >> v;) folds.push_back(v);
+        ASSERT_EQ(folds.size(), 5u) << lines[s];
+        double total = 0.0, squares = 0.0;
+        for (double v : folds) total += v;
+        for (double v : folds) squares += (v - total / 5) * (v - total / 5);
+        EXPECT_NEAR(mean, total / 5, 1e-4) << lines[s];
+        EXPECT_NEAR(deviation, std::sqrt(squares / 5), 1e-4) << lines[s];
+        for (double v : folds) EXPECT_NEAR(v * 30, std::round(v * 30), 2e-3);  // 30 rows a fold
+        means.push_back(mean);
+    }
+    const std::size_t best = std::max_element(means.begin(), means.end()) - means.begin();
+    const char* names[] = {"0.01", "1", "100"};
+    EXPECT_EQ(lines[4].rfind(std::string("best: --l2 ") + names[best] + " (accuracy ", 0), 0u)
+        << r.out;
+    EXPECT_GT(means[0], means[2]);               // λ = 100 underfits
+    EXPECT_EQ(xgrad_cli(arguments).out, r.out);  // the seed fixes every split
+
+    const CliRun regression = xgrad_cli("cv --quiet --model linear --folds 3 --standardize");
+    ASSERT_EQ(regression.exit_code, 0) << regression.err;
+    EXPECT_EQ(lines_of(regression.out)[0], "  l2  R² (mean ± std)  per fold");
+
+    const CliRun refused = xgrad_cli("cv --data " + iris_with_names("names.csv") + " --folds 51");
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_EQ(refused.out, "");
+    EXPECT_NE(refused.err.find("names.csv:1:5: --folds 51 is more than the 50 rows of class "
+                               "'setosa', the smallest class in label column 'species': every "
+                               "fold needs a row of each class (use --folds 50 or fewer)\n"),
+              std::string::npos)
+        << refused.err;
+}
+
+TEST(Cli, MlpTrainsPredictsAndCrossValidates) {
+    const std::string data = iris_with_names("names.csv");
+    const std::string model_path = temp("mlp.json");
+    const CliRun trained =
+        xgrad_cli("train --data " + data + " --model mlp --hidden 16 --activation tanh --epochs " +
+                  "60 --batch-size 16 --standardize --seed 4 --out " + model_path);
+    ASSERT_EQ(trained.exit_code, 0) << trained.err;
+    EXPECT_NE(trained.out.find("training an MLP classifier (hidden 16, tanh), 3 classes"),
+              std::string::npos)
+        << trained.out;
+    EXPECT_NE(trained.out.find("optimizer adam"), std::string::npos);
+    const models::ModelFile model = models::load_model(model_path);
+    EXPECT_EQ(model.kind, "mlp");
+    ASSERT_EQ(model.layers.size(), 2u);
+    EXPECT_EQ(model.layers[0].weight.shape(), (std::vector<std::size_t>{4, 16}));
+    EXPECT_EQ(model.layers[1].weight.shape(), (std::vector<std::size_t>{16, 3}));
+    const CliRun predicted = xgrad_cli("predict --proba --model " + model_path + " --data " + data);
+    ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+    const std::vector<std::string> rows = lines_of(predicted.out);
+    ASSERT_EQ(rows.size(), 151u);
+    const std::vector<std::string> names{"setosa", "versicolor", "virginica"};
+    std::size_t correct = 0;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        const auto cells = cells_of(rows[i]);
+        EXPECT_NEAR(std::stod(cells[1]) + std::stod(cells[2]) + std::stod(cells[3]), 1.0, 1e-12);
+        correct += cells[0] == names[(i - 1) / 50];
+    }
+    EXPECT_GE(correct, 135u);
+
+    const std::string regression = temp("mlp_regression.json");
+    const CliRun fitted = xgrad_cli(
+        "train --quiet --model mlp --task regression --hidden 8 --epochs 200 --batch-size 32 "
+        "--lr 0.01 --standardize --data " +
+        iris + " --label petal_width --drop species --out " + regression);
+    ASSERT_EQ(fitted.exit_code, 0) << fitted.err;
+    EXPECT_FALSE(models::load_model(regression).classifier());
+    const CliRun evaluated = xgrad_cli("evaluate --model " + regression + " --data " + iris);
+    ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+    const auto r2 = evaluated.out.find("R² ");
+    ASSERT_NE(r2, std::string::npos) << evaluated.out;
+    EXPECT_GT(std::stod(evaluated.out.substr(r2 + 4)), 0.8) << evaluated.out;
+
+    const CliRun cv = xgrad_cli(
+        "cv --quiet --model mlp --hidden 8 --epochs 40 --batch-size 16 "
+        "--standardize --folds 3 --data " +
+        data);
+    ASSERT_EQ(cv.exit_code, 0) << cv.err;
+    EXPECT_EQ(lines_of(cv.out).size(), 2u) << cv.out;
+
+    const CliRun refused = xgrad_cli("train --model mlp --optimizer lbfgs --data " + data);
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.err.find("--optimizer lbfgs is a solver for the convex linear models; train "
+                               "an MLP with sgd, momentum, nesterov, adagrad, rmsprop or adam"),
+              std::string::npos)
+        << refused.err;
 }
 
 }  // namespace

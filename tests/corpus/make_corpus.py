@@ -138,3 +138,26 @@ model("deep_nesting.json",
       text=full.replace('"optimizer": "lbfgs"', '"deep": ' + "[" * 100 + "]" * 100))
 model("trailing_garbage.json", text=full + "}\n")
 model("hyperparameters_list.json", put("hyperparameters", ["lbfgs"]))
+
+# Multiclass and column handling (issue 14).
+write("csv/label_all_empty.csv", "a,b,y\n1,2,\n2,1,\n3,5,\n")
+write("csv/text_feature.csv", "a,color,y\n1,red,0\n2,blue,1\n3,red,0\n4,blue,1\n5,red,0\n")
+write("csv/na_cell.csv", "a,b,y\n1,2,0\n2,NA,1\n3,5,0\n4,3,1\n5,8,0\n")
+write("csv/three_names.csv", "a,b,y\n" + "".join(
+    f"{i},{(i * 7) % 5},{'cat' if i % 3 == 0 else 'dog' if i % 3 == 1 else 'emu'}\n"
+    for i in range(15)))
+write("csv/unseen_name.csv", "a,b,y\n1,2,cat\n2,1,yak\n")
+model("three_classes.json", lambda m: (
+    m.__setitem__("version", 2), m.__setitem__("kind", "softmax"),
+    m.__setitem__("classes", ["cat", "dog", "emu"]),
+    m.__setitem__("weights", [[0.5, 0.0, -0.5], [0.25, -0.25, 0.0]]),
+    m.__setitem__("bias", [0.0, 0.1, -0.1])))
+model("classes_repeated.json", lambda m: (
+    m.__setitem__("version", 2), m.__setitem__("kind", "softmax"),
+    m.__setitem__("classes", ["cat", "dog", "cat"]),
+    m.__setitem__("weights", [[0.5, 0.0, -0.5], [0.25, -0.25, 0.0]]),
+    m.__setitem__("bias", [0.0, 0.1, -0.1])))
+model("softmax_version_1.json", lambda m: (
+    m.__setitem__("kind", "softmax"),
+    m.__setitem__("weights", [[0.5, 0.0], [0.25, -0.25]]),
+    m.__setitem__("bias", [0.0, 0.1])))

@@ -99,7 +99,7 @@ TEST(ModelFile, MissingFieldsAndWrongTypesNameTheField) {
         {edited("\"version\": 1", "\"version\": [1]"),
          "m.json: field 'version' must be a number, found a list"},
         {edited("\"logistic\"", "\"tree\\u0000\""),
-         "m.json: field 'kind' must be 'logistic', 'linear', 'softmax' or 'ovr', found "
+         "m.json: field 'kind' must be 'logistic', 'linear', 'softmax', 'ovr' or 'mlp', found "
          "'tree\\x00'"},
         {edited("\"bias\": 0.125,", ""), "m.json: missing field 'bias'"},
         {edited("0.125", "\"0.125\""),
@@ -335,6 +335,63 @@ TEST(ModelFile, MulticlassFieldsAreCheckedByName) {
     m.weights(0, 1) = std::numeric_limits<double>::infinity();
     XGRAD_EXPECT_THROW_WITH(models::model_to_json(m, "out.json"), model_file_error,
                             "out.json: cannot save the model: field 'weights[0][1]' is not finite");
+}
+
+/// @brief A column (rows, 1) of the values.
+array column(std::vector<double> values) {
+    array out = array::from_shape({values.size(), std::size_t{1}});
+    for (std::size_t i = 0; i < values.size(); ++i) out(i, 0) = values[i];
+    return out;
+}
+
+TEST(ModelFile, MlpModelsPredictAsTheirNetworkAndRoundTrip) {
+    models::ModelFile m = parse_model(softmax, "m.json");
+    m.kind = "mlp";
+    m.activation = "tanh";
+    m.layers = {{array{{1.0, -0.5}, {0.25, 2.0}}, array{0.1, -0.2}},
+                {array{{1.0, 0.0, -1.0}, {0.5, 0.5, 0.5}}, array{0.0, 0.3, -0.3}}};
+    const array X{{1.0, 2.0}, {-3.0, 0.5}};
+    const array z = m.decision_function(X);
+    for (std::size_t i = 0; i < 2; ++i) {
+        double h[2];
+        for (std::size_t u = 0; u < 2; ++u) {
+            h[u] = std::tanh(m.layers[0].bias(u) + X(i, 0) * m.layers[0].weight(0, u) +
+                             X(i, 1) * m.layers[0].weight(1, u));
+        }
+        for (std::size_t c = 0; c < 3; ++c) {
+            EXPECT_NEAR(z(i, c),
+                        m.layers[1].bias(c) + h[0] * m.layers[1].weight(0, c) +
+                            h[1] * m.layers[1].weight(1, c),
+                        1e-15);
+        }
+    }
+    const array p = m.predict_proba(X);
+    EXPECT_NEAR(p(0, 0) + p(0, 1) + p(0, 2), 1.0, 1e-15);
+    const std::string text = models::model_to_json(m, "m.json");
+    const models::ModelFile back = parse_model(text, "m.json");
+    EXPECT_EQ(back.kind, "mlp");
+    EXPECT_EQ(back.activation, "tanh");
+    ASSERT_EQ(back.layers.size(), 2u);
+    EXPECT_EQ(back.layers[1].weight, m.layers[1].weight);
+    EXPECT_EQ(back.predict_proba(X), p);
+    // Without classes an mlp is a regressor with one output.
+    m.classes.clear();
+    m.layers[1] = {column({1.0, -1.0}), array{0.5}};
+    EXPECT_FALSE(m.classifier());
+    EXPECT_EQ(parse_model(models::model_to_json(m, "m.json"), "m.json").predict(X).shape(),
+              (std::vector<std::size_t>{2}));
+    m.layers[1] = {array{{1.0, 2.0}, {-1.0, 0.0}}, array{0.5, 0.0}};
+    XGRAD_EXPECT_THROW_WITH(models::model_to_json(m, "out.json"), model_file_error,
+                            "out.json: cannot save the model: field 'layers' ends with 2 outputs "
+                            "but the model needs 1 (a regressor)");
+    m.layers[1] = {column({1.0, -1.0, 2.0}), array{0.5}};
+    XGRAD_EXPECT_THROW_WITH(models::model_to_json(m, "out.json"), model_file_error,
+                            "field 'layers[1].weights' has shape (3,1) but takes 2 inputs");
+    m.layers[1] = {column({1.0, -1.0}), array{0.5}};
+    m.activation = "swish";
+    XGRAD_EXPECT_THROW_WITH(models::model_to_json(m, "out.json"), model_file_error,
+                            "field 'activation' must be 'relu', 'leaky_relu', 'tanh' or "
+                            "'sigmoid', found 'swish'");
 }
 
 }  // namespace

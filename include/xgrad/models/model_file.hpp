@@ -5,12 +5,15 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "xgrad/data/columns.hpp"
 #include "xgrad/data/standardize.hpp"
+#include "xgrad/models/mlp_model.hpp"
 #include "xgrad/var.hpp"
 
 namespace xgrad::models {
@@ -48,7 +51,7 @@ class prediction_error : public std::runtime_error {
 /// Files of format version 1 (binary and linear models without class names) are still read;
 /// a model with class names or a multiclass kind is written as version 2.
 struct ModelFile {
-    std::string kind = "logistic";  ///< "logistic", "linear", "softmax" or "ovr"
+    std::string kind = "logistic";  ///< "logistic", "linear", "softmax", "ovr" or "mlp"
     std::vector<std::string> feature_names;
     std::string label_name;
     /// @brief The class names in index order (a classifier's label k is classes[k]); empty for
@@ -57,13 +60,30 @@ struct ModelFile {
     array weights;      ///< (features,) for logistic and linear; (features, K) for softmax and ovr
     double bias = 0.0;  ///< logistic and linear
     array class_bias;   ///< (K,) for softmax and ovr
+    /// @brief mlp: the dense layers, input first (W (in, out), b (out,); the first takes the
+    /// features, the last gives K logits or, without classes, one prediction).
+    std::vector<LayerParameters> layers;
+    std::string activation = "relu";  ///< mlp: between the layers (parse_activation's names)
     data::Standardizer standardizer;  ///< applied to raw features first, if fitted
     std::map<std::string, std::string> hyperparameters;
+    /// @brief How a CSV file's columns become the features (selection, one-hot encoding,
+    /// imputation) and its labels class indices (version 2, field "columns"); absent in older
+    /// files, whose features are the columns named in feature_names, read as numbers. Its
+    /// feature names must be feature_names, its label label_name and, for a classifier, its
+    /// classes class_names().
+    std::optional<data::FittedColumns> columns;
 
-    /// @brief Whether the model predicts classes (every kind but "linear").
-    bool classifier() const { return kind != "linear"; }
-    /// @brief Whether the model has more than one score per row (softmax and ovr).
-    bool multiclass() const { return kind == "softmax" || kind == "ovr"; }
+    /// @brief `columns`, or for a file without them the plain reading: the feature columns as
+    /// numbers, the label as classes class_names() (a classifier) or numbers, no imputation.
+    data::FittedColumns fitted_columns() const;
+
+    /// @brief Whether the model predicts classes (every kind but "linear" and an mlp without
+    /// classes).
+    bool classifier() const { return kind != "linear" && !(kind == "mlp" && classes.empty()); }
+    /// @brief Whether the model has one score per class (softmax, ovr, an mlp classifier).
+    bool multiclass() const {
+        return kind == "softmax" || kind == "ovr" || (kind == "mlp" && !classes.empty());
+    }
     /// @brief The class names: `classes`, or "0", "1" for a logistic model without them; empty
     /// for "linear".
     std::vector<std::string> class_names() const;
@@ -84,6 +104,10 @@ struct ModelFile {
     /// @brief The class index (as a double) of the largest probability per row, the first on a
     /// tie; for logistic models, 1 when P(y = 1) ≥ 0.5. Throws std::logic_error for "linear".
     array predict_classes(const array& raw_features) const;
+
+  private:
+    /// @brief The mlp's outputs for standardised rows X: (rows, K) logits or (rows,).
+    array mlp_scores(const array& X) const;
 };
 
 /// @brief The model as the JSON text save_model writes. Throws model_file_error (naming `path`
