@@ -727,9 +727,15 @@ int train(TrainArguments a) {
     const bool solver = xgrad::optim::is_solver(*xgrad::optim::parse_optimizer(a.optimizer));
     const char* unit = solver ? "iteration" : "epoch";
     const bool terminal = ::isatty(STDOUT_FILENO) == 1;
-    xgrad::cli::Progress progress(a.quiet, unit, terminal,
-                                  terminal ? xgrad::cli::terminal_columns(STDOUT_FILENO) : 80,
-                                  stdout);
+    // One progress display per model: one-vs-rest trains K in turn, each named by its class.
+    std::unique_ptr<xgrad::cli::Progress> progress;
+    std::size_t progress_model = 0;
+    const auto start_progress = [&](const std::string& what) {
+        progress = std::make_unique<xgrad::cli::Progress>(
+            a.quiet, what, terminal, terminal ? xgrad::cli::terminal_columns(STDOUT_FILENO) : 80,
+            stdout);
+    };
+    start_progress(kind == "ovr" ? quote_text(classes[0]) + " " + unit : unit);
 
     std::unique_ptr<xgrad::models::LinearModel> model;
     std::unique_ptr<xgrad::models::OneVsRest> ovr;
@@ -749,7 +755,11 @@ int train(TrainArguments a) {
         ovr = std::make_unique<xgrad::models::OneVsRest>(true, k);
     }
     options.on_epoch = [&](const xgrad::models::EpochReport& r) {
-        progress(r);
+        if (kind == "ovr" && r.epoch == 0 && progress_model++ > 0) {
+            progress->finish();
+            start_progress(quote_text(classes[progress_model - 1]) + " " + unit);
+        }
+        (*progress)(r);
         check_finite_training(model.get(), r.train_loss, r.epoch + 1, unit, a, solver);
     };
     if (!a.quiet) {
@@ -799,10 +809,10 @@ int train(TrainArguments a) {
         stopped_early = stopped_early && summary.stopped_early;
         stalled = stalled && summary.steps < summary.budget;
     }
-    progress.finish(converged       ? "converged"
-                    : stopped_early ? "stopped early"
-                    : stalled       ? "no further progress"
-                                    : "");
+    progress->finish(converged       ? "converged"
+                     : stopped_early ? "stopped early"
+                     : stalled       ? "no further progress"
+                                     : "");
 
     xgrad::models::ModelFile file;
     file.kind = kind;

@@ -641,6 +641,21 @@ TEST(Cli, MulticlassPlotsAreAConfusionMatrixAndOneRocCurvePerClass) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Cli, OneVsRestShowsEachClassModelsProgress) {
+    const CliRun r = xgrad_cli("train --multiclass ovr --standardize --l2 1 --data " +
+                               iris_with_names("names.csv"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("training one-vs-rest logistic regression, 3 classes"), std::string::npos);
+    std::size_t at = 0;
+    for (const char* name :
+         {"'setosa' iteration 1/200", "'versicolor' iteration 1/200", "'virginica' iteration 1/200",
+          "final training objectives (one model per class): 'setosa' "}) {
+        const std::size_t next = r.out.find(name, at);
+        EXPECT_NE(next, std::string::npos) << name << "\n" << r.out;
+        at = next == std::string::npos ? at : next;
+    }
+}
+
 TEST(Cli, BinaryStringLabelsKeepTheirNames) {
     std::string text = "x,answer\n";
     for (int i = 0; i < 20; ++i) text += std::to_string(i) + "," + (i % 2 == 0 ? "no\n" : "yes\n");
