@@ -13,6 +13,9 @@
 
 #include "backend/blas_calls.hpp"
 #include "backend/worker_pool.hpp"
+#if XGRAD_USE_XSIMD
+#include "fusion/simd_blocks.hpp"
+#endif
 
 namespace xgrad::detail {
 
@@ -70,70 +73,8 @@ double rows_one_by_one(double* z, std::size_t stride, std::size_t first, std::si
 
 #if XGRAD_USE_XSIMD
 
-// 256-bit batches even where AVX-512 exists, as the logistic kernel (four lanes divide the usual
-// feature counts).
-#if XSIMD_WITH_FMA3_AVX2
-using batch = xsimd::batch<double, xsimd::fma3<xsimd::avx2>>;
-#elif XSIMD_WITH_AVX2
-using batch = xsimd::batch<double, xsimd::avx2>;
-#else
-using batch = xsimd::batch<double>;
-#endif
-constexpr std::size_t lanes = batch::size;
-
-/// @brief z[i] = X[i]·w for the rows of a block, 2·lanes rows at a time (independent
-/// multiply-add chains, reduced together by haddp).
-void row_products(const double* X, std::size_t rows, std::size_t n, const double* w, double* z) {
-    constexpr std::size_t group = 2 * lanes;
-    const std::size_t vector_columns = n - n % lanes;
-    std::size_t i = 0;
-    for (; i + group <= rows; i += group) {
-        const double* g = X + i * n;
-        std::array<batch, group> dots;
-        dots.fill(batch(0.0));
-        for (std::size_t j = 0; j < vector_columns; j += lanes) {
-            const batch wj = batch::load_unaligned(w + j);
-            for (std::size_t k = 0; k < group; ++k) {
-                dots[k] = xsimd::fma(batch::load_unaligned(g + k * n + j), wj, dots[k]);
-            }
-        }
-        xsimd::haddp(dots.data()).store_unaligned(z + i);
-        xsimd::haddp(dots.data() + lanes).store_unaligned(z + i + lanes);
-        for (std::size_t k = 0; k < group; ++k) {
-            for (std::size_t j = vector_columns; j < n; ++j) z[i + k] += g[k * n + j] * w[j];
-        }
-    }
-    for (; i < rows; ++i) {
-        z[i] = 0.0;
-        for (std::size_t j = 0; j < n; ++j) z[i] += X[i * n + j] * w[j];
-    }
-}
-
-/// @brief grad += X_blkᵀ·r: each batch of columns summed over the rows by four independent
-/// chains.
-void transposed_product(const double* X, std::size_t rows, std::size_t n, const double* r,
-                        double* grad) {
-    const std::size_t vector_columns = n - n % lanes;
-    std::size_t j = 0;
-    for (; j < vector_columns; j += lanes) {
-        std::array<batch, 4> g{batch(0.0), batch(0.0), batch(0.0), batch(0.0)};
-        std::size_t k = 0;
-        for (; k + 4 <= rows; k += 4) {
-            for (std::size_t c = 0; c < 4; ++c) {
-                g[c] =
-                    xsimd::fma(batch(r[k + c]), batch::load_unaligned(X + (k + c) * n + j), g[c]);
-            }
-        }
-        for (; k < rows; ++k)
-            g[0] = xsimd::fma(batch(r[k]), batch::load_unaligned(X + k * n + j), g[0]);
-        ((g[0] + g[1]) + (g[2] + g[3]) + batch::load_unaligned(grad + j)).store_unaligned(grad + j);
-    }
-    for (; j < n; ++j) {
-        double total = 0.0;
-        for (std::size_t k = 0; k < rows; ++k) total += r[k] * X[k * n + j];
-        grad[j] += total;
-    }
-}
+using simd::batch;
+using simd::lanes;
 
 /// @brief rows_one_by_one for `lanes` rows at once from `first`: the row max, the exponentials
 /// and the log across rows in batches.
@@ -208,7 +149,7 @@ void LinearSoftmaxKernel::one_pass(const Problem& p, std::size_t first_row, std:
         std::size_t i = 0;
 #if XGRAD_USE_XSIMD
         for (std::size_t k = 0; k < K; ++k)
-            row_products(X, rows, n, p.weights_t + k * n, z + k * stride);
+            simd::block_products(X, rows, n, p.weights_t + k * n, z + k * stride);
         batch losses(0.0);
         for (; i + lanes <= rows; i += lanes)
             losses += rows_in_batch(z, stride, i, y, K, p.bias, p.class_weights, p.scale);
@@ -219,7 +160,7 @@ void LinearSoftmaxKernel::one_pass(const Problem& p, std::size_t first_row, std:
         out.total += rows_one_by_one(z, stride, i, rows, y, K, p.bias, p.class_weights, p.scale);
 #if XGRAD_USE_XSIMD
         for (std::size_t k = 0; k < K; ++k)
-            transposed_product(X, rows, n, z + k * stride, out.grad_wt.data() + k * n);
+            simd::block_transposed_product(X, rows, n, z + k * stride, out.grad_wt.data() + k * n);
 #else
         blas::gemm(false, false, K, n, rows, 1.0, z, stride, X, n, 1.0, out.grad_wt.data(), n);
 #endif
