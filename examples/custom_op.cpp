@@ -13,56 +13,17 @@
 #include "xgrad/core/random.hpp"
 #include "xgrad/xgrad.hpp"
 
+#include "huber_op.hpp"
+
 using namespace xgrad;
 
-/// @brief mean ℓ(p − t) with ℓ(r) = ½r² for |r| ≤ δ, δ(|r| − ½δ) beyond: quadratic near 0,
-/// linear in the tails, so that an outlier pulls with a bounded force δ.
-/// ∂L/∂p = clip(r, −δ, δ)/n = −∂L/∂t; ∂²L/∂p² = [|r| ≤ δ]/n.
-Function huber(double delta) {
-    Function f;
-    f.name = "huber";
-    f.forward = [delta](const Function::Inputs& in) {
-        const array& p = in[0];
-        const array& t = in[1];
-        if (p.shape() != t.shape() || p.size() == 0) {
-            throw shape_error("huber: predictions " + format_shape(p.shape()) + " and targets " +
-                              format_shape(t.shape()) + " must be one non-empty shape");
-        }
-        const array r = xt::abs(p - t);
-        const array terms = xt::where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta));
-        return array(xt::mean(terms));
-    };
-    // ∂L/∂p = g·clip(r, −δ, δ)/n, ∂L/∂t = −∂L/∂p (only those asked for are computed)
-    f.backward = [delta](const array& g, const Function::Inputs& in, const array&) {
-        const array d =
-            g() / static_cast<double>(in[0].size()) * xt::clip(in[0] - in[1], -delta, delta);
-        std::vector<array> grads(2);
-        if (in.requires_grad(0)) grads[0] = d;
-        if (in.requires_grad(1)) grads[1] = -d;
-        return grads;
-    };
-    // the same from Var ops; clip's own derivative [|r| ≤ δ] gives the second derivative
-    f.backward_as_graph = [delta](const Var& g, const std::vector<Var>& in, const Var&) {
-        const Var d = g * clip(in[0] - in[1], -delta, delta) / static_cast<double>(in[0].size());
-        return std::vector<Var>{d, -d};
-    };
-    // dL = Σ clip(rᵢ, −δ, δ)(dpᵢ − dtᵢ)/n; a null tangent is zero
-    f.tangent = [delta](const std::vector<const array*>& t, const Function::Inputs& in,
-                        const array&) {
-        const array slope = xt::clip(in[0] - in[1], -delta, delta);
-        double d = 0.0;
-        if (t[0] != nullptr) d += xt::sum(slope * *t[0])();
-        if (t[1] != nullptr) d -= xt::sum(slope * *t[1])();
-        return array(d / static_cast<double>(in[0].size()));
-    };
-    return f;
-}
+using examples::huber_function;
 
 /// @brief Fits y ≈ w·x + b by full-batch gradient descent on `loss`, from w = b = 0.
 std::pair<double, double> fit(const Var& x, const Var& y, bool robust) {
     const Var w = parameter(0.0);
     const Var b = parameter(0.0);
-    const Function h = huber(1.0);
+    const Function h = huber_function(1.0);
     const Var prediction = x * w + b;
     Tape tape(robust ? h({prediction, y}) : mse(prediction, y));
     optim::SGD sgd({w, b}, robust ? 1.0 : 0.05, 0.9);
@@ -92,7 +53,7 @@ int main() {
     // Gradient checks of the op: first order, and second order through backward_as_graph.
     const Var p = parameter(array{0.3, -2.0, 1.7, -0.4, 2.6});
     const Var t = parameter(array{0.1, 0.4, -0.3, 0.2, 0.3});
-    const Function h = huber(1.0);
+    const Function h = huber_function(1.0);
     const GradcheckReport first = gradcheck([&] { return h({p, t}); }, {p, t});
     const GradcheckReport second = gradgradcheck([&] { return h({p, t}); }, {p, t});
     std::printf("gradcheck (first order):      %s\n%s", first.passed ? "passed" : "FAILED",
