@@ -241,6 +241,20 @@ class Header {
     std::map<std::string, std::vector<std::size_t>> columns_;  ///< name → its columns, in order
 };
 
+/// @brief Reads the header row into `record` and returns its trimmed names; throws for an empty
+/// file and for a header that is a '#' comment line.
+std::vector<std::string> read_header(Tokenizer& tokens, Record& record, const std::string& path) {
+    if (!tokens.next(record)) fail(path, 1, 0, "empty file, expected a header row");
+    if (record.hash) {
+        fail(path, record.lines.front(), 1,
+             "the header row " + tokens.line_at(record.start) +
+                 " starts with '#': comment lines are not supported (delete them)");
+    }
+    std::vector<std::string> names;
+    for (const auto& field : record.fields) names.push_back(trim(field));
+    return names;
+}
+
 /// @brief Reads the header, then the named feature columns and (if `label_column` is given; empty
 /// names the last column) the label column. Only those cells must be numbers.
 Dataset parse_dataset(std::string_view text, const std::string& path,
@@ -249,15 +263,8 @@ Dataset parse_dataset(std::string_view text, const std::string& path,
     parse_steps = 0;
     Tokenizer tokens(text, path);
     Record record;
-    if (!tokens.next(record)) fail(path, 1, 0, "empty file, expected a header row");
+    std::vector<std::string> names = read_header(tokens, record, path);
     const std::size_t header_line = record.lines.front();
-    if (record.hash) {
-        fail(path, header_line, 1,
-             "the header row " + tokens.line_at(record.start) +
-                 " starts with '#': comment lines are not supported (delete them)");
-    }
-    std::vector<std::string> names;
-    for (const auto& field : record.fields) names.push_back(trim(field));
     const Header header(std::move(names), path);
     if (label_column != nullptr && header.size() < 2) {
         const std::string hint = separator_hint(header[0]);
@@ -353,15 +360,8 @@ Table parse_whole_table(std::string_view text, const std::string& path) {
     parse_steps = 0;
     Tokenizer tokens(text, path);
     Record record;
-    if (!tokens.next(record)) fail(path, 1, 0, "empty file, expected a header row");
+    std::vector<std::string> names = read_header(tokens, record, path);
     const std::size_t header_line = record.lines.front();
-    if (record.hash) {
-        fail(path, header_line, 1,
-             "the header row " + tokens.line_at(record.start) +
-                 " starts with '#': comment lines are not supported (delete them)");
-    }
-    std::vector<std::string> names;
-    for (const auto& field : record.fields) names.push_back(trim(field));
     std::vector<std::size_t> header_lines;
     if (record.lines.back() != header_line) header_lines = record.lines;
     Table table(path, std::move(names), header_line, std::move(header_lines));
