@@ -64,4 +64,23 @@ class SingleInputNode : public Node {
     virtual array tangent_of(const array& t) = 0;
 };
 
+/// @brief y = x's elements, in order, in another shape of the same size (reshape, squeeze,
+/// unsqueeze, flatten): a subclass says which shape (worked out from x's on every pass, so a
+/// replay with another shape recomputes it or throws). The derivative is the identity read in
+/// x's shape; the tangent is t in the value's shape.
+class SameElementsNode : public SingleInputNode {
+  public:
+    using SingleInputNode::SingleInputNode;
+    void forward() final;
+
+  protected:
+    /// @brief The output's shape for an input of shape `in`; throws shape_error naming the op.
+    virtual shape_type shape_for(const shape_type& in) const = 0;
+
+  private:
+    void backward_into(Node& x) final;
+    Var gradient_as_graph(const Var& g) final;
+    array tangent_of(const array& t) final;
+};
+
 }  // namespace xgrad::detail

@@ -426,32 +426,15 @@ Var index_op(const Var& x, std::shared_ptr<const IndexSpec> spec) {
 // ---- squeeze, unsqueeze, flatten: the same elements in a new shape ------------------------
 
 /// @brief y = x in another shape of the same size, the shape worked out from x's on every pass.
-class ReshapeLikeNode final : public SingleInputNode {
+class ReshapeLikeNode final : public SameElementsNode {
   public:
     enum class Kind { squeeze, unsqueeze, flatten };
     ReshapeLikeNode(const Var& x, Kind kind, int a, int b = 0)
-        : SingleInputNode(kind_name(kind), x), kind_(kind), a_(a), b_(b) {}
-
-    void forward() override {
-        const array& x = input(0).value();
-        value_.resize(target_shape(x.shape()));
-        std::copy(x.data(), x.data() + x.size(), value_.data());
-    }
-    // dy/dx = identity, read in x's shape
-    void backward_into(Node& x) override {
-        const GradSink gx(x);
-        const double* g = grad().data();
-        for (std::size_t i = 0; i < gx.size(); ++i) gx.put(i, g[i]);
-    }
-    Var gradient_as_graph(const Var& g) override { return reshape(g, input(0).value().shape()); }
-    // linear: the tangent in the value's shape
-    array tangent_of(const array& t) override {
-        array out = array::from_shape(value_.shape());
-        std::copy(t.data(), t.data() + t.size(), out.data());
-        return out;
-    }
+        : SameElementsNode(kind_name(kind), x), kind_(kind), a_(a), b_(b) {}
 
   private:
+    shape_type shape_for(const shape_type& in) const override { return target_shape(in); }
+
     static const char* kind_name(Kind kind) {
         switch (kind) {
             case Kind::squeeze:

@@ -1,5 +1,7 @@
 // Shape ops: reshape, broadcast_to and its inverse sum_to. Backward of each is another of them,
 // which is what makes the graph form of every broadcasting rule differentiable again.
+#include <algorithm>
+
 #include <xtensor/xbroadcast.hpp>
 
 #include "core/op.hpp"
@@ -24,33 +26,20 @@ void require_broadcastable(const char* op, const shape_type& from, const shape_t
 }
 
 /// @brief y = x with another shape of the same size.
-class ReshapeNode final : public SingleInputNode {
+class ReshapeNode final : public SameElementsNode {
   public:
     ReshapeNode(const Var& x, const shape_type& shape)
-        : SingleInputNode("reshape", x), shape_(shape) {}
-    void forward() override {
-        const array& x = input(0).value();
-        if (x.size() != element_count(shape_)) {
-            throw shape_error("reshape: cannot reshape " + format_shape(x.shape()) + " into " +
-                              format_shape(shape_));
-        }
-        value_.resize(shape_);
-        std::copy(x.data(), x.data() + x.size(), value_.data());
-    }
-    // dy/dx = identity, read in x's shape
-    void backward_into(Node& x) override {
-        const GradSink gx(x);
-        const double* g = grad().data();
-        for (std::size_t i = 0; i < gx.size(); ++i) gx.put(i, g[i]);
-    }
-    Var gradient_as_graph(const Var& g) override { return reshape(g, input(0).value().shape()); }
-    array tangent_of(const array& t) override {  // linear: reshaped like the value
-        array out(value_.shape());
-        std::copy(t.data(), t.data() + t.size(), out.data());
-        return out;
-    }
+        : SameElementsNode("reshape", x), shape_(shape) {}
 
   private:
+    shape_type shape_for(const shape_type& in) const override {
+        if (element_count(in) != element_count(shape_)) {
+            throw shape_error("reshape: cannot reshape " + format_shape(in) + " into " +
+                              format_shape(shape_));
+        }
+        return shape_;
+    }
+
     shape_type shape_;
 };
 
@@ -134,6 +123,30 @@ class IntervalMaskNode final : public Node {
 };
 
 }  // namespace
+
+void SameElementsNode::forward() {
+    const array& x = input(0).value();
+    value_.resize(shape_for(x.shape()));
+    std::copy(x.data(), x.data() + x.size(), value_.data());
+}
+
+// dy/dx = identity, read in x's shape
+void SameElementsNode::backward_into(Node& x) {
+    const GradSink gx(x);
+    const double* g = grad().data();
+    for (std::size_t i = 0; i < gx.size(); ++i) gx.put(i, g[i]);
+}
+
+Var SameElementsNode::gradient_as_graph(const Var& g) {
+    return reshape(g, input(0).value().shape());
+}
+
+// linear: the tangent in the value's shape
+array SameElementsNode::tangent_of(const array& t) {
+    array out = array::from_shape(value_.shape());
+    std::copy(t.data(), t.data() + t.size(), out.data());
+    return out;
+}
 
 Var reduce_to_shape(const Var& c, const shape_type& shape) {
     return c.shape() == shape ? c : sum_to(c, shape);
