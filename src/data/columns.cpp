@@ -234,6 +234,17 @@ void LabelEncoder::fit_cells(const Cells& cells) {
     }
     if (first_empty != npos)
         throw column_error(cells.at(first_empty) + Words{}.empty(cells.name()));
+    // "nan" is no class: it is how numpy and pandas write a missing value. (Other spellings of
+    // missing, such as NA, may be real class names.)
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string_view cell = cells.cell(i);
+        if (cell.size() == 3 && (cell[0] | 0x20) == 'n' && (cell[1] | 0x20) == 'a' &&
+            (cell[2] | 0x20) == 'n') {
+            throw column_error(cells.at(i) + "missing value (" + quote_text(cell) + ") in " +
+                               column_word(cells.name()) +
+                               ": NaN is not a class (delete the row, or give it one)");
+        }
+    }
     bool numeric = true;
     for (std::size_t i = 0; i < n && numeric; ++i) numeric = is_number(cells.cell(i));
     std::vector<std::string> classes;

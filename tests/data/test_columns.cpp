@@ -212,6 +212,15 @@ TEST(LabelEncoder, RefusesAnEmptyColumn) {
     EXPECT_EQ(error_of([] { LabelEncoder().fit(table("x,y\n"), 1); }),
               "d.csv:1:2: no labels to fit (column 'y' has no rows)");
     EXPECT_EQ(training_error("x,y\n1,\n2,\n"), "d.csv:1:2: label column 'y' is empty in every row");
+    // NaN, in any case, is a missing value, not a class (NA may be a class's name).
+    for (const char* nan : {"nan", "NaN", "NAN"}) {
+        EXPECT_EQ(error_of([&] {
+                      LabelEncoder().fit(table(std::string("x,y\n1,0\n2,") + nan + "\n"), 1);
+                  }),
+                  std::string("d.csv:3:2: missing value ('") + nan +
+                      "') in column 'y': NaN is not a class (delete the row, or give it one)");
+    }
+    EXPECT_EQ(LabelEncoder().fit(strings{"NA", "EU"}, "y").classes(), (strings{"EU", "NA"}));
     // One label is one class.
     LabelEncoder one;
     one.fit({"only"});
