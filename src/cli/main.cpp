@@ -965,24 +965,6 @@ int predict(const std::string& model_path, const std::string& data_path, const s
     return 0;
 }
 
-/// @brief The folds of k-fold cross-validation: the rows of each group (each class when
-/// stratifying, else all rows) shuffled with `seed` and dealt to the folds in turn, so that every
-/// fold holds each class's share (to one row) and the fold sizes differ by at most one.
-std::vector<std::vector<std::size_t>> make_folds(const array& y, std::size_t folds, bool stratify,
-                                                 std::uint64_t seed) {
-    std::map<double, std::vector<std::size_t>> groups;
-    for (std::size_t i = 0; i < y.size(); ++i) groups[stratify ? y(i) : 0.0].push_back(i);
-    xgrad::Random random(seed);
-    std::vector<std::vector<std::size_t>> out(folds);
-    std::size_t next = 0;
-    for (auto& [label, rows] : groups) {
-        random.shuffle(rows);
-        for (std::size_t row : rows) out[next++ % folds].push_back(row);
-    }
-    for (auto& fold : out) std::sort(fold.begin(), fold.end());
-    return out;
-}
-
 /// @brief Fits a fresh model of `kind` on X, y and predicts X_held: class indices for a
 /// classifier, values for linear regression.
 array fit_and_predict(const std::string& kind, std::size_t classes, const array& X, const array& y,
@@ -1056,7 +1038,7 @@ int cross_validate(TrainArguments a, std::size_t folds, std::vector<double> l2_s
     }
     const std::string kind = model_kind(a, k);
     require_mlp_options(kind, a);
-    const auto fold_rows = make_folds(all.labels, folds, classifier, a.seed);
+    const auto fold_rows = xgrad::data::k_fold_indices(all.labels, folds, classifier, a.seed);
     const char* score_name = classifier ? "accuracy" : "R²";
     if (!a.quiet) {
         fmt::print(

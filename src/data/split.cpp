@@ -64,4 +64,24 @@ Split train_test_split(const array& X, const array& y, double test_fraction, std
     return {take_rows(X, train), take_rows(y, train), take_rows(X, test), take_rows(y, test)};
 }
 
+std::vector<std::vector<std::size_t>> k_fold_indices(const array& y, std::size_t folds,
+                                                     bool stratify, std::uint64_t seed) {
+    if (folds < 2 || folds > y.size()) {
+        throw std::invalid_argument("k_fold_indices: " + std::to_string(folds) + " folds of " +
+                                    std::to_string(y.size()) +
+                                    " rows (need at least 2 folds, and no more folds than rows)");
+    }
+    std::map<double, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < y.size(); ++i) groups[stratify ? y(i) : 0.0].push_back(i);
+    Random random(seed);
+    std::vector<std::vector<std::size_t>> out(folds);
+    std::size_t next = 0;
+    for (auto& group : groups) {
+        random.shuffle(group.second);
+        for (std::size_t row : group.second) out[next++ % folds].push_back(row);
+    }
+    for (auto& fold : out) std::sort(fold.begin(), fold.end());
+    return out;
+}
+
 }  // namespace xgrad::data

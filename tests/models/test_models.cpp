@@ -1,6 +1,8 @@
 /***************************************************************************
  * xgrad: logistic and linear regression trained on the engine              *
  ***************************************************************************/
+#include <algorithm>
+#include <array>
 #include <random>
 
 #include "support.hpp"
@@ -105,6 +107,37 @@ TEST(LinearRegressionModel, RecoversALine) {
     EXPECT_NEAR(model.bias().value()(), 0.5, 1e-9);
     EXPECT_LT(model.loss_history().back(), 1e-18);
     EXPECT_NEAR(model.predict(array{{1.0, 1.0}})(0), 1.5, 1e-9);
+}
+
+TEST(KFold, EveryRowInOneFoldEachClassSpreadAndSeeded) {
+    // 3 classes of 10, 7 and 5 rows in 5 folds: every row once, each fold 4 or 5 rows, each class
+    // within one row of an even share per fold, the same folds for the same seed.
+    array y = array::from_shape({22});
+    for (std::size_t i = 0; i < 22; ++i) y(i) = i < 10 ? 0.0 : (i < 17 ? 1.0 : 2.0);
+    const auto folds = data::k_fold_indices(y, 5, true, 3);
+    ASSERT_EQ(folds.size(), 5U);
+    std::vector<int> seen(22, 0);
+    for (const auto& fold : folds) {
+        EXPECT_TRUE(std::is_sorted(fold.begin(), fold.end()));
+        EXPECT_TRUE(fold.size() == 4 || fold.size() == 5) << fold.size();
+        std::array<int, 3> per_class{};
+        for (std::size_t row : fold) {
+            ++seen[row];
+            ++per_class[static_cast<std::size_t>(y(row))];
+        }
+        EXPECT_EQ(per_class[0], 2);                           // 10 rows over 5 folds
+        EXPECT_TRUE(per_class[1] == 1 || per_class[1] == 2);  // 7 rows
+        EXPECT_EQ(per_class[2], 1);                           // 5 rows
+    }
+    for (int count : seen) EXPECT_EQ(count, 1);
+    EXPECT_EQ(data::k_fold_indices(y, 5, true, 3), folds);
+    EXPECT_NE(data::k_fold_indices(y, 5, true, 4), folds);
+    const auto plain = data::k_fold_indices(y, 2, false, 0);
+    EXPECT_EQ(plain[0].size() + plain[1].size(), 22U);
+    XGRAD_EXPECT_THROW_WITH(data::k_fold_indices(y, 1, true, 0), std::invalid_argument,
+                            "k_fold_indices: 1 folds of 22 rows");
+    XGRAD_EXPECT_THROW_WITH(data::k_fold_indices(y, 23, true, 0), std::invalid_argument,
+                            "no more folds than rows");
 }
 
 }  // namespace

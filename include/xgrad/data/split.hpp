@@ -23,6 +23,16 @@ struct Split {
 Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
                        bool stratify = true);
 
+/// @brief The row indices of each of `folds` folds for k-fold cross-validation, each sorted.
+/// With `stratify` (labels are class values) the rows of each class are shuffled and dealt to the
+/// folds in turn, classes in increasing order, continuing where the last class stopped, so every
+/// fold gets its share of every class (scikit-learn's StratifiedKFold in spirit, not its exact
+/// assignment); without, all rows are shuffled and dealt. Seeded by `seed`; every row is in
+/// exactly one fold. Throws std::invalid_argument for folds < 2 or more folds than rows; the
+/// caller checks that each class has at least `folds` rows if it needs that.
+std::vector<std::vector<std::size_t>> k_fold_indices(const array& y, std::size_t folds,
+                                                     bool stratify, std::uint64_t seed);
+
 /// @brief The rows of X (2-D) or entries of y (1-D) at the given indices, in that order.
 array take_rows(const array& a, const std::vector<std::size_t>& rows);
 
