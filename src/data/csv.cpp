@@ -369,10 +369,13 @@ Table parse_whole_table(std::string_view text, const std::string& path) {
     while (tokens.next(record)) {
         const std::size_t first_line = record.lines.front();
         if (record.fields.size() != table.columns()) {
+            // A one-column header is most often a file separated by something else.
+            const std::string hint =
+                table.columns() == 1 ? separator_hint(table.header()[0]) : std::string();
             fail(path, first_line, 0,
                  "ragged row: " + count(record.fields.size(), "field", "fields") +
                      ", the header has " + std::to_string(table.columns()) +
-                     (record.hash ? comment_hint : ""));
+                     (record.hash ? comment_hint : "") + (hint.empty() ? "" : ": " + hint));
         }
         for (auto& field : record.fields) field = trim(field);
         table.append_row(record.fields, first_line,
