@@ -293,6 +293,23 @@ std::vector<std::string> printable(const std::vector<std::string>& classes) {
 
 /// @brief A classifier needs rows of at least two classes in `labels` (class indices), the rows
 /// of `d` called `part`.
+/// @brief A label column of numbers that are not all whole numbers is a quantity, not classes:
+/// training a classifier on it would make each value a class of its own.
+void require_class_like_labels(const xgrad::data::Dataset& d,
+                               const xgrad::data::LabelEncoder& labels) {
+    if (!labels.numeric()) return;
+    for (const std::string& c : labels.classes()) {
+        const double v = std::strtod(c.c_str(), nullptr);
+        if (v == std::floor(v)) continue;
+        throw usage_error(fmt::format(
+            "{}: label column {} holds numbers that are not whole ({} and {} distinct values "
+            "in all): a classifier takes classes; to predict the number use --model linear or "
+            "--model mlp --task regression",
+            d.where(npos, d.label_column), quote_text(d.label_name), quote_text(c),
+            labels.classes().size()));
+    }
+}
+
 void require_two_classes(const xgrad::data::Dataset& d, const array& labels,
                          const std::vector<std::string>& classes, const char* part) {
     const auto counts = class_counts(labels, classes.size());
@@ -635,9 +652,21 @@ xgrad::data::ColumnSpec column_spec(const TrainArguments& a, bool classifier) {
 void impute_parts(xgrad::data::FittedColumns& fitted, const xgrad::data::Dataset& d,
                   const array& fit_rows, const std::vector<array*>& parts) {
     if (fitted.impute == xgrad::data::Impute::none) return;
+    for (std::size_t j = 0; j < fit_rows.shape()[1]; ++j) {
+        bool any = false;
+        for (std::size_t i = 0; i < fit_rows.shape()[0] && !any; ++i)
+            any = !std::isnan(fit_rows(i, j));
+        if (any) continue;
+        throw usage_error(fmt::format(
+            "{}: cannot impute column {}: all {} values are missing in the training rows (drop "
+            "it with --drop {})",
+            d.where(npos, d.feature_columns[j]), quote_text(d.feature_names[j]),
+            fit_rows.shape()[0], d.feature_names[j]));
+    }
     fitted.imputer.fit(fit_rows, d.feature_names);
     for (array* part : parts) {
-        if (part->size() > 0 || part->dimension() == 2) *part = fitted.imputer.transform(*part);
+        // a part that is not there (no test rows) is a default, 0-d array
+        if (part->dimension() == 2) *part = fitted.imputer.transform(*part);
     }
 }
 
@@ -661,6 +690,7 @@ int train(TrainArguments a) {
     const std::vector<std::string> classes =
         classifier ? fitted.labels.classes() : std::vector<std::string>{};
     const std::size_t k = classes.size();
+    if (classifier) require_class_like_labels(all, fitted.labels);
     if (classifier) require_two_classes(all, all.labels, classes, "the file");
     const std::string kind = model_kind(a, k);
     require_mlp_options(kind, a);
@@ -1019,6 +1049,7 @@ int cross_validate(TrainArguments a, std::size_t folds, std::vector<double> l2_s
     const std::vector<std::string> classes =
         classifier ? fitted.labels.classes() : std::vector<std::string>{};
     const std::size_t k = classes.size();
+    if (classifier) require_class_like_labels(all, fitted.labels);
     if (classifier) require_two_classes(all, all.labels, classes, "the file");
     require_trainable_magnitudes(all, !a.standardize, !classifier);
     if (classifier) {

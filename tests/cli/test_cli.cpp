@@ -701,6 +701,25 @@ TEST(Cli, MulticlassBadInputExitsTwoAndWritesNothing) {
     }
 }
 
+TEST(Cli, AClassifierRefusesALabelThatIsAQuantity) {
+    // Numbers that are not whole are a quantity to regress on, not 126 classes of one row each.
+    for (const char* command : {"train --quiet", "cv"}) {
+        const CliRun r = xgrad_cli(std::string(command) + " --data " + std::string(XGRAD_DATA_DIR) +
+                                   "/wine.csv --label alcohol --drop cultivar");
+        EXPECT_EQ(r.exit_code, 2) << command;
+        EXPECT_NE(r.err.find("wine.csv:1:1: label column 'alcohol' holds numbers that are not "
+                             "whole ('11.03' and 126 distinct values in all): a classifier takes "
+                             "classes; to predict the number use --model linear or --model mlp "
+                             "--task regression"),
+                  std::string::npos)
+            << r.err;
+    }
+    const CliRun linear = xgrad_cli("train --quiet --data " + std::string(XGRAD_DATA_DIR) +
+                                    "/wine.csv --label alcohol --drop cultivar --model linear "
+                                    "--standardize");
+    EXPECT_EQ(linear.exit_code, 0) << linear.err;
+}
+
 TEST(Cli, MissingValuesAreImputedFromTheTrainingSplitAndStored) {
     std::string text = "id,size,color,y\n";
     for (int i = 0; i < 40; ++i) {
@@ -750,6 +769,25 @@ TEST(Cli, MissingValuesAreImputedFromTheTrainingSplitAndStored) {
     ASSERT_EQ(lines.size(), 4u);
     EXPECT_EQ(lines[0], "label,p_big,p_small");
     EXPECT_EQ(lines[1], lines[2]);  // the NA row is the row with the median
+    // Without test rows too (every row trains and fits the imputer), for every model kind.
+    for (const char* model : {"", " --multiclass ovr", " --model mlp --hidden 4 --epochs 5"}) {
+        std::remove(model_path.c_str());
+        const CliRun all_rows =
+            xgrad_cli("train --quiet --data " + data + " --drop id --categorical color" + model +
+                      " --impute mean --test-split 0 --out " + model_path);
+        EXPECT_EQ(all_rows.exit_code, 0) << model << ": " << all_rows.err;
+        EXPECT_TRUE(exists(model_path)) << model;
+    }
+    // A column missing in every training row cannot be imputed: named, with the way out.
+    const CliRun empty_column =
+        xgrad_cli("train --quiet --data " +
+                  write_csv("no_size.csv", "size,x,y\nNA,1,a\nNA,2,b\nNA,3,a\nNA,4,b\nNA,5,a\n") +
+                  " --impute mean --test-split 0");
+    EXPECT_EQ(empty_column.exit_code, 2);
+    EXPECT_NE(empty_column.err.find("no_size.csv:1:1: cannot impute column 'size': all 5 values "
+                                    "are missing in the training rows (drop it with --drop size)"),
+              std::string::npos)
+        << empty_column.err;
     const CliRun unseen = xgrad_cli("predict --model " + model_path + " --data " +
                                     write_csv("purple.csv", "size,color\n1,purple\n"));
     EXPECT_EQ(unseen.exit_code, 2);
