@@ -18,6 +18,8 @@
 #include "xgrad/data/io.hpp"
 #include "xgrad/data/split.hpp"
 
+#include "data/json_text.hpp"
+
 namespace xgrad::data {
 
 namespace {
@@ -1038,29 +1040,10 @@ PreparedData prepare_prediction_data(const Table& table, const FittedColumns& fi
 namespace {
 
 using json = nlohmann::json;
+using detail::type_of;
 
 std::string join(const std::string& field, const std::string& key) {
     return field.empty() ? key : field + "." + key;
-}
-
-std::string type_of(const json& value) {
-    if (value.is_number_integer()) return "an integer";
-    switch (value.type()) {
-        case json::value_t::null:
-            return "null";
-        case json::value_t::object:
-            return "an object";
-        case json::value_t::array:
-            return "a list";
-        case json::value_t::string:
-            return "a string " + quote_text(value.get_ref<const std::string&>());
-        case json::value_t::boolean:
-            return value.get<bool>() ? "true" : "false";
-        case json::value_t::number_float:
-            return "a number";
-        default:
-            return value.type_name();
-    }
 }
 
 [[noreturn]] void json_fail(const std::string& field, const std::string& what) {
@@ -1336,3 +1319,27 @@ void from_json(const json& j, FittedColumns& fitted, const std::string& field) {
 }
 
 }  // namespace xgrad::data
+
+namespace xgrad::detail {
+
+std::string type_of(const nlohmann::json& value) {
+    if (value.is_number_integer()) return "an integer";
+    switch (value.type()) {
+        case nlohmann::json::value_t::null:
+            return "null";
+        case nlohmann::json::value_t::object:
+            return "an object";
+        case nlohmann::json::value_t::array:
+            return "a list";
+        case nlohmann::json::value_t::string:
+            return "a string " + quote_text(value.get_ref<const std::string&>());
+        case nlohmann::json::value_t::boolean:
+            return value.get<bool>() ? "true" : "false";
+        case nlohmann::json::value_t::number_float:
+            return "a number";
+        default:
+            return value.type_name();
+    }
+}
+
+}  // namespace xgrad::detail

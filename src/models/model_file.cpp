@@ -12,7 +12,11 @@
 
 #include "xgrad/data/io.hpp"
 
+#include "data/json_text.hpp"
+
 namespace xgrad::models {
+
+using detail::type_of;
 
 namespace {
 
@@ -166,26 +170,6 @@ class Builder {
     std::vector<Level> levels_;
     std::string error_;
 };
-
-std::string type_of(const json& value) {
-    if (value.is_number_integer()) return "an integer";
-    switch (value.type()) {
-        case json::value_t::null:
-            return "null";
-        case json::value_t::object:
-            return "an object";
-        case json::value_t::array:
-            return "a list";
-        case json::value_t::string:
-            return "a string " + quote_text(value.get_ref<const std::string&>());
-        case json::value_t::boolean:
-            return value.get<bool>() ? "true" : "false";
-        case json::value_t::number_float:
-            return "a number";
-        default:
-            return value.type_name();
-    }
-}
 
 /// @brief Reads fields, failing with a message that names the file and the field.
 class Reader {
