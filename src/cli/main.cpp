@@ -143,6 +143,22 @@ void require_mlp_options(const std::string& kind, const TrainArguments& a) {
     if (a.l1 > 0.0) throw usage_error("--l1 is not supported for --model mlp");
 }
 
+/// @brief A validator of a number above `low` (or at least `low`), whose message says what is
+/// wrong in plain words: "'abc' is not a number", "-1 must be > 0".
+CLI::Validator number_above(double low, bool strictly) {
+    const std::string bound = fmt::format("{} {:g}", strictly ? ">" : ">=", low);
+    return CLI::Validator(
+        [low, strictly, bound](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+                return quote_text(text) + " is not a number";
+            if (strictly ? !(v > low) : !(v >= low)) return text + " must be " + bound;
+            return {};
+        },
+        "NUMBER " + bound);
+}
+
 void warn(const std::string& message) {
     std::fflush(stdout);
     fmt::print(stderr, "xgrad: warning: {}\n", escaped(message));
@@ -1056,6 +1072,13 @@ int cross_validate(TrainArguments a, std::size_t folds, std::vector<double> l2_s
         const auto counts = class_counts(all.labels, k);
         const std::size_t smallest =
             std::min_element(counts.begin(), counts.end()) - counts.begin();
+        if (counts[smallest] < 2) {
+            throw usage_error(fmt::format(
+                "{}: class {} has only 1 row in label column {}: cross-validation needs at least "
+                "2 rows of every class (add rows of it, or drop them)",
+                all.where(npos, all.label_column), quote_text(classes[smallest]),
+                quote_text(all.label_name)));
+        }
         if (counts[smallest] < folds) {
             throw usage_error(fmt::format(
                 "{}: --folds {} is more than the {} rows of class {}, the smallest class in "
@@ -1229,7 +1252,7 @@ void add_model_options(CLI::App* cmd, TrainArguments& t, const std::string& data
         ->capture_default_str();
     cmd->add_option("--hidden", t.hidden, "--model mlp: hidden layer sizes, comma-separated")
         ->delimiter(',')
-        ->check(CLI::PositiveNumber)
+        ->check(number_above(0.0, true))
         ->default_str("64,32");
     cmd->add_option("--activation", t.activation, "--model mlp: relu, leaky_relu, tanh or sigmoid")
         ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid"}))
@@ -1261,7 +1284,7 @@ void add_model_options(CLI::App* cmd, TrainArguments& t, const std::string& data
         ->check(CLI::IsMember(xgrad::optim::optimizer_names()))
         ->default_str("lbfgs (adam for --model mlp)");
     cmd->add_option("--lr", t.learning_rate, "Learning rate (step-by-step optimizers)")
-        ->check(CLI::PositiveNumber)
+        ->check(number_above(0.0, true))
         ->default_str("0.1 (0.01 for --model mlp)");
     cmd->add_option("--epochs", t.epochs, "Epochs (iterations for lbfgs and newton)")
         ->check(CLI::Range(1, 100000000))
@@ -1269,7 +1292,7 @@ void add_model_options(CLI::App* cmd, TrainArguments& t, const std::string& data
     cmd->add_option("--batch-size", t.batch_size, "Rows per step; 0 = full batch, 1 = stochastic")
         ->capture_default_str();
     cmd->add_option("--l1", t.l1, "L1 strength λ: adds (λ/m)·‖w‖₁")
-        ->check(CLI::NonNegativeNumber)
+        ->check(number_above(0.0, false))
         ->capture_default_str();
     cmd->add_option("--class-weight", t.class_weight, "none or balanced")
         ->check(CLI::IsMember({"none", "balanced"}))
@@ -1297,7 +1320,7 @@ int main(int argc, char** argv) {
         ->add_option(
             "--l2", t.l2,
             "L2 strength λ: adds (λ/2m)·‖w‖² (--model mlp: weight decay on every weight matrix)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(number_above(0.0, false))
         ->capture_default_str();
     train_cmd
         ->add_option("--test-split", t.test_split,
@@ -1330,7 +1353,7 @@ int main(int argc, char** argv) {
     cv_cmd
         ->add_option("--l2", l2_settings, "L2 strengths λ to compare, comma-separated (default: 0)")
         ->delimiter(',')
-        ->check(CLI::NonNegativeNumber);
+        ->check(number_above(0.0, false));
 
     std::string model_path;
     std::string data_path;

@@ -100,7 +100,11 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndWritesNothing) {
         {"--data " + bundled + " --multiclass both", "--multiclass: both not in {"},
         {"--data /nonexistent/x.csv", "/nonexistent/x.csv: cannot open file"},
         {"--optimizer magic", "--optimizer: magic not in {"},
-        {"--lr -1", "--lr"},
+        {"--lr -1", "xgrad: --lr: -1 must be > 0 (see --help)"},
+        {"--lr 0", "xgrad: --lr: 0 must be > 0 (see --help)"},
+        {"--l2 abc", "xgrad: --l2: 'abc' is not a number (see --help)"},
+        {"--l2 -0.5", "xgrad: --l2: -0.5 must be >= 0 (see --help)"},
+        {"--l1 nan", "xgrad: --l1: 'nan' is not a number (see --help)"},
         {"--bogus", "--bogus"},
         {"--patience 3", "--patience needs --validation-split"},
         {"--data " + write_csv("tiny.csv", "a,b\n1,0\n2,1\n"), "leaves the test part empty"},
@@ -699,6 +703,19 @@ TEST(Cli, MulticlassBadInputExitsTwoAndWritesNothing) {
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_FALSE(exists(output));
     }
+}
+
+TEST(Cli, CrossValidationRefusesAClassOfOneRowAndBadSettingsPlainly) {
+    const std::string data = write_csv("one_b.csv", "x,y\n1,a\n2,a\n3,b\n4,a\n5,a\n");
+    const CliRun one = xgrad_cli("cv --data " + data + " --folds 2");
+    EXPECT_EQ(one.exit_code, 2);
+    EXPECT_NE(one.err.find("one_b.csv:1:2: class 'b' has only 1 row in label column 'y': "
+                           "cross-validation needs at least 2 rows of every class"),
+              std::string::npos)
+        << one.err;
+    const CliRun bad = xgrad_cli("cv --data " + data + " --l2 1,abc");
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.err, "xgrad: --l2: 'abc' is not a number (see --help)\n");
 }
 
 TEST(Cli, AClassifierRefusesALabelThatIsAQuantity) {
