@@ -626,17 +626,8 @@ std::string csv_field(const std::string& text) {
 /// another separator: " (is the file separated by ';' instead of commas?)", else empty.
 std::string separator_hint(const xgrad::data::Table& table) {
     if (table.columns() != 1) return "";
-    const std::string& name = table.header()[0];
-    std::size_t best = 0;
-    std::string hint;
-    for (const auto& [c, said] : {std::pair{';', "';'"}, {'\t', "tabs"}, {'|', "'|'"}}) {
-        const auto n = static_cast<std::size_t>(std::count(name.begin(), name.end(), c));
-        if (n > best) {
-            best = n;
-            hint = std::string(": is the file separated by ") + said + " instead of commas?";
-        }
-    }
-    return hint;
+    const std::string hint = xgrad::data::separator_hint(table.header()[0]);
+    return hint.empty() ? "" : ": " + hint;
 }
 
 /// @brief Runs `f` (which reads `table`), adding separator_hint(table) to a column_error.

@@ -18,6 +18,7 @@
 #include "xgrad/data/io.hpp"
 #include "xgrad/data/split.hpp"
 
+#include "data/csv_text.hpp"
 #include "data/json_text.hpp"
 
 namespace xgrad::data {
@@ -593,14 +594,7 @@ class Names {
     }
 
     [[noreturn]] void duplicate(const std::vector<std::size_t>& columns, std::size_t label) const {
-        std::string list;
-        for (std::size_t k = 0; k < columns.size() && k < 8; ++k) {
-            list += (k == 0                    ? ""
-                     : k + 1 == columns.size() ? " and "
-                                               : ", ") +
-                    std::to_string(columns[k] + 1);
-        }
-        if (columns.size() > 8) list += ", ... (" + std::to_string(columns.size()) + " in all)";
+        const std::string list = detail::column_number_list(columns);
         const bool with_label = std::find(columns.begin(), columns.end(), label) != columns.end();
         throw column_error(table_.where(npos, columns[1]) + ": duplicate column name " +
                            quote_text(table_.header()[columns[0]]) + " (columns " + list + ")" +
@@ -1040,7 +1034,7 @@ PreparedData prepare_prediction_data(const Table& table, const FittedColumns& fi
 namespace {
 
 using json = nlohmann::json;
-using detail::type_of;
+using xgrad::detail::type_of;
 
 std::string join(const std::string& field, const std::string& key) {
     return field.empty() ? key : field + "." + key;

@@ -3,6 +3,8 @@
  ***************************************************************************/
 #include "xgrad/data/csv.hpp"
 
+#include "data/csv_text.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -153,21 +155,6 @@ class Tokenizer {
     std::size_t line_ = 1;
 };
 
-/// @brief "…: is the file separated by ';' instead of commas?" when the name holds a likelier
-/// separator; empty otherwise.
-std::string separator_hint(const std::string& name) {
-    std::size_t best = 0;
-    std::string hint;
-    for (const auto& [c, said] : {std::pair{';', "';'"}, {'\t', "tabs"}, {'|', "'|'"}}) {
-        const auto n = static_cast<std::size_t>(std::count(name.begin(), name.end(), c));
-        if (n > best) {
-            best = n;
-            hint = std::string("is the file separated by ") + said + " instead of commas?";
-        }
-    }
-    return hint;
-}
-
 const char* comment_hint = " (a comment line? lines starting with '#' are not supported)";
 
 class Header {
@@ -223,14 +210,7 @@ class Header {
 
   private:
     [[noreturn]] void duplicate(const std::vector<std::size_t>& columns, bool label) const {
-        std::string list;
-        for (std::size_t k = 0; k < columns.size() && k < 8; ++k) {
-            list += (k == 0                    ? ""
-                     : k + 1 == columns.size() ? " and "
-                                               : ", ") +
-                    std::to_string(columns[k] + 1);
-        }
-        if (columns.size() > 8) list += ", ... (" + std::to_string(columns.size()) + " in all)";
+        const std::string list = detail::column_number_list(columns);
         fail(path_, 1, columns[1] + 1,
              "duplicate column name " + quote_text(names_[columns[0]]) + " (columns " + list + ")" +
                  (label ? ", one of them the label" : ""));
@@ -512,5 +492,35 @@ Table read_table(const std::string& path) {
 std::size_t last_parse_steps() {
     return parse_steps;
 }
+
+// Declared, with its contract, in xgrad/data/csv.hpp.
+std::string separator_hint(const std::string& name) {
+    std::size_t best = 0;
+    std::string hint;
+    for (const auto& [c, said] : {std::pair{';', "';'"}, {'\t', "tabs"}, {'|', "'|'"}}) {
+        const auto n = static_cast<std::size_t>(std::count(name.begin(), name.end(), c));
+        if (n > best) {
+            best = n;
+            hint = std::string("is the file separated by ") + said + " instead of commas?";
+        }
+    }
+    return hint;
+}
+
+namespace detail {
+
+std::string column_number_list(const std::vector<std::size_t>& columns) {
+    std::string list;
+    for (std::size_t k = 0; k < columns.size() && k < 8; ++k) {
+        list += (k == 0                    ? ""
+                 : k + 1 == columns.size() ? " and "
+                                           : ", ") +
+                std::to_string(columns[k] + 1);
+    }
+    if (columns.size() > 8) list += ", ... (" + std::to_string(columns.size()) + " in all)";
+    return list;
+}
+
+}  // namespace detail
 
 }  // namespace xgrad::data

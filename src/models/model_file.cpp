@@ -457,6 +457,18 @@ std::vector<std::string> ModelFile::class_names() const {
     return {"0", "1"};
 }
 
+void ModelFile::require_finite_features(const array& X, std::size_t i) const {
+    for (std::size_t j = 0; j < X.shape()[1]; ++j) {
+        if (!std::isfinite(X(i, j))) {
+            throw prediction_error(
+                i, j,
+                "feature " + quote_text(feature_names.size() > j ? feature_names[j] : "") +
+                    " does not standardise to a finite number with the model's mean and scale "
+                    "(it overflows a double)");
+        }
+    }
+}
+
 array ModelFile::mlp_scores(const array& X) const {
     std::vector<std::size_t> hidden;
     for (std::size_t l = 0; l + 1 < layers.size(); ++l)
@@ -475,15 +487,7 @@ array ModelFile::mlp_scores(const array& X) const {
     const std::size_t m = X.shape()[0];
     const std::size_t k = z.size() / std::max<std::size_t>(m, 1);
     for (std::size_t i = 0; i < m; ++i) {
-        for (std::size_t j = 0; j < X.shape()[1]; ++j) {
-            if (!std::isfinite(X(i, j))) {
-                throw prediction_error(
-                    i, j,
-                    "feature " + quote_text(feature_names.size() > j ? feature_names[j] : "") +
-                        " does not standardise to a finite number with the model's mean and "
-                        "scale (it overflows a double)");
-            }
-        }
+        require_finite_features(X, i);
         for (std::size_t c = 0; c < k; ++c) {
             if (!std::isfinite(z.data()[i * k + c])) {
                 throw prediction_error(i, static_cast<std::size_t>(-1),
@@ -507,15 +511,7 @@ array ModelFile::decision_function(const array& raw_features) const {
     const std::size_t k = multiclass() ? weights.shape()[1] : 1;
     array z = multiclass() ? array::from_shape({m, k}) : array::from_shape({m});
     for (std::size_t i = 0; i < m; ++i) {
-        for (std::size_t j = 0; j < n; ++j) {
-            if (!std::isfinite(X(i, j))) {
-                throw prediction_error(
-                    i, j,
-                    "feature " + quote_text(feature_names.size() > j ? feature_names[j] : "") +
-                        " does not standardise to a finite number with the model's mean and "
-                        "scale (it overflows a double)");
-            }
-        }
+        require_finite_features(X, i);
         for (std::size_t c = 0; c < k; ++c) {
             double total = multiclass() ? class_bias(c) : bias;
             for (std::size_t j = 0; j < n; ++j)

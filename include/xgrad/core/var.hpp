@@ -81,9 +81,9 @@ Var constant(array value);
 /// @brief A scalar constant: shape ().
 Var constant(double value);
 
+template <class Vars>
 /// @brief Zeroes the gradients of every parameter in the list (any range of Vars); O(1) each, the
 /// buffers are overwritten by the next backward pass. Throws graph_error for an empty Var.
-template <class Vars>
 void zero_grad(const Vars& vars) {
     for (const Var& v : vars) v.zero_grad();
 }

@@ -72,6 +72,7 @@ class LabelEncoder {
     const std::vector<std::string>& classes() const { return classes_; }
     /// @brief Whether the classes are numbers (sorted numerically).
     bool numeric() const { return numeric_; }
+    /// @brief Whether fit() (or from_classes) has given it classes.
     bool fitted() const { return !classes_.empty(); }
 
     /// @brief An encoder with known classes (e.g. read from a model file): they must be distinct,
@@ -83,7 +84,9 @@ class LabelEncoder {
 
   private:
     template <class Cells>
+    /// @brief fit() on any column of cells (a Table's column, or strings).
     void fit_cells(const Cells& cells);
+    /// @brief Throws column_error unless the classes are distinct, non-empty and sorted.
     void check_order() const;
 
     std::vector<std::string> classes_;
@@ -163,13 +166,16 @@ class Imputer {
     /// @brief X with every NaN replaced by its column's statistic; shape_error unless X is
     /// (rows, fitted features).
     array transform(const array& X) const;
+    /// @brief fit(X, names), then transform(X): X (rows, features) with its NaNs filled.
     array fit_transform(const array& X, const std::vector<std::string>& names = {}) {
         return fit(X, names).transform(X);
     }
 
+    /// @brief mean or median (none only for an imputer that was never given one).
     Impute strategy() const { return strategy_; }
     /// @brief One statistic per column; empty before fit().
     const array& statistics() const { return statistics_; }
+    /// @brief Whether fit() has computed the statistics.
     bool fitted() const { return statistics_.dimension() == 1; }
 
   private:
@@ -316,8 +322,11 @@ void to_json(nlohmann::json& j, const FittedColumns& fitted);
 /// must be sorted and distinct: 'b' comes before 'a'`, `field 'columns.features' does not match
 /// the columns and their categories`, ... (nlohmann's get<T>() calls these with field "").
 void from_json(const nlohmann::json& j, LabelEncoder& encoder, const std::string& field = "");
+/// @brief The same for an Imputer ({"strategy", "statistics"}).
 void from_json(const nlohmann::json& j, Imputer& imputer, const std::string& field = "");
+/// @brief The same for a OneHotEncoder ({"columns": [{"name", "categories"}]}).
 void from_json(const nlohmann::json& j, OneHotEncoder& encoder, const std::string& field = "");
+/// @brief The same for FittedColumns (the layout of to_json above).
 void from_json(const nlohmann::json& j, FittedColumns& fitted, const std::string& field = "");
 #endif
 

@@ -128,6 +128,10 @@ Table read_table(const std::string& path);
 /// @brief read_table on text in memory; `name` stands for the file in messages.
 Table parse_table(std::string_view text, const std::string& name);
 
+/// @brief "is the file separated by ';' instead of commas?" (or tabs, or '|') when a header cell
+/// holds more of one of those than of the others, for a file read as one column; else empty.
+std::string separator_hint(const std::string& header_cell);
+
 /// @brief Characters the tokenizer stepped over in the last parse on this thread (at most two
 /// per byte of input: a blank line is looked at once to skip it): lets tests check that reading
 /// is linear in the file's size.

@@ -72,7 +72,9 @@ class MLPModel {
     virtual Var loss(const Var& z, const Var& y) const = 0;
     /// @brief Throws std::invalid_argument for targets the model cannot train on.
     virtual void check_targets(const array& y) const = 0;
+    /// @brief The class name, for messages.
     virtual const char* name() const = 0;
+    /// @brief Throws graph_error before fit() and shape_error for X not (rows, features).
     void check_fitted(const array& X) const;
 
   private:

@@ -108,6 +108,9 @@ struct ModelFile {
   private:
     /// @brief The mlp's outputs for standardised rows X: (rows, K) logits or (rows,).
     array mlp_scores(const array& X) const;
+    /// @brief Throws prediction_error naming row i's first standardised feature that is not
+    /// finite (it overflowed in the standardisation).
+    void require_finite_features(const array& X, std::size_t i) const;
 };
 
 /// @brief The model as the JSON text save_model writes. Throws model_file_error (naming `path`
