@@ -4,6 +4,7 @@
 #pragma once
 
 #include "xgrad/backend/blas.hpp"
+#include "xgrad/backend/simd.hpp"
 #include "xgrad/check/gradcheck.hpp"
 #include "xgrad/check/graphviz.hpp"
 #include "xgrad/core/autograd.hpp"

@@ -7,6 +7,7 @@
 #include <xtensor/xoperation.hpp>
 #include <xtensor/xvectorize.hpp>
 
+#include "backend/elementwise_kernels.hpp"
 #include "core/op.hpp"
 #include "fusion/rewrites.hpp"
 #include "ops/stable_math.hpp"
@@ -250,6 +251,7 @@ namespace rules {
 
 struct add {
     static constexpr const char* name = "add";
+    static constexpr BinaryOp op = BinaryOp::add;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return a + b;
@@ -267,6 +269,7 @@ struct add {
 
 struct sub {
     static constexpr const char* name = "sub";
+    static constexpr BinaryOp op = BinaryOp::sub;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return a - b;
@@ -284,6 +287,7 @@ struct sub {
 
 struct mul {
     static constexpr const char* name = "mul";
+    static constexpr BinaryOp op = BinaryOp::mul;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return a * b;
@@ -301,6 +305,7 @@ struct mul {
 
 struct div {
     static constexpr const char* name = "div";
+    static constexpr BinaryOp op = BinaryOp::div;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return a / b;
@@ -318,6 +323,7 @@ struct div {
 
 struct power_of {
     static constexpr const char* name = "pow";
+    static constexpr BinaryOp op = BinaryOp::pow;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
@@ -342,6 +348,7 @@ struct power_of {
 /// derivatives are strong products too, so the convention holds at every order.
 struct strong_mul {
     static constexpr const char* name = "strong_mul";
+    static constexpr BinaryOp op = BinaryOp::strong_mul;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return derivative::times(a, b);
@@ -360,6 +367,7 @@ struct strong_mul {
 
 struct maximum {
     static constexpr const char* name = "maximum";
+    static constexpr BinaryOp op = BinaryOp::maximum;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return derivative::extreme_of<true>(a, b);
@@ -377,6 +385,7 @@ struct maximum {
 
 struct minimum {
     static constexpr const char* name = "minimum";
+    static constexpr BinaryOp op = BinaryOp::minimum;
     template <class A, class B>
     static auto forward(const A& a, const B& b) {
         return derivative::extreme_of<false>(a, b);
@@ -392,11 +401,15 @@ struct minimum {
     }
 };
 
-// ---- unary: forward(y, x) writes the output ------------------------------------------------
+// ---- unary ---------------------------------------------------------------------------------
+// A unary rule names its kernel (`op`: the forward and the derivative on numbers, side by side in
+// elementwise_rules.hpp, run vectorised by src/backend) and its parameters, and gives here the
+// same derivative as graph nodes, grad(g, x, y) on Vars, for second order.
 
 struct neg {
     static constexpr const char* name = "neg";
-    void forward(array& y, const array& x) const { xt::noalias(y) = -x; }
+    static constexpr UnaryOp op = UnaryOp::neg;
+    rules_math::Params params() const { return {}; }
     // d(-x)/dx = -1
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y&) const {
@@ -406,7 +419,8 @@ struct neg {
 
 struct square {
     static constexpr const char* name = "square";
-    void forward(array& y, const array& x) const { xt::noalias(y) = x * x; }
+    static constexpr UnaryOp op = UnaryOp::square;
+    rules_math::Params params() const { return {}; }
     // d(x²)/dx = 2x
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -417,7 +431,8 @@ struct square {
 struct power {
     static constexpr const char* name = "pow";
     double p;
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::pow(x, p); }
+    static constexpr UnaryOp op = UnaryOp::power;
+    rules_math::Params params() const { return {p, 0.0}; }
     // d(x^p)/dx = p x^(p-1), and 0 for p = 0
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -427,7 +442,8 @@ struct power {
 
 struct exp {
     static constexpr const char* name = "exp";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::exp(x); }
+    static constexpr UnaryOp op = UnaryOp::exp;
+    rules_math::Params params() const { return {}; }
     // d(e^x)/dx = e^x = y
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y& y) const {
@@ -437,7 +453,8 @@ struct exp {
 
 struct log {
     static constexpr const char* name = "log";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::log(x); }
+    static constexpr UnaryOp op = UnaryOp::log;
+    rules_math::Params params() const { return {}; }
     // d(ln x)/dx = 1/x
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -447,7 +464,8 @@ struct log {
 
 struct tanh {
     static constexpr const char* name = "tanh";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::tanh(x); }
+    static constexpr UnaryOp op = UnaryOp::tanh;
+    rules_math::Params params() const { return {}; }
     // d(tanh x)/dx = 1 - y²
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y& y) const {
@@ -458,7 +476,8 @@ struct tanh {
 struct sigmoid {
     static constexpr const char* name = "sigmoid";
     static constexpr OpKind kind = OpKind::sigmoid;
-    void forward(array& y, const array& x) const { map_elementwise(y, x, stable_sigmoid); }
+    static constexpr UnaryOp op = UnaryOp::sigmoid;
+    rules_math::Params params() const { return {}; }
     // dσ/dx = y(1 - y)
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y& y) const {
@@ -468,7 +487,8 @@ struct sigmoid {
 
 struct relu {
     static constexpr const char* name = "relu";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::maximum(x, 0.0); }
+    static constexpr UnaryOp op = UnaryOp::relu;
+    rules_math::Params params() const { return {}; }
     // d max(x,0)/dx = 1 where x > 0, else 0
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -478,7 +498,8 @@ struct relu {
 
 struct absolute {
     static constexpr const char* name = "abs";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::abs(x); }
+    static constexpr UnaryOp op = UnaryOp::abs;
+    rules_math::Params params() const { return {}; }
     // d|x|/dx = sign(x), taken as 0 at 0
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -489,9 +510,8 @@ struct absolute {
 struct leaky_relu {
     static constexpr const char* name = "leaky_relu";
     double slope;
-    void forward(array& y, const array& x) const {
-        xt::noalias(y) = xt::where(x > 0.0, x, slope * x);
-    }
+    static constexpr UnaryOp op = UnaryOp::leaky_relu;
+    rules_math::Params params() const { return {slope, 0.0}; }
     // d/dx = 1 where x > 0, else the slope
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -501,7 +521,8 @@ struct leaky_relu {
 
 struct softplus {
     static constexpr const char* name = "softplus";
-    void forward(array& y, const array& x) const { map_elementwise(y, x, stable_softplus); }
+    static constexpr UnaryOp op = UnaryOp::softplus;
+    rules_math::Params params() const { return {}; }
     // d log(1+e^x)/dx = σ(x)
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y& y) const {
@@ -511,9 +532,8 @@ struct softplus {
 
 struct log_sigmoid {
     static constexpr const char* name = "log_sigmoid";
-    void forward(array& y, const array& x) const {
-        map_elementwise(y, x, [](double v) { return -stable_softplus(-v); });
-    }
+    static constexpr UnaryOp op = UnaryOp::log_sigmoid;
+    rules_math::Params params() const { return {}; }
     // d log σ(x)/dx = 1 - σ(x)
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y& y) const {
@@ -523,7 +543,8 @@ struct log_sigmoid {
 
 struct sin {
     static constexpr const char* name = "sin";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::sin(x); }
+    static constexpr UnaryOp op = UnaryOp::sin;
+    rules_math::Params params() const { return {}; }
     // d sin x/dx = cos x
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -533,7 +554,8 @@ struct sin {
 
 struct cos {
     static constexpr const char* name = "cos";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::cos(x); }
+    static constexpr UnaryOp op = UnaryOp::cos;
+    rules_math::Params params() const { return {}; }
     // d cos x/dx = −sin x
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -543,7 +565,8 @@ struct cos {
 
 struct tan {
     static constexpr const char* name = "tan";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::tan(x); }
+    static constexpr UnaryOp op = UnaryOp::tan;
+    rules_math::Params params() const { return {}; }
     // d tan x/dx = 1 + tan² x = 1 + y²
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y& y) const {
@@ -553,7 +576,8 @@ struct tan {
 
 struct sqrt {
     static constexpr const char* name = "sqrt";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::sqrt(x); }
+    static constexpr UnaryOp op = UnaryOp::sqrt;
+    rules_math::Params params() const { return {}; }
     // d√x/dx = 1/(2√x) = 1/(2y): +inf at 0, as PyTorch
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y& y) const {
@@ -563,7 +587,8 @@ struct sqrt {
 
 struct log1p {
     static constexpr const char* name = "log1p";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::log1p(x); }
+    static constexpr UnaryOp op = UnaryOp::log1p;
+    rules_math::Params params() const { return {}; }
     // d log(1 + x)/dx = 1/(1 + x)
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -573,7 +598,8 @@ struct log1p {
 
 struct expm1 {
     static constexpr const char* name = "expm1";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::expm1(x); }
+    static constexpr UnaryOp op = UnaryOp::expm1;
+    rules_math::Params params() const { return {}; }
     // d(eˣ − 1)/dx = eˣ = y + 1
     template <class G, class X, class Y>
     auto grad(const G& g, const X&, const Y& y) const {
@@ -583,7 +609,8 @@ struct expm1 {
 
 struct erf {
     static constexpr const char* name = "erf";
-    void forward(array& y, const array& x) const { xt::noalias(y) = xt::erf(x); }
+    static constexpr UnaryOp op = UnaryOp::erf;
+    rules_math::Params params() const { return {}; }
     // d erf x/dx = 2/√π · e^(−x²)
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -593,9 +620,8 @@ struct erf {
 
 struct silu {
     static constexpr const char* name = "silu";
-    void forward(array& y, const array& x) const {
-        map_elementwise(y, x, [](double v) { return v * stable_sigmoid(v); });
-    }
+    static constexpr UnaryOp op = UnaryOp::silu;
+    rules_math::Params params() const { return {}; }
     // d xσ(x)/dx = σ(x)(1 + x(1 − σ(x)))
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -605,9 +631,8 @@ struct silu {
 
 struct gelu {
     static constexpr const char* name = "gelu";
-    void forward(array& y, const array& x) const {
-        map_elementwise(y, x, [](double v) { return v * 0.5 * std::erfc(-v * M_SQRT1_2); });
-    }
+    static constexpr UnaryOp op = UnaryOp::gelu;
+    rules_math::Params params() const { return {}; }
     // d xΦ(x)/dx = Φ(x) + x φ(x)
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -618,10 +643,8 @@ struct gelu {
 struct elu {
     static constexpr const char* name = "elu";
     double alpha;
-    void forward(array& y, const array& x) const {
-        const double a = alpha;
-        map_elementwise(y, x, [a](double v) { return v > 0.0 ? v : a * std::expm1(v); });
-    }
+    static constexpr UnaryOp op = UnaryOp::elu;
+    rules_math::Params params() const { return {alpha, 0.0}; }
     // d/dx = 1 where x > 0, else α eˣ = y + α
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y& y) const {
@@ -640,10 +663,8 @@ struct elu {
 struct clip {
     static constexpr const char* name = "clip";
     double lo, hi;
-    void forward(array& y, const array& x) const {
-        const double l = lo, h = hi;  // a NaN stays NaN (as numpy and PyTorch)
-        map_elementwise(y, x, [l, h](double v) { return v < l ? l : (v > h ? h : v); });
-    }
+    static constexpr UnaryOp op = UnaryOp::clip;
+    rules_math::Params params() const { return {lo, hi}; }
     // d clip(x)/dx = 1 on [lo, hi] (bounds included, as PyTorch's clamp), else 0
     template <class G, class X, class Y>
     auto grad(const G& g, const X& x, const Y&) const {
@@ -669,26 +690,17 @@ class UnaryNode final : public SingleInputNode {
   public:
     UnaryNode(Rule rule, const Var& x)
         : SingleInputNode(Rule::name, x, kind_of_rule<Rule>::value), rule_(rule) {}
-    void forward() override { rule_.forward(value_, input(0).value()); }
-    // One plain loop over doubles: no expression templates, so a rule like relu's select
-    // compiles without a branch per element (xt::where mispredicts on half of them).
+    void forward() override {
+        const array& x = input(0).value();
+        value_.resize(x.shape());
+        unary_forward(Rule::op, rule_.params(), x.data(), value_.data(), x.size());
+    }
+    // g·f′(x) by the rule's kernel; a zero gradient contributes exactly 0, even where the slope
+    // is infinite (strong zeros)
     void backward_into(Node& x) override {
         const GradSink sink(x);
-        double* out = sink.data();
-        const double* g = grad().data();
-        const double* in = x.value().data();
-        const double* y = value_.data();
-        const std::size_t n = value_.size();
-        // A zero gradient contributes exactly 0, even where the slope is infinite (strong zeros).
-        if (sink.first()) {
-            for (std::size_t i = 0; i < n; ++i) {
-                out[i] = g[i] == 0.0 ? 0.0 : rule_.grad(g[i], in[i], y[i]);
-            }
-        } else {
-            for (std::size_t i = 0; i < n; ++i) {
-                if (g[i] != 0.0) out[i] += rule_.grad(g[i], in[i], y[i]);
-            }
-        }
+        unary_backward(Rule::op, rule_.params(), grad().data(), x.value().data(), value_.data(),
+                       sink.data(), value_.size(), !sink.first());
     }
     // g times the slope f'(x) (the rule applied to a gradient of 1), as a strong product
     Var gradient_as_graph(const Var& g) override {
@@ -699,12 +711,8 @@ class UnaryNode final : public SingleInputNode {
     // The Jacobian is diagonal (f'(x) per element), so J·t is the same rule applied to t.
     array tangent_of(const array& t) override {
         array out(value_.shape());
-        const double* in = input(0).value().data();
-        const double* y = value_.data();
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            const double ti = t.data()[i];
-            out.data()[i] = ti == 0.0 ? 0.0 : rule_.grad(ti, in[i], y[i]);  // strong zeros
-        }
+        unary_backward(Rule::op, rule_.params(), t.data(), input(0).value().data(), value_.data(),
+                       out.data(), out.size(), false);
         return out;
     }
 
@@ -712,7 +720,72 @@ class UnaryNode final : public SingleInputNode {
     Rule rule_;
 };
 
+/// @brief How the elements of a broadcast binary op line up: the output, in order, as `runs`
+/// runs of `run` elements, along which each operand steps by 1 (it has that axis) or 0 (it is
+/// broadcast along it). Axes of extent 1 are dropped and neighbouring axes merged wherever both
+/// operands are laid out alike across them, so equal shapes are one run, a matrix with a bias
+/// row is one run per row, with a column one run per row with the column's element repeated.
+class BroadcastRuns {
+  public:
+    BroadcastRuns(const shape_type& a, const shape_type& b, const shape_type& out) {
+        const std::size_t rank = out.size();
+        std::size_t stride_a = 1, stride_b = 1;
+        bool innermost = true;
+        for (std::size_t k = rank; k-- > 0;) {
+            const std::size_t extent = out[k];
+            const std::size_t ea = k + a.size() >= rank ? a[k + a.size() - rank] : 1;
+            const std::size_t eb = k + b.size() >= rank ? b[k + b.size() - rank] : 1;
+            const std::size_t sa = ea == 1 ? 0 : stride_a;
+            const std::size_t sb = eb == 1 ? 0 : stride_b;
+            stride_a *= ea;
+            stride_b *= eb;
+            if (extent == 1) continue;
+            if (innermost) {
+                run_ = extent;
+                a_step_ = sa;
+                b_step_ = sb;
+                innermost = false;
+            } else if (outer_.empty() && sa == a_step_ * run_ && sb == b_step_ * run_) {
+                run_ *= extent;  // still one contiguous (or one repeated) run
+            } else if (!outer_.empty() && sa == outer_.back().a * outer_.back().extent &&
+                       sb == outer_.back().b * outer_.back().extent) {
+                outer_.back().extent *= extent;
+            } else {
+                outer_.push_back({extent, sa, sb});
+            }
+            if (extent == 0) run_ = 0;
+        }
+        for (const Axis& axis : outer_) runs_ *= axis.extent;
+    }
+
+    /// @brief f(a_offset, b_offset, out_offset, run, a_step, b_step) for every run, in order.
+    template <class F>
+    void for_each(F&& f) const {
+        if (run_ == 0) return;
+        for (std::size_t r = 0; r < runs_; ++r) {
+            std::size_t rest = r, oa = 0, ob = 0;
+            for (const Axis& axis : outer_) {  // innermost first: r's fastest digit
+                const std::size_t index = rest % axis.extent;
+                rest /= axis.extent;
+                oa += index * axis.a;
+                ob += index * axis.b;
+            }
+            f(oa, ob, r * run_, run_, a_step_, b_step_);
+        }
+    }
+
+  private:
+    struct Axis {
+        std::size_t extent, a, b;
+    };
+    std::size_t run_ = 1;
+    std::size_t a_step_ = 0, b_step_ = 0;
+    std::size_t runs_ = 1;
+    xt::svector<Axis, 4> outer_;  // innermost first
+};
+
 /// @brief A node applying a two-input rule; either side may instead be a constant double.
+/// Forward and backward run the rule's kernel (src/backend) over the runs of BroadcastRuns.
 template <class Rule, bool LeftScalar, bool RightScalar>
 class BinaryNode final : public Node {
     static_assert(!(LeftScalar && RightScalar), "one operand must be a node");
@@ -724,44 +797,26 @@ class BinaryNode final : public Node {
     }
 
     void forward() override {
-        if constexpr (!LeftScalar && !RightScalar) {
-            const shape_type& a = input(0).value().shape();
-            const shape_type& b = input(1).value().shape();
-            if (a != b) broadcast_shapes(Rule::name, a, b);  // throws if they do not fit
-        }
-        if (row_broadcast()) {  // a bias row added to every row of a matrix, and the like
-            const array& a = input(0).value();
-            const array& b = input(1).value();
-            value_.resize(row_major_operand(a, b).shape());
-            for_each_row_element([&](std::size_t k, std::size_t j) {
-                value_.data()[k] = Rule::forward(element(a, k, j), element(b, k, j));
-            });
-            return;
-        }
-        with_operands(
-            [this](const auto& a, const auto& b) { xt::noalias(value_) = Rule::forward(a, b); });
+        const Operands o = operands();
+        value_.resize(o.out);
+        const double* a = o.a;
+        const double* b = o.b;
+        double* y = value_.data();
+        o.runs.for_each(
+            [&](std::size_t ia, std::size_t ib, std::size_t iy, std::size_t n, std::size_t sa,
+                std::size_t sb) { binary_forward(Rule::op, a + ia, sa, b + ib, sb, y + iy, n); });
     }
 
     void backward() override {
-        if (row_broadcast()) {
-            backward_row_broadcast();
-            return;
+        const Operands o = operands();
+        const double* g = grad().data();
+        if constexpr (!LeftScalar) {
+            if (input(0).requires_grad()) backward_side(0, input(0), o, g);
         }
-        with_operands([this](const auto& left, const auto& right) {
-            const array& g = grad();
-            if constexpr (!LeftScalar) {
-                Node& a = input(0);
-                if (a.requires_grad()) {
-                    accumulate_broadcast_grad(a, Rule::grad_a(g, left, right, value_), scratch_);
-                }
-            }
-            if constexpr (!RightScalar) {
-                Node& b = input(LeftScalar ? 0 : 1);
-                if (b.requires_grad()) {
-                    accumulate_broadcast_grad(b, Rule::grad_b(g, left, right, value_), scratch_);
-                }
-            }
-        });
+        if constexpr (!RightScalar) {
+            Node& b = input(LeftScalar ? 0 : 1);
+            if (b.requires_grad()) backward_side(1, b, o, g);
+        }
     }
 
     GradVars backward_as_graph(const Var& g) override {
@@ -793,24 +848,20 @@ class BinaryNode final : public Node {
         return out;
     }
 
-    // J·t = (∂y/∂a) ta + (∂y/∂b) tb: the same rules applied to the tangents, each broadcast to
-    // the output's shape (the Jacobian is diagonal after broadcasting)
+    // J·t = (∂y/∂a) ta + (∂y/∂b) tb: the backward rules applied to the tangents, each broadcast
+    // to the output's shape (the Jacobian is diagonal after broadcasting)
     array tangent(const Tangents& t) override {
+        const Operands o = operands();
         array out = xt::zeros<double>(value_.shape());
-        with_operands([&](const auto& left, const auto& right) {
-            if constexpr (!LeftScalar) {
-                if (t[0]) {
-                    const array ta = xt::broadcast(*t[0], value_.shape());
-                    out += Rule::grad_a(ta, left, right, value_);
-                }
-            }
-            if constexpr (!RightScalar) {
-                if (const array* tb_in = t[LeftScalar ? 0 : 1]) {
-                    const array tb = xt::broadcast(*tb_in, value_.shape());
-                    out += Rule::grad_b(tb, left, right, value_);
-                }
-            }
-        });
+        bool written = false;
+        for (int side = 0; side < 2; ++side) {
+            if ((side == 0 && LeftScalar) || (side == 1 && RightScalar)) continue;
+            const array* ts = t[LeftScalar ? 0 : static_cast<std::size_t>(side)];
+            if (ts == nullptr) continue;
+            const array full = xt::broadcast(*ts, value_.shape());
+            apply_backward(side, o, full.data(), out.data(), written);
+            written = true;
+        }
         return out;
     }
 
@@ -824,89 +875,59 @@ class BinaryNode final : public Node {
         return OpKind::other;
     }
 
-    /// @brief True when one node operand is a matrix (m, n) and the other a row of n: xtensor's
-    /// broadcasting loop is slow there, so both passes use plain loops over the rule instead.
-    bool row_broadcast() {
-        if constexpr (LeftScalar || RightScalar) {
-            return false;
-        } else {
-            const array& a = input(0).value();
-            const array& b = input(1).value();
-            auto is_row_of = [](const array& row, const array& matrix) {
-                return matrix.dimension() == 2 && row.dimension() == 1 &&
-                       row.size() == matrix.shape()[1] && row.size() > 1;
-            };
-            return is_row_of(b, a) || is_row_of(a, b);
-        }
+    /// @brief The operands' data (the constant for a scalar side, as a 0-d operand), the
+    /// output's shape (shape_error naming the op if they do not broadcast), and the runs.
+    struct Operands {
+        const double* a;
+        const double* b;
+        shape_type out;
+        BroadcastRuns runs;
+    };
+    Operands operands() const {
+        static const shape_type none{};
+        const array* a = LeftScalar ? nullptr : &input(0).value();
+        const array* b = RightScalar ? nullptr : &input(LeftScalar ? 0 : 1).value();
+        const shape_type& sa = a ? a->shape() : none;
+        const shape_type& sb = b ? b->shape() : none;
+        shape_type out = !a ? sb : !b ? sa : sa == sb ? sa : broadcast_shapes(Rule::name, sa, sb);
+        BroadcastRuns runs(sa, sb, out);
+        return {a ? a->data() : &scalar_, b ? b->data() : &scalar_, std::move(out),
+                std::move(runs)};
     }
-    static const array& row_major_operand(const array& a, const array& b) {
-        return a.dimension() == 2 ? a : b;
-    }
-    /// @brief Element (k = i·n + j) of an operand that is either the matrix or the row.
-    static double element(const array& operand, std::size_t k, std::size_t j) {
-        return operand.dimension() == 2 ? operand.data()[k] : operand.data()[j];
-    }
-    template <class F>
-    void for_each_row_element(F f) {
-        const array& matrix = row_major_operand(input(0).value(), input(1).value());
-        const std::size_t rows = matrix.shape()[0];
-        const std::size_t n = matrix.shape()[1];
-        for (std::size_t i = 0; i < rows; ++i) {
-            for (std::size_t j = 0; j < n; ++j) f(i * n + j, j);
-        }
-    }
-    void backward_row_broadcast() {
-        const array& a = input(0).value();
-        const array& b = input(1).value();
-        const double* g = grad().data();
+
+    /// @brief out (=, or += if `accumulate`) the side's derivative times g, at every element of
+    /// the output (out has the output's shape).
+    void apply_backward(int side, const Operands& o, const double* g, double* out,
+                        bool accumulate) const {
         const double* y = value_.data();
-        for (std::size_t side = 0; side < 2; ++side) {
-            Node& target = input(side);
-            if (!target.requires_grad()) continue;
-            GradSink sink(target);
-            sink.zero_if_first();  // a row adds up many contributions
-            double* out = sink.data();
-            const bool is_row = target.value().dimension() == 1;
-            for_each_row_element([&](std::size_t k, std::size_t j) {
-                const double ak = element(a, k, j);
-                const double bk = element(b, k, j);
-                const double d =
-                    side == 0 ? Rule::grad_a(g[k], ak, bk, y[k]) : Rule::grad_b(g[k], ak, bk, y[k]);
-                out[is_row ? j : k] += d;  // the row sums its contributions over the rows
-            });
-        }
+        o.runs.for_each([&](std::size_t ia, std::size_t ib, std::size_t iy, std::size_t n,
+                            std::size_t sa, std::size_t sb) {
+            binary_backward(Rule::op, side, g + iy, o.a + ia, sa, o.b + ib, sb, y + iy, out + iy, n,
+                            accumulate);
+        });
     }
 
-    /// @brief Calls f(left, right). A one-element node operand broadcast against the other is
-    /// passed as a double, so xtensor runs its fast contiguous loop instead of a broadcast one.
-    template <class F>
-    void with_operands(F&& f) {
-        if constexpr (!LeftScalar && !RightScalar) {
-            const array& a = input(0).value();
-            const array& b = input(1).value();
-            if (b.size() == 1 && b.dimension() <= a.dimension()) return f(a, b.data()[0]);
-            if (a.size() == 1 && a.dimension() <= b.dimension()) return f(a.data()[0], b);
+    /// @brief One operand's gradient: straight into its buffer when it has the output's shape,
+    /// else through scratch_ and summed over the broadcast axes.
+    void backward_side(int side, Node& target, const Operands& o, const double* g) {
+        const shape_type& out_shape = value_.shape();
+        if (target.value().shape() == out_shape) {
+            const GradSink sink(target);
+            apply_backward(side, o, g, sink.data(), !sink.first());
+            return;
         }
-        f(left(), right());
-    }
-
-    decltype(auto) left() {
-        if constexpr (LeftScalar) {
-            return static_cast<const double&>(scalar_);
-        } else {
-            return static_cast<const array&>(input(0).value());
+        GradSink sink(target);
+        if (Rule::op == BinaryOp::add || (Rule::op == BinaryOp::sub && side == 0)) {
+            sum_to_shape(g, out_shape, sink);  // the derivative is g itself
+            return;
         }
-    }
-    decltype(auto) right() {
-        if constexpr (RightScalar) {
-            return static_cast<const double&>(scalar_);
-        } else {
-            return static_cast<const array&>(input(LeftScalar ? 0 : 1).value());
-        }
+        scratch_.resize(out_shape);
+        apply_backward(side, o, g, scratch_.data(), false);
+        sum_to_shape(scratch_.data(), out_shape, sink);
     }
 
     double scalar_;  // the constant operand, if there is one
-    array scratch_;  // a lazy gradient evaluated before it is summed back to a broadcast input
+    array scratch_;  // a broadcast operand's gradient before it is summed back to its shape
 };
 
 /// @brief y = a where the condition is 1, b where it is 0 (numpy broadcasting over all three).

@@ -1,0 +1,24 @@
+// The AVX2 kernels (4 doubles per vector, with FMA). This file alone is compiled with
+// -mavx2 -mfma (CMakeLists.txt); it includes only templates over its math policy, so none of its
+// code can stand in for the rest of the library's, and it runs only where the CPU has AVX2
+// (kernels(), elementwise_dispatch.cpp).
+// xsimd 8 has two functions that are not templates over the instruction set (sin/cos/tan's
+// argument reduction for huge x); inline, each kernel file would emit its own copy under the same
+// name and the linker keep one for all, maybe this file's, for a CPU without this set. Here they
+// get this file's own names. (Every other symbol of this file names its instruction set:
+// `nm -C --defined-only` on the object lists none that does not.)
+#define __kernel_rem_pio2 xgrad_avx2_kernel_rem_pio2
+#define __ieee754_rem_pio2 xgrad_avx2_ieee754_rem_pio2
+
+#include "backend/elementwise_loops.hpp"
+#include "backend/math_simd.hpp"
+
+namespace xgrad::detail {
+
+const KernelTable* avx2_kernel_table() {
+    static const KernelTable table =
+        kernel_loops::make_kernel_table<SimdMath<xsimd::fma3<xsimd::avx2>>>("avx2");
+    return &table;
+}
+
+}  // namespace xgrad::detail

@@ -1,0 +1,146 @@
+// Which instruction set's elementwise kernels run, and the split of large calls between the
+// worker pool's threads.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "backend/elementwise_kernels.hpp"
+#include "backend/worker_pool.hpp"
+#include "xgrad/backend/simd.hpp"
+
+namespace xgrad::detail {
+
+#ifndef XGRAD_HAVE_AVX2_KERNELS
+const KernelTable* avx2_kernel_table() {
+    return nullptr;
+}
+#endif
+#ifndef XGRAD_HAVE_AVX512_KERNELS
+const KernelTable* avx512_kernel_table() {
+    return nullptr;
+}
+#endif
+
+namespace {
+
+/// @brief Whether this CPU (and its OS) runs the set: GCC's and clang's CPU checks look at
+/// XCR0 too, so an OS that does not save AVX-512 state reads as no AVX-512.
+bool cpu_runs(const char* name) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (std::strcmp(name, "avx512") == 0) return __builtin_cpu_supports("avx512f");
+    if (std::strcmp(name, "avx2") == 0) {
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+#endif
+    return std::strcmp(name, "scalar") == 0;
+}
+
+const KernelTable* widest() {
+    for (const char* name : {"avx512", "avx2"}) {
+        if (const KernelTable* table = kernels_for(name)) return table;
+    }
+    return &scalar_kernel_table();
+}
+
+const KernelTable* initial() {
+    const char* requested = std::getenv("XGRAD_SIMD");
+    if (requested != nullptr && *requested != '\0' && std::strcmp(requested, "native") != 0) {
+        if (const KernelTable* table = kernels_for(requested)) return table;
+    }
+    return widest();
+}
+
+std::atomic<const KernelTable*>& current() {
+    static std::atomic<const KernelTable*> table{initial()};
+    return table;
+}
+
+/// @brief Runs body(first, count) over [0, n), split between threads when n is large, at
+/// multiples of 8 elements.
+template <class Body>
+void split(std::size_t n, Body body) {
+    const std::size_t parts = n < parallel_elements ? 1 : parallel_parts(n, parallel_elements / 2);
+    if (parts <= 1) {
+        body(std::size_t{0}, n);
+        return;
+    }
+    struct Context {
+        Body* body;
+        std::size_t n;
+        std::size_t parts;
+    } context{&body, n, parts};
+    run_in_parallel(
+        parts,
+        [](void* raw, std::size_t part) {
+            const Context& c = *static_cast<const Context*>(raw);
+            const std::size_t chunk = (c.n / c.parts + 7) / 8 * 8;
+            const std::size_t first = std::min(c.n, part * chunk);
+            const std::size_t last = part + 1 == c.parts ? c.n : std::min(c.n, first + chunk);
+            if (first < last) (*c.body)(first, last - first);
+        },
+        &context);
+}
+
+}  // namespace
+
+const KernelTable* kernels_for(const char* name) {
+    if (!cpu_runs(name)) return nullptr;
+    if (std::strcmp(name, "avx512") == 0) return avx512_kernel_table();
+    if (std::strcmp(name, "avx2") == 0) return avx2_kernel_table();
+    return &scalar_kernel_table();
+}
+
+const KernelTable& kernels() {
+    return *current().load(std::memory_order_acquire);
+}
+
+void unary_forward(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n) {
+    const KernelTable& k = kernels();
+    split(n,
+          [&](std::size_t i, std::size_t count) { k.unary_forward(op, p, x + i, y + i, count); });
+}
+
+void unary_backward(UnaryOp op, const Params& p, const double* g, const double* x, const double* y,
+                    double* out, std::size_t n, bool accumulate) {
+    const KernelTable& k = kernels();
+    split(n, [&](std::size_t i, std::size_t count) {
+        k.unary_backward(op, p, g + i, x + i, y + i, out + i, count, accumulate);
+    });
+}
+
+void binary_forward(BinaryOp op, const double* a, std::size_t a_step, const double* b,
+                    std::size_t b_step, double* y, std::size_t n) {
+    const KernelTable& k = kernels();
+    split(n, [&](std::size_t i, std::size_t count) {
+        k.binary_forward(op, a + i * a_step, a_step, b + i * b_step, b_step, y + i, count);
+    });
+}
+
+void binary_backward(BinaryOp op, int side, const double* g, const double* a, std::size_t a_step,
+                     const double* b, std::size_t b_step, const double* y, double* out,
+                     std::size_t n, bool accumulate) {
+    const KernelTable& k = kernels();
+    split(n, [&](std::size_t i, std::size_t count) {
+        k.binary_backward(op, side, g + i, a + i * a_step, a_step, b + i * b_step, b_step, y + i,
+                          out + i, count, accumulate);
+    });
+}
+
+}  // namespace xgrad::detail
+
+namespace xgrad {
+
+std::string simd_instruction_set() {
+    return detail::kernels().name;
+}
+
+bool set_simd_instruction_set(const std::string& name) {
+    const detail::KernelTable* table =
+        name == "native" ? detail::widest() : detail::kernels_for(name.c_str());
+    if (table == nullptr) return false;
+    detail::current().store(table, std::memory_order_release);
+    return true;
+}
+
+}  // namespace xgrad

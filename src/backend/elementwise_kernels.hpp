@@ -1,0 +1,102 @@
+// The elementwise kernels: every op of src/ops/elementwise_rules.hpp as a loop over contiguous
+// doubles, built for each instruction set (scalar, AVX2, AVX-512) and chosen at run time, and
+// split between the worker pool's threads when large.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ops/elementwise_rules.hpp"
+
+namespace xgrad::detail {
+
+using rules_math::Params;
+
+/// @brief The one-input ops the kernels know (one per rule of elementwise_rules.hpp).
+enum class UnaryOp : std::uint8_t {
+    neg,
+    square,
+    power,
+    exp,
+    log,
+    tanh,
+    sigmoid,
+    relu,
+    abs,
+    leaky_relu,
+    softplus,
+    log_sigmoid,
+    sin,
+    cos,
+    tan,
+    sqrt,
+    log1p,
+    expm1,
+    erf,
+    silu,
+    gelu,
+    elu,
+    clip,
+    count  // not an op: the number of them
+};
+/// @brief The two-input ops the kernels know.
+enum class BinaryOp : std::uint8_t {
+    add,
+    sub,
+    mul,
+    div,
+    pow,
+    strong_mul,
+    maximum,
+    minimum,
+    count  // not an op
+};
+
+/// @brief One instruction set's kernels. Every loop runs over n elements; a binary operand with
+/// step 1 is an array of n, with step 0 one number repeated. Where `accumulate` is false the
+/// output is overwritten (never read: old NaN cannot leak in), else added to. Backward loops
+/// apply strong zeros: where g = 0 the contribution is exactly 0.
+struct KernelTable {
+    const char* name;  // "scalar", "avx2", "avx512"
+    /// @brief y[i] = f(x[i]).
+    void (*unary_forward)(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n);
+    /// @brief out[i] (=, +=) g[i]·f′(x[i]) (the rule's grad, given y = f(x)).
+    void (*unary_backward)(UnaryOp op, const Params& p, const double* g, const double* x,
+                           const double* y, double* out, std::size_t n, bool accumulate);
+    /// @brief y[i] = f(a[i·a_step], b[i·b_step]).
+    void (*binary_forward)(BinaryOp op, const double* a, std::size_t a_step, const double* b,
+                           std::size_t b_step, double* y, std::size_t n);
+    /// @brief out[i] (=, +=) ∂L/∂a (side 0) or ∂L/∂b (side 1) at element i.
+    void (*binary_backward)(BinaryOp op, int side, const double* g, const double* a,
+                            std::size_t a_step, const double* b, std::size_t b_step,
+                            const double* y, double* out, std::size_t n, bool accumulate);
+};
+
+/// @brief The kernels in use: those named by set_simd_instruction_set() or the XGRAD_SIMD
+/// environment variable ("avx512", "avx2", "scalar"), else the widest this CPU runs.
+const KernelTable& kernels();
+/// @brief The kernels of one instruction set, or null if they were not built or this CPU cannot
+/// run them (for the tests, which compare every set against "scalar").
+const KernelTable* kernels_for(const char* name);
+
+/// The kernels in use, with calls of at least `parallel_elements` elements split between the
+/// worker pool's threads (at multiples of 8 elements; every element is computed by the same
+/// instructions wherever a split falls, so results are bit for bit those of one thread).
+void unary_forward(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n);
+void unary_backward(UnaryOp op, const Params& p, const double* g, const double* x, const double* y,
+                    double* out, std::size_t n, bool accumulate);
+void binary_forward(BinaryOp op, const double* a, std::size_t a_step, const double* b,
+                    std::size_t b_step, double* y, std::size_t n);
+void binary_backward(BinaryOp op, int side, const double* g, const double* a, std::size_t a_step,
+                     const double* b, std::size_t b_step, const double* y, double* out,
+                     std::size_t n, bool accumulate);
+
+/// @brief Calls of at least this many elements are split between threads.
+constexpr std::size_t parallel_elements = std::size_t{1} << 16;
+
+/// The tables built into this library (elementwise_scalar.cpp, elementwise_avx2.cpp, ...).
+const KernelTable& scalar_kernel_table();
+const KernelTable* avx2_kernel_table();    // null if not built
+const KernelTable* avx512_kernel_table();  // null if not built
+
+}  // namespace xgrad::detail

@@ -1,0 +1,293 @@
+// The elementwise kernels of every instruction set built into the library (AVX2, AVX-512)
+// against the scalar kernels (the C library): each function within its stated ulp on a sweep with
+// ±0, subnormals, ±1000, ±inf and NaN; exact arithmetic bit for bit; the same numbers wherever an
+// element sits in the array; and the same numbers split between threads as on one.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "backend/elementwise_kernels.hpp"
+#include "xgrad/xgrad.hpp"
+
+namespace {
+
+using namespace xgrad::detail;
+
+/// @brief Distance in units in the last place (representable doubles between a and b); 0 for
+/// two NaNs or equal values, "infinite" when only one is NaN.
+double ulps(double a, double b) {
+    if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0.0 : 1e300;
+    if (a == b) return 0.0;
+    // doubles in order as unsigned integers: negatives below positives, −0 next to +0
+    auto ordered = [](double v) {
+        std::uint64_t i;
+        std::memcpy(&i, &v, sizeof i);
+        return i >> 63 ? ~i : i | (std::uint64_t{1} << 63);
+    };
+    const std::uint64_t ia = ordered(a), ib = ordered(b);
+    return static_cast<double>(ia > ib ? ia - ib : ib - ia);
+}
+
+/// @brief The sweep: special values, then uniform draws on several scales, then powers of ten
+/// from 1e−310 to 1e3 of both signs. 5 000 + values; the count is not a multiple of 8 so that
+/// the partial last vector is exercised too.
+std::vector<double> sweep() {
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<double> xs = {0.0,    -0.0,    5e-324, -5e-324, 1e-310, -1e-310, 2.2e-308,
+                              1e-300, -1e-300, inf,    -inf,    NAN,    1000.0,  -1000.0,
+                              700.0,  709.5,   -708.5, -740.0,  -750.0, 1e-8,    -1e-8,
+                              0.5,    -0.5,    1.0,    -1.0,    20.0,   -20.0,   40.0,
+                              -40.0,  1e300,   -1e300, 6.0,     -6.0,   27.0,    -27.0};
+    std::mt19937_64 rng(15);
+    for (double scale : {1.0, 4.0, 40.0, 710.0}) {
+        std::uniform_real_distribution<double> u(-scale, scale);
+        for (int i = 0; i < 1000; ++i) xs.push_back(u(rng));
+    }
+    std::uniform_real_distribution<double> exponent(-310.0, 3.0);
+    for (int i = 0; i < 1001; ++i) {
+        const double v = std::pow(10.0, exponent(rng));
+        xs.push_back(i % 2 ? v : -v);
+    }
+    return xs;
+}
+
+struct UnaryCase {
+    UnaryOp op;
+    const char* name;
+    Params params;
+    double forward_ulps;    // the vector forward's largest distance from the scalar one
+    double backward_ulps;   // the same for the derivative, given the same x and y; or, if
+    bool absolute = false;  // absolute, a bound on |Δ| in units of ε·|g| (a derivative that
+                            // is a difference of terms, where a relative bound means nothing)
+};
+
+// Stated accuracy of every vector function (README, "Speed"); measured maxima are below.
+std::vector<UnaryCase> unary_cases() {
+    return {
+        {UnaryOp::neg, "neg", {}, 0, 0},
+        {UnaryOp::square, "square", {}, 0, 0},
+        {UnaryOp::power, "pow 2.5", {2.5, 0}, 0, 0},
+        {UnaryOp::power, "pow 0", {0.0, 0}, 0, 0},
+        {UnaryOp::exp, "exp", {}, 1, 0},
+        {UnaryOp::log, "log", {}, 1, 0},
+        {UnaryOp::tanh, "tanh", {}, 2, 0},
+        {UnaryOp::sigmoid, "sigmoid", {}, 2, 0},
+        {UnaryOp::relu, "relu", {}, 0, 0},
+        {UnaryOp::abs, "abs", {}, 0, 0},
+        {UnaryOp::leaky_relu, "leaky_relu", {0.01, 0}, 0, 0},
+        {UnaryOp::softplus, "softplus", {}, 2, 2},
+        {UnaryOp::log_sigmoid, "log_sigmoid", {}, 2, 2},
+        {UnaryOp::sin, "sin", {}, 1, 2},  // g·cos x: cos's ulp and the product's rounding
+        {UnaryOp::cos, "cos", {}, 1, 2},
+        {UnaryOp::tan, "tan", {}, 2, 0},
+        {UnaryOp::sqrt, "sqrt", {}, 0, 0},
+        {UnaryOp::log1p, "log1p", {}, 1, 0},
+        {UnaryOp::expm1, "expm1", {}, 2, 0},
+        {UnaryOp::erf, "erf", {}, 0, 3},  // g·(2/√π)·e^(−x²)
+        {UnaryOp::silu, "silu", {}, 2, 4},  // g·σ(1 + x(1 − σ)): 1 + x(1 − σ) cancels a little
+        // Φ(x) + xφ(x) cancels near x = −0.75: bounded absolutely
+        {UnaryOp::gelu, "gelu", {}, 0, 2, true},
+        {UnaryOp::elu, "elu", {1.5, 0}, 2, 0},
+        {UnaryOp::clip, "clip", {-0.5, 0.75}, 0, 0},
+    };
+}
+
+std::vector<const KernelTable*> vector_tables() {
+    std::vector<const KernelTable*> tables;
+    for (const char* name : {"avx2", "avx512"}) {
+        if (const KernelTable* t = kernels_for(name)) tables.push_back(t);
+    }
+    return tables;
+}
+
+TEST(ElementwiseKernels, TheScalarTableAlwaysExistsAndTheWidestIsTheDefault) {
+    ASSERT_NE(kernels_for("scalar"), nullptr);
+    EXPECT_EQ(kernels_for("sse9"), nullptr);
+    const std::vector<const KernelTable*> tables = vector_tables();
+    if (tables.empty()) {
+        GTEST_SKIP() << "no vector kernels on this build or CPU: only the scalar ones run";
+    }
+    if (std::getenv("XGRAD_SIMD") == nullptr) {
+        EXPECT_STREQ(kernels().name, tables.back()->name);
+    }
+}
+
+TEST(ElementwiseKernels, EveryUnaryOpIsWithinItsUlpsOfTheScalarKernelsForwardAndBackward) {
+    const std::vector<const KernelTable*> tables = vector_tables();
+    if (tables.empty()) GTEST_SKIP() << "no vector kernels on this build or CPU";
+    const KernelTable& scalar = *kernels_for("scalar");
+    const std::vector<double> x = sweep();
+    const std::size_t n = x.size();
+    std::vector<double> g(n);
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> u(-2.0, 2.0);
+    for (std::size_t i = 0; i < n; ++i) g[i] = i % 5 == 0 ? 0.0 : u(rng);  // zeros: strong zeros
+    for (const KernelTable* table : tables) {
+        for (const UnaryCase& c : unary_cases()) {
+            SCOPED_TRACE(std::string(table->name) + " " + c.name);
+            std::vector<double> y_ref(n), y(n), d_ref(n), d(n);
+            scalar.unary_forward(c.op, c.params, x.data(), y_ref.data(), n);
+            table->unary_forward(c.op, c.params, x.data(), y.data(), n);
+            double worst = 0.0;
+            double at = 0.0;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (ulps(y[i], y_ref[i]) > worst) {
+                    worst = ulps(y[i], y_ref[i]);
+                    at = x[i];
+                }
+            }
+            EXPECT_LE(worst, c.forward_ulps) << "forward, worst at x = " << at;
+            // the derivative at the same x and y (the scalar forward's), so that only the rule's
+            // own functions differ
+            scalar.unary_backward(c.op, c.params, g.data(), x.data(), y_ref.data(), d_ref.data(), n,
+                                  false);
+            table->unary_backward(c.op, c.params, g.data(), x.data(), y_ref.data(), d.data(), n,
+                                  false);
+            worst = 0.0;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (g[i] == 0.0) {
+                    EXPECT_EQ(d[i], 0.0) << "strong zero at x = " << x[i];
+                    EXPECT_FALSE(std::signbit(d[i]));
+                }
+                const double error =
+                    c.absolute && std::isfinite(d_ref[i])
+                        ? std::abs(d[i] - d_ref[i]) / (DBL_EPSILON * std::abs(g[i]) + DBL_MIN)
+                        : ulps(d[i], d_ref[i]);
+                if (error > worst) {
+                    worst = error;
+                    at = x[i];
+                }
+            }
+            EXPECT_LE(worst, c.backward_ulps) << "backward, worst at x = " << at;
+        }
+    }
+}
+
+TEST(ElementwiseKernels, AccumulatingAddsToOldValuesAndOverwritingNeverReadsThem) {
+    for (const char* name : {"scalar", "avx2", "avx512"}) {
+        const KernelTable* table = kernels_for(name);
+        if (table == nullptr) continue;
+        SCOPED_TRACE(name);
+        const std::vector<double> x = {0.5, -1.0, 2.0, 0.0, 3.0, -0.25, 1.5, 4.0, -2.0, 0.1, 7.0};
+        const std::size_t n = x.size();
+        std::vector<double> y(n), g(n, 1.0), out(n, NAN);
+        g[3] = 0.0;
+        table->unary_forward(UnaryOp::tanh, {}, x.data(), y.data(), n);
+        table->unary_backward(UnaryOp::tanh, {}, g.data(), x.data(), y.data(), out.data(), n,
+                              false);
+        for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(out[i], g[i] * (1.0 - y[i] * y[i]));
+        std::vector<double> twice = out;
+        table->unary_backward(UnaryOp::tanh, {}, g.data(), x.data(), y.data(), twice.data(), n,
+                              true);
+        for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(twice[i], 2.0 * out[i]);
+    }
+}
+
+TEST(ElementwiseKernels, BinaryOpsAreBitForBitTheScalarArithmeticInEveryStepPatternPowWithin3Ulps) {
+    const std::vector<double> s = sweep();
+    const std::size_t n = s.size();
+    std::vector<double> b(s.rbegin(), s.rend());  // pairs of every kind of value
+    std::vector<double> g(n);
+    for (std::size_t i = 0; i < n; ++i) g[i] = i % 3 == 0 ? 0.0 : 0.5 + static_cast<double>(i % 7);
+    const KernelTable& scalar = *kernels_for("scalar");
+    for (const KernelTable* table : vector_tables()) {
+        for (int op = 0; op < static_cast<int>(BinaryOp::count); ++op) {
+            const BinaryOp o = static_cast<BinaryOp>(op);
+            for (std::size_t a_step : {0, 1}) {
+                for (std::size_t b_step : {0, 1}) {
+                    SCOPED_TRACE(std::string(table->name) + " op " + std::to_string(op) +
+                                 " steps " + std::to_string(a_step) + std::to_string(b_step));
+                    const double* a_ptr = a_step ? s.data() : &s[40];
+                    const double* b_ptr = b_step ? b.data() : &b[3];
+                    std::vector<double> y_ref(n), y(n);
+                    scalar.binary_forward(o, a_ptr, a_step, b_ptr, b_step, y_ref.data(), n);
+                    table->binary_forward(o, a_ptr, a_step, b_ptr, b_step, y.data(), n);
+                    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(ulps(y[i], y_ref[i]), 0.0) << i;
+                    // pow's ∂/∂b is g·(y·log a): the vector log's ulp and two products
+                    const double allowed = o == BinaryOp::pow ? 3.0 : 0.0;
+                    for (int side = 0; side < 2; ++side) {
+                        std::vector<double> d_ref(n), d(n);
+                        scalar.binary_backward(o, side, g.data(), a_ptr, a_step, b_ptr, b_step,
+                                               y_ref.data(), d_ref.data(), n, false);
+                        table->binary_backward(o, side, g.data(), a_ptr, a_step, b_ptr, b_step,
+                                               y_ref.data(), d.data(), n, false);
+                        for (std::size_t i = 0; i < n; ++i) {
+                            ASSERT_LE(ulps(d[i], d_ref[i]), allowed)
+                                << "side " << side << " at " << i;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(ElementwiseKernels, AnElementGetsTheSameNumberWhereverItSits) {
+    // the partial last vector runs the same instructions as the full ones
+    const std::vector<double> x = sweep();
+    for (const KernelTable* table : vector_tables()) {
+        SCOPED_TRACE(table->name);
+        for (const UnaryCase& c : unary_cases()) {
+            std::vector<double> whole(x.size());
+            table->unary_forward(c.op, c.params, x.data(), whole.data(), x.size());
+            for (std::size_t start = 0; start < 64; start += 3) {
+                for (std::size_t count : {1, 3, 7, 9, 13}) {
+                    std::vector<double> part(count);
+                    table->unary_forward(c.op, c.params, x.data() + start, part.data(), count);
+                    for (std::size_t i = 0; i < count; ++i) {
+                        ASSERT_EQ(ulps(part[i], whole[start + i]), 0.0) << c.name << " at " << i;
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(ElementwiseKernels, SplitBetweenThreadsTheResultsAreBitForBitThoseOfOneThread) {
+    const int threads_before = xgrad::blas_threads();
+    if (!xgrad::set_blas_threads(2)) GTEST_SKIP() << "the BLAS has no thread setting here";
+    const std::size_t n = 3 * parallel_elements + 5;  // large enough to split, uneven parts
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> u(-5.0, 5.0);
+    xgrad::array x(xgrad::shape_type{n});
+    for (double& v : x) v = u(rng);
+    auto run = [&](int threads) {
+        xgrad::set_blas_threads(threads);
+        const xgrad::Var p = xgrad::parameter(x);
+        const xgrad::Var y = xgrad::tanh(xgrad::sigmoid(p) * p + p);
+        xgrad::sum(y).backward();
+        return std::make_pair(xgrad::array(y.value()), xgrad::array(p.grad()));
+    };
+    const auto one = run(1);
+    const auto two = run(2);
+    xgrad::set_blas_threads(threads_before > 0 ? threads_before : 1);
+    for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(ulps(one.first.data()[i], two.first.data()[i]), 0.0) << i;
+        ASSERT_EQ(ulps(one.second.data()[i], two.second.data()[i]), 0.0) << i;
+    }
+}
+
+TEST(ElementwiseKernels, ChoosingAnInstructionSetIsCheckedAndReported) {
+    const std::string before = xgrad::simd_instruction_set();
+    EXPECT_FALSE(xgrad::set_simd_instruction_set("mmx"));
+    EXPECT_EQ(xgrad::simd_instruction_set(), before);
+    ASSERT_TRUE(xgrad::set_simd_instruction_set("scalar"));
+    EXPECT_EQ(xgrad::simd_instruction_set(), "scalar");
+    const xgrad::Var y = xgrad::exp(xgrad::constant(xgrad::array{1.0, 2.0}));
+    EXPECT_EQ(y.value()(1), std::exp(2.0));  // the C library's, exactly
+    ASSERT_TRUE(xgrad::set_simd_instruction_set("native"));
+    EXPECT_EQ(xgrad::simd_instruction_set(), vector_tables().empty()
+                                                 ? std::string("scalar")
+                                                 : std::string(vector_tables().back()->name));
+    ASSERT_TRUE(xgrad::set_simd_instruction_set(before));
+}
+
+}  // namespace
