@@ -1,7 +1,8 @@
-// The AVX-512 kernels (8 doubles per vector). This file alone is compiled with -mavx512f
-// -mfma (CMakeLists.txt); it includes only templates over its math policy, so none of its code
-// can stand in for the rest of the library's, and it runs only where the CPU has AVX-512F
-// (kernels(), elementwise_dispatch.cpp).
+// The AVX-512 kernels (8 doubles per vector). This file alone is compiled for AVX-512 F, CD,
+// DQ, BW and VL with FMA (CMakeLists.txt; without DQ, xsimd emulates the bitwise operations on
+// doubles and exp runs at half speed); it includes only templates over its math policy, so none
+// of its code can stand in for the rest of the library's, and it runs only where the CPU has all
+// of them (kernels(), elementwise_dispatch.cpp).
 // xsimd 8 has two functions that are not templates over the instruction set (sin/cos/tan's
 // argument reduction for huge x); inline, each kernel file would emit its own copy under the same
 // name and the linker keep one for all, maybe this file's, for a CPU without this set. Here they
@@ -17,7 +18,7 @@ namespace xgrad::detail {
 
 const KernelTable* avx512_kernel_table() {
     static const KernelTable table =
-        kernel_loops::make_kernel_table<SimdMath<xsimd::avx512f>>("avx512");
+        kernel_loops::make_kernel_table<SimdMath<xsimd::avx512bw>>("avx512");
     return &table;
 }
 

@@ -28,7 +28,11 @@ namespace {
 /// XCR0 too, so an OS that does not save AVX-512 state reads as no AVX-512.
 bool cpu_runs(const char* name) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (std::strcmp(name, "avx512") == 0) return __builtin_cpu_supports("avx512f");
+    if (std::strcmp(name, "avx512") == 0) {  // the Skylake-X set (F, CD, DQ, BW, VL) and FMA
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+    }
     if (std::strcmp(name, "avx2") == 0) {
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }

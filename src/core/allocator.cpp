@@ -1,0 +1,140 @@
+// The caching allocator: free lists of large buffers by size class, under one mutex.
+#include "xgrad/core/allocator.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+
+namespace xgrad::detail {
+
+namespace {
+
+constexpr std::size_t alignment = 64;
+constexpr std::size_t smallest_cached = std::size_t{1} << 14;  // below, malloc does well
+constexpr int first_exponent = 14;
+constexpr int classes = 4 * (64 - first_exponent);
+
+/// @brief Size classes: 2^k, 1.25·2^k, 1.5·2^k, 1.75·2^k (at most 25 % rounded up).
+int size_class(std::size_t bytes, std::size_t& rounded) {
+    int k = 63 - __builtin_clzll(bytes);
+    const std::size_t base = std::size_t{1} << k;
+    const std::size_t quarter = base >> 2;
+    std::size_t q = (bytes - base + quarter - 1) / quarter;
+    if (q == 4) {
+        ++k;
+        q = 0;
+    }
+    rounded = (std::size_t{1} << k) + q * (std::size_t{1} << (k - 2));
+    return 4 * (k - first_exponent) + static_cast<int>(q);
+}
+
+/// @brief A freed buffer holds the link to the next one of its class.
+struct FreeBlock {
+    FreeBlock* next;
+};
+
+class Cache {
+  public:
+    void* take(int c) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        FreeBlock* block = heads_[c];
+        if (block == nullptr) return nullptr;
+        heads_[c] = block->next;
+        held_ -= class_bytes_[c];
+        return block;
+    }
+    bool keep(void* p, int c, std::size_t bytes) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (held_ + bytes > limit_) return false;
+        class_bytes_[c] = bytes;
+        heads_[c] = new (p) FreeBlock{heads_[c]};
+        held_ += bytes;
+        return true;
+    }
+    void release_all() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (FreeBlock*& head : heads_) {
+            while (head != nullptr) {
+                FreeBlock* next = head->next;
+                std::free(head);
+                head = next;
+            }
+        }
+        held_ = 0;
+    }
+    std::size_t held() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return held_;
+    }
+    std::size_t set_limit(std::size_t bytes) {
+        std::size_t before;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            before = limit_;
+            limit_ = bytes;
+        }
+        if (bytes < held()) release_all();
+        return before;
+    }
+
+  private:
+    std::mutex mutex_;
+    FreeBlock* heads_[classes] = {};
+    std::size_t class_bytes_[classes] = {};
+    std::size_t held_ = 0;
+#if defined(XGRAD_NO_CACHE)  // sanitizer builds: every free is seen by AddressSanitizer
+    std::size_t limit_ = 0;
+#else
+    std::size_t limit_ = std::size_t{1} << 30;
+#endif
+};
+
+/// @brief The one cache, never destroyed: arrays in static objects may be freed after main.
+Cache& cache() {
+    static Cache* const instance = new Cache;
+    return *instance;
+}
+
+void* fresh(std::size_t bytes) {
+    void* p = std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+}
+
+}  // namespace
+
+void* cached_allocate(std::size_t bytes) {
+    if (bytes < smallest_cached) return fresh(bytes == 0 ? 1 : bytes);
+    std::size_t rounded = 0;
+    const int c = size_class(bytes, rounded);
+    if (void* p = cache().take(c)) return p;
+    return fresh(rounded);
+}
+
+void cached_deallocate(void* p, std::size_t bytes) noexcept {
+    if (p == nullptr) return;
+    if (bytes >= smallest_cached) {
+        std::size_t rounded = 0;
+        const int c = size_class(bytes, rounded);
+        if (cache().keep(p, c, rounded)) return;
+    }
+    std::free(p);
+}
+
+}  // namespace xgrad::detail
+
+namespace xgrad {
+
+std::size_t cached_bytes() {
+    return detail::cache().held();
+}
+
+void empty_cache() {
+    detail::cache().release_all();
+}
+
+std::size_t set_cache_limit(std::size_t bytes) {
+    return detail::cache().set_limit(bytes);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,98 @@
+// The caching allocator behind every array: large buffers come back for reuse instead of going
+// to the system, within a limit, from any thread.
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "xgrad/xgrad.hpp"
+
+namespace {
+
+using namespace xgrad;
+
+/// @brief Sets the cache limit for a test and puts the old one back (sanitizer builds start at
+/// 0, caching off, so that AddressSanitizer sees every free).
+class CacheLimit {
+  public:
+    explicit CacheLimit(std::size_t bytes) : before_(set_cache_limit(bytes)) {}
+    ~CacheLimit() { set_cache_limit(before_); }
+    CacheLimit(const CacheLimit&) = delete;
+    CacheLimit& operator=(const CacheLimit&) = delete;
+
+  private:
+    std::size_t before_;
+};
+
+TEST(CachingAllocator, AFreedLargeBufferIsHandedToTheNextArrayOfItsSize) {
+    const CacheLimit limit(std::size_t{1} << 30);
+    empty_cache();
+    const double* first = nullptr;
+    {
+        array a(shape_type{100000});
+        first = a.data();
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(first) % 64, 0u);  // vector-aligned
+    }
+    EXPECT_GE(cached_bytes(), 100000 * sizeof(double));
+    const array b(shape_type{99000});  // the same size class (within 25 %)
+    EXPECT_EQ(b.data(), first);
+    EXPECT_EQ(cached_bytes(), 0u);
+}
+
+TEST(CachingAllocator, SmallBuffersAreNotCachedAndTheLimitHolds) {
+    {
+        const CacheLimit limit(std::size_t{1} << 30);
+        empty_cache();
+        { const array small(shape_type{100}); }  // 800 bytes: malloc's business
+        EXPECT_EQ(cached_bytes(), 0u);
+    }
+    const CacheLimit limit(std::size_t{1} << 20);  // 1 MiB
+    empty_cache();
+    {
+        const array a(shape_type{100000});  // 800 kB: kept
+        const array b(shape_type{100000});  // another 800 kB: over the limit, freed
+    }
+    EXPECT_GT(cached_bytes(), 0u);
+    EXPECT_LE(cached_bytes(), std::size_t{1} << 20);
+    set_cache_limit(0);  // off: everything cached is given back
+    EXPECT_EQ(cached_bytes(), 0u);
+    { const array c(shape_type{100000}); }
+    EXPECT_EQ(cached_bytes(), 0u);
+}
+
+TEST(CachingAllocator, ThreadsAllocatingAndFreeingAtOnceGetDistinctIntactBuffers) {
+    const CacheLimit limit(std::size_t{1} << 30);
+    auto work = [](double fill) {
+        for (int round = 0; round < 200; ++round) {
+            array a(shape_type{4096 + static_cast<std::size_t>(round % 7) * 1000});
+            a.fill(fill);
+            for (double v : a) {
+                if (v != fill) return false;  // another thread wrote into this buffer
+            }
+        }
+        return true;
+    };
+    bool ok[4] = {};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] { ok[t] = work(t + 1.0); });
+    for (std::thread& t : threads) t.join();
+    for (bool b : ok) EXPECT_TRUE(b);
+}
+
+TEST(CachingAllocator, GraphsRebuiltEachStepReuseTheirBuffers) {
+    const CacheLimit limit(std::size_t{1} << 30);
+    const Var x = parameter(array(xt::ones<double>({50000})));
+    auto step = [&] {
+        const Var loss = sum(tanh(x) * 2.0);
+        loss.backward();
+        x.zero_grad();
+    };
+    step();
+    const std::size_t after_one = cached_bytes();
+    EXPECT_GT(after_one, 0u);
+    for (int i = 0; i < 5; ++i) step();
+    EXPECT_EQ(cached_bytes(), after_one);  // the same buffers went round, nothing new was kept
+}
+
+}  // namespace
