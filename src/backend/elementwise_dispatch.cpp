@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "backend/elementwise_kernels.hpp"
 #include "backend/worker_pool.hpp"
@@ -60,25 +61,26 @@ std::atomic<const KernelTable*>& current() {
     return table;
 }
 
-/// @brief Runs body(first, count) over [0, n), split between threads when n is large, at
-/// multiples of 8 elements.
+/// @brief Runs body(first, count) over items [0, n), split between threads when the items
+/// hold parallel_elements elements or more (`item_elements` each), at multiples of `grain` items.
 template <class Body>
-void split(std::size_t n, Body body) {
-    const std::size_t parts = n < parallel_elements ? 1 : parallel_parts(n, parallel_elements / 2);
+void split(std::size_t n, Body body, std::size_t item_elements = 1, std::size_t grain = 8) {
+    const std::size_t work = n * item_elements;
+    const std::size_t parts =
+        work < parallel_elements ? 1 : std::min(n, parallel_parts(work, parallel_elements / 2));
     if (parts <= 1) {
         body(std::size_t{0}, n);
         return;
     }
     struct Context {
         Body* body;
-        std::size_t n;
-        std::size_t parts;
-    } context{&body, n, parts};
+        std::size_t n, parts, grain;
+    } context{&body, n, parts, grain};
     run_in_parallel(
         parts,
         [](void* raw, std::size_t part) {
             const Context& c = *static_cast<const Context*>(raw);
-            const std::size_t chunk = (c.n / c.parts + 7) / 8 * 8;
+            const std::size_t chunk = (c.n / c.parts + c.grain - 1) / c.grain * c.grain;
             const std::size_t first = std::min(c.n, part * chunk);
             const std::size_t last = part + 1 == c.parts ? c.n : std::min(c.n, first + chunk);
             if (first < last) (*c.body)(first, last - first);
@@ -129,6 +131,26 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
         k.binary_backward(op, side, g + i, a + i * a_step, a_step, b + i * b_step, b_step, y + i,
                           out + i, count, accumulate);
     });
+}
+
+double sum(const double* x, std::size_t n) {
+    const KernelTable& k = kernels();
+    if (n <= sum_block) return k.sum(x, n);
+    const std::size_t blocks = (n + sum_block - 1) / sum_block;
+    std::vector<double> partial(blocks);
+    // whole blocks to each thread: a block's sum is the same whichever thread makes it
+    split(
+        blocks,
+        [&](std::size_t first, std::size_t count) {
+            for (std::size_t b = first; b < first + count; ++b) {
+                const std::size_t start = b * sum_block;
+                partial[b] = k.sum(x + start, std::min(sum_block, n - start));
+            }
+        },
+        sum_block, 1);
+    double total = 0.0;
+    for (double p : partial) total += p;
+    return total;
 }
 
 }  // namespace xgrad::detail

@@ -70,6 +70,9 @@ struct KernelTable {
     void (*binary_backward)(BinaryOp op, int side, const double* g, const double* a,
                             std::size_t a_step, const double* b, std::size_t b_step,
                             const double* y, double* out, std::size_t n, bool accumulate);
+    /// @brief x[0] + … + x[n−1], in a fixed order for each instruction set (four vector
+    /// accumulators, then their lanes, then the tail).
+    double (*sum)(const double* x, std::size_t n);
 };
 
 /// @brief The kernels in use: those named by set_simd_instruction_set() or the XGRAD_SIMD
@@ -90,6 +93,11 @@ void binary_forward(BinaryOp op, const double* a, std::size_t a_step, const doub
 void binary_backward(BinaryOp op, int side, const double* g, const double* a, std::size_t a_step,
                      const double* b, std::size_t b_step, const double* y, double* out,
                      std::size_t n, bool accumulate);
+
+/// @brief Σ x[i]: blocks of sum_block elements each summed by the kernel, then the blocks' sums
+/// added in order; blocks split between threads for large n, with the same result.
+double sum(const double* x, std::size_t n);
+constexpr std::size_t sum_block = std::size_t{1} << 13;
 
 /// @brief Calls of at least this many elements are split between threads.
 constexpr std::size_t parallel_elements = std::size_t{1} << 16;

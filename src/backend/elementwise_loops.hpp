@@ -214,11 +214,32 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
     });
 }
 
+/// @brief Σ x[i] with four vector accumulators (independent chains of additions instead of
+/// one), combined pairwise, then their lanes in order, then the tail in order.
+template <class M>
+double sum(const double* x, std::size_t n) {
+    using T = typename M::T;
+    constexpr std::size_t w = M::width;
+    T acc[4] = {M::splat(0.0), M::splat(0.0), M::splat(0.0), M::splat(0.0)};
+    std::size_t i = 0;
+    for (; i + 4 * w <= n; i += 4 * w) {
+        for (std::size_t k = 0; k < 4; ++k) acc[k] = acc[k] + M::load(x + i + k * w);
+    }
+    for (; i + w <= n; i += w) acc[0] = acc[0] + M::load(x + i);
+    double lanes[w];
+    M::store(lanes, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+    double total = 0.0;
+    for (std::size_t k = 0; k < w; ++k) total += lanes[k];
+    for (; i < n; ++i) total += x[i];
+    return total;
+}
+
 /// @brief The table of policy M's kernels.
 template <class M>
 KernelTable make_kernel_table(const char* name) {
-    return KernelTable{name, &unary_forward<M>, &unary_backward<M>, &binary_forward<M>,
-                       &binary_backward<M>};
+    return KernelTable{
+        name,   &unary_forward<M>, &unary_backward<M>, &binary_forward<M>, &binary_backward<M>,
+        &sum<M>};
 }
 
 }  // namespace xgrad::detail::kernel_loops

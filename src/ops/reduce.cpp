@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/elementwise_kernels.hpp"
 #include "core/op.hpp"
 #include "xgrad/ops.hpp"
 
@@ -238,6 +239,12 @@ class SumNode final : public ReductionNode {
     void reduce_into(double* out, const double* in) const {
         const Layout& l = layout_;
         const double scale = this->scale();
+        if (l.inner == 1) {  // lanes are contiguous: the vector sum kernel
+            for (std::size_t o = 0; o < l.outer; ++o) {
+                out[o] = detail::sum(in + o * l.length, l.length) * scale;
+            }
+            return;
+        }
         for (std::size_t o = 0; o < l.outer; ++o) {
             double* out_row = out + o * l.inner;
             for (std::size_t i = 0; i < l.inner; ++i) out_row[i] = 0.0;

@@ -275,6 +275,38 @@ TEST(ElementwiseKernels, SplitBetweenThreadsTheResultsAreBitForBitThoseOfOneThre
     }
 }
 
+TEST(ElementwiseKernels, SumsAreWithinTheirErrorBoundOfTheExactSumInEverySetAndThreadCount) {
+    // |computed − exact| ≤ (n − 1)·ε·Σ|x| bounds any order of summation; blocked and vector
+    // orders do far better, and the check also catches a lost or doubled element
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> u(-1.0, 3.0);
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{33},
+                          sum_block - 1, sum_block + 5, 3 * parallel_elements + 11}) {
+        std::vector<double> x(n);
+        for (double& v : x) v = u(rng);
+        long double exact = 0.0L, magnitude = 0.0L;
+        for (double v : x) {
+            exact += v;
+            magnitude += std::abs(v);
+        }
+        for (const char* name : {"scalar", "avx2", "avx512"}) {
+            const KernelTable* table = kernels_for(name);
+            if (table == nullptr) continue;
+            SCOPED_TRACE(std::string(name) + " n = " + std::to_string(n));
+            const double got = table->sum(x.data(), n);
+            EXPECT_LE(std::abs(static_cast<long double>(got) - exact), 1e-13L * (magnitude + 1.0L));
+        }
+        const int before = xgrad::blas_threads();
+        xgrad::set_blas_threads(1);
+        const double one = sum(x.data(), n);
+        xgrad::set_blas_threads(2);
+        const double two = sum(x.data(), n);
+        xgrad::set_blas_threads(before > 0 ? before : 1);
+        EXPECT_EQ(ulps(one, two), 0.0) << n;
+        EXPECT_LE(std::abs(static_cast<long double>(one) - exact), 1e-13L * (magnitude + 1.0L));
+    }
+}
+
 TEST(ElementwiseKernels, ChoosingAnInstructionSetIsCheckedAndReported) {
     const std::string before = xgrad::simd_instruction_set();
     EXPECT_FALSE(xgrad::set_simd_instruction_set("mmx"));
