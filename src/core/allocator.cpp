@@ -1,6 +1,8 @@
-// The caching allocator: free lists of large buffers by size class, under one mutex.
+// The caching allocator: free lists of large buffers by size class under one mutex, and of
+// small ones per thread.
 #include "xgrad/core/allocator.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -101,10 +103,83 @@ void* fresh(std::size_t bytes) {
     return p;
 }
 
+/// @brief Small buffers (the values and gradients of small tensors): per-thread free lists of
+/// power-of-two classes from 64 bytes, at most `keep` each, no lock. A buffer freed on another
+/// thread joins that thread's lists. A graph rebuilt each step then takes nothing from malloc
+/// for its arrays.
+class SmallCache {
+  public:
+    static constexpr int smallest_exponent = 6;                             // 64 bytes
+    static constexpr int classes = first_exponent - smallest_exponent + 1;  // 64 B … 16 KiB
+    static constexpr int keep = 64;
+
+    SmallCache() { alive() = true; }
+    ~SmallCache() {
+        alive() = false;  // frees after this (at thread exit) go straight to the system
+        for (FreeBlock*& head : heads_) {
+            while (head != nullptr) {
+                FreeBlock* next = head->next;
+                std::free(head);
+                head = next;
+            }
+        }
+    }
+    SmallCache(const SmallCache&) = delete;
+    SmallCache& operator=(const SmallCache&) = delete;
+
+    /// @brief Whether this thread's cache exists (made, and not yet destroyed at thread exit).
+    static bool& alive() {
+        thread_local bool is_alive = false;
+        return is_alive;
+    }
+    static int class_of(std::size_t bytes) {
+        const int k = bytes <= 64 ? smallest_exponent : 64 - __builtin_clzll(bytes - 1);
+        return k - smallest_exponent;
+    }
+    void* take(int c) {
+        FreeBlock* block = heads_[c];
+        if (block == nullptr) return nullptr;
+        heads_[c] = block->next;
+        --counts_[c];
+        return block;
+    }
+    bool keep_block(void* p, int c) {
+        if (counts_[c] >= keep) return false;
+        heads_[c] = new (p) FreeBlock{heads_[c]};
+        ++counts_[c];
+        return true;
+    }
+
+  private:
+    FreeBlock* heads_[classes] = {};
+    int counts_[classes] = {};
+};
+
+/// @brief This thread's small cache (made on first use), or null once it has been destroyed.
+SmallCache* small_cache() {
+    thread_local SmallCache instance;
+    return SmallCache::alive() ? &instance : nullptr;
+}
+
+/// @brief Whether small buffers are cached: off with set_cache_limit(0), and in sanitizer
+/// builds (every free is then seen by AddressSanitizer).
+#if defined(XGRAD_NO_CACHE)
+std::atomic<bool> small_caching{false};
+#else
+std::atomic<bool> small_caching{true};
+#endif
+
 }  // namespace
 
 void* cached_allocate(std::size_t bytes) {
-    if (bytes < smallest_cached) return fresh(bytes == 0 ? 1 : bytes);
+    if (bytes < smallest_cached) {
+        if (!small_caching.load(std::memory_order_relaxed)) return fresh(bytes == 0 ? 1 : bytes);
+        const int c = SmallCache::class_of(bytes);
+        if (SmallCache* small = small_cache()) {
+            if (void* p = small->take(c)) return p;
+        }
+        return fresh(std::size_t{1} << (c + SmallCache::smallest_exponent));
+    }
     std::size_t rounded = 0;
     const int c = size_class(bytes, rounded);
     if (void* p = cache().take(c)) return p;
@@ -113,7 +188,11 @@ void* cached_allocate(std::size_t bytes) {
 
 void cached_deallocate(void* p, std::size_t bytes) noexcept {
     if (p == nullptr) return;
-    if (bytes >= smallest_cached) {
+    if (bytes < smallest_cached) {
+        if (small_caching.load(std::memory_order_relaxed) && SmallCache::alive()) {
+            if (small_cache()->keep_block(p, SmallCache::class_of(bytes))) return;
+        }
+    } else {
         std::size_t rounded = 0;
         const int c = size_class(bytes, rounded);
         if (cache().keep(p, c, rounded)) return;
@@ -134,6 +213,7 @@ void empty_cache() {
 }
 
 std::size_t set_cache_limit(std::size_t bytes) {
+    detail::small_caching.store(bytes > 0, std::memory_order_relaxed);
     return detail::cache().set_limit(bytes);
 }
 

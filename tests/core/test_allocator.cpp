@@ -40,11 +40,26 @@ TEST(CachingAllocator, AFreedLargeBufferIsHandedToTheNextArrayOfItsSize) {
     EXPECT_EQ(cached_bytes(), 0u);
 }
 
-TEST(CachingAllocator, SmallBuffersAreNotCachedAndTheLimitHolds) {
+TEST(CachingAllocator, EverySizeRoundTripsIntactAcrossTheSmallAndLargeClasses) {
+    // every element count from 0 to past the 16 KiB boundary, some kept alive while others are
+    // freed and taken again: each buffer keeps its own contents
+    std::vector<array> alive;
+    for (std::size_t n = 0; n <= 2200; ++n) {
+        array a(shape_type{n});
+        a.fill(static_cast<double>(n));
+        if (n % 3 == 0) alive.push_back(std::move(a));
+    }
+    for (std::size_t k = 0; k < alive.size(); ++k) {
+        const double expected = static_cast<double>(3 * k);
+        for (double v : alive[k]) ASSERT_EQ(v, expected) << "buffer of " << 3 * k;
+    }
+}
+
+TEST(CachingAllocator, LargeBuffersBelowTheLimitAreKeptAndTheLimitHolds) {
     {
         const CacheLimit limit(std::size_t{1} << 30);
         empty_cache();
-        { const array small(shape_type{100}); }  // 800 bytes: malloc's business
+        { const array small(shape_type{100}); }  // 800 bytes: kept per thread, not counted
         EXPECT_EQ(cached_bytes(), 0u);
     }
     const CacheLimit limit(std::size_t{1} << 20);  // 1 MiB

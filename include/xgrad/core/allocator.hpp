@@ -8,12 +8,15 @@
 
 namespace xgrad {
 
-/// @brief Bytes held in the cache now: freed buffers kept for reuse, not in use by any array.
+/// @brief Bytes held in the cache of large buffers (16 KiB and more) now: freed buffers kept
+/// for reuse, not in use by any array. (Small buffers are kept per thread, at most 64 of each
+/// power-of-two size, about 1 MiB a thread, and not counted here.)
 std::size_t cached_bytes();
 /// @brief Gives every cached buffer back to the system (arrays in use are not affected).
 void empty_cache();
-/// @brief The most bytes the cache keeps (default 1 GiB); a buffer freed beyond it goes back to
-/// the system. 0 turns caching off. Returns the previous limit.
+/// @brief The most bytes the cache of large buffers keeps (default 1 GiB; 0 in sanitizer
+/// builds); a buffer freed beyond it goes back to the system. 0 turns all caching off, small
+/// buffers' too. Returns the previous limit.
 std::size_t set_cache_limit(std::size_t bytes);
 
 namespace detail {
