@@ -1,22 +1,20 @@
-// Elementwise ops. Each rule states its forward and, beside it, its local derivative: grad*
-// returns dL/d(input) as an expression of the output gradient g, the inputs and the output y.
+// Elementwise ops: their nodes, and each derivative's graph form (for second order). The numbers
+// of each op, forward beside derivative, are in elementwise_rules.hpp and run vectorised by the
+// kernels of src/backend; the graph forms here must state the same formulas.
 #include <cmath>
 #include <type_traits>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
-#include <xtensor/xvectorize.hpp>
 
 #include "backend/elementwise_kernels.hpp"
 #include "core/op.hpp"
 #include "fusion/rewrites.hpp"
-#include "ops/stable_math.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::detail {
 
-// Functions a derivative needs, for both kinds of operand: doubles (first-order backward runs
-// each rule element by element) and Vars (backward as a graph, for second derivatives).
+// Functions the graph forms of the derivatives need (on Vars, for second derivatives).
 namespace derivative {
 
 // ---- strong zeros --------------------------------------------------------------------------
@@ -26,19 +24,6 @@ namespace derivative {
 // and sqrt's slope there is +inf (x = 0) or NaN (x < 0). PyTorch and JAX give NaN there.
 
 /// @brief g·d, exactly 0 where g = 0.
-inline double times(double g, double d) {
-    return g == 0.0 ? 0.0 : g * d;
-}
-// Arrays or expressions, either side may be a double. A temporary expression is moved into the
-// result (which outlives it); arrays are held by reference.
-template <class G, class D, std::enable_if_t<!std::is_same_v<G, Var>, int> = 0>
-auto times(const G& g, D&& d) {
-    if constexpr (std::is_arithmetic_v<G>) {
-        return g == 0.0 ? array(xt::zeros<double>(d.shape())) : array(g * d);
-    } else {
-        return xt::where(xt::equal(g, 0.0), 0.0, g * std::forward<D>(d));
-    }
-}
 /// @brief The same as a graph node (strong_mul), whose own derivatives are strong too.
 Var times(const Var& g, const Var& d);
 inline Var times(const Var& g, double d) {
@@ -46,17 +31,6 @@ inline Var times(const Var& g, double d) {
 }
 
 /// @brief g/d, exactly 0 where g = 0.
-inline double divide(double g, double d) {
-    return g == 0.0 ? 0.0 : g / d;
-}
-template <class G, class D, std::enable_if_t<!std::is_same_v<G, Var>, int> = 0>
-auto divide(const G& g, D&& d) {
-    if constexpr (std::is_arithmetic_v<G>) {
-        return g == 0.0 ? array(xt::zeros<double>(d.shape())) : array(g / d);
-    } else {
-        return xt::where(xt::equal(g, 0.0), 0.0, g / std::forward<D>(d));
-    }
-}
 inline Var divide(const Var& g, const Var& d) {
     return times(g, 1.0 / d);
 }
@@ -66,9 +40,6 @@ inline Var divide(const Var& g, double d) {
 
 /// @brief g·p·x^(p−1), the derivative of x^p, and exactly 0 for p = 0: x⁰ is the constant 1
 /// everywhere (as PyTorch), where the formula would give 0·x⁻¹ = 0·∞ = NaN at x = 0.
-inline double power_rule(double g, double x, double p) {
-    return p == 0.0 ? 0.0 : g * p * std::pow(x, p - 1.0);
-}
 /// @brief The same as a graph; no contribution at all for p = 0.
 inline Var power_rule(const Var& g, const Var& x, double p) {
     if (p == 0.0) return Var();
@@ -78,12 +49,6 @@ inline Var power_rule(const Var& g, const Var& x, double p) {
 /// @brief ∂(aᵇ)/∂a = b·aᵇ⁻¹, exactly 0 where b = 0 (a⁰ is the constant 1; at a = 0 the formula
 /// would be 0·∞); and ∂(aᵇ)/∂b = aᵇ·log a = y·log a, exactly 0 where a = 0 and b ≥ 0 (y = 0
 /// there, and log 0 = −inf). Both NaN for a < 0 with a non-integer b, where aᵇ itself is NaN.
-inline double pow_slope_base(double a, double b) {
-    return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
-}
-inline double pow_slope_exponent(double a, double b, double y) {
-    return a == 0.0 && b >= 0.0 ? 0.0 : y * std::log(a);
-}
 inline Var pow_slope_base(const Var& a, const Var& b) {
     // where a = b = 0, a is read as 1 (and b·1ᵇ⁻¹ = 0): the same numbers, and differentiable
     const Var safe = xgrad::where(xgrad::equal(a, 0.0) * xgrad::equal(b, 0.0), 1.0, a);
@@ -93,43 +58,21 @@ inline Var pow_slope_exponent(const Var& a, const Var& b, const Var& y) {
     const Var safe = xgrad::where(xgrad::equal(a, 0.0) * xgrad::greater_equal(b, 0.0), 1.0, a);
     return y * xgrad::log(safe);
 }
-template <class A, class B>
-auto pow_slope_base(const A& a, const B& b) {  // arrays, or an array and a double
-    return xt::vectorize(static_cast<double (*)(double, double)>(pow_slope_base))(a, b);
-}
-template <class A, class B, class Y>
-auto pow_slope_exponent(const A& a, const B& b, const Y& y) {
-    return xt::vectorize(static_cast<double (*)(double, double, double)>(pow_slope_exponent))(a, b,
-                                                                                              y);
-}
 
 /// @brief g·cos x and −g·sin x: the derivatives of sin and cos.
-inline double times_cos(double g, double x) {
-    return g * std::cos(x);
-}
 inline Var times_cos(const Var& g, const Var& x) {
     return g * xgrad::cos(x);
-}
-inline double times_minus_sin(double g, double x) {
-    return -g * std::sin(x);
 }
 inline Var times_minus_sin(const Var& g, const Var& x) {
     return -(g * xgrad::sin(x));
 }
 
 /// @brief 2/√π · e^(−x²), the derivative of erf.
-inline double erf_slope(double x) {
-    return M_2_SQRTPI * std::exp(-x * x);
-}
 inline Var erf_slope(const Var& x) {
     return M_2_SQRTPI * xgrad::exp(-(x * x));
 }
 
 /// @brief σ(x)(1 + x(1 − σ(x))), the derivative of x·σ(x).
-inline double silu_slope(double x) {
-    const double s = stable_sigmoid(x);
-    return s * (1.0 + x * (1.0 - s));
-}
 inline Var silu_slope(const Var& x) {
     const Var s = xgrad::sigmoid(x);
     return s * (1.0 + x * (1.0 - s));
@@ -137,11 +80,6 @@ inline Var silu_slope(const Var& x) {
 
 /// @brief Φ(x) + x·φ(x), the derivative of x·Φ(x) (Φ, φ: the standard normal's CDF and density).
 /// At ±1000 φ underflows to 0 and x·φ is 0, not 0·∞.
-inline double gelu_slope(double x) {
-    const double cdf = 0.5 * std::erfc(-x * M_SQRT1_2);
-    const double density = std::exp(-0.5 * x * x) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
-    return cdf + x * density;
-}
 inline Var gelu_slope(const Var& x) {
     const Var cdf = 0.5 * (1.0 + xgrad::erf(x * M_SQRT1_2));
     const Var density = xgrad::exp(-0.5 * (x * x)) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
@@ -154,12 +92,6 @@ inline Var gelu_slope(const Var& x) {
 /// max(x): a NaN a gets g, or g/2 if b is NaN too; a gets 0 against a NaN b. b's share is
 /// share_of_extreme(g, b, a). Doubles, arrays or expressions (a broadcast scalar on one side),
 /// and graph nodes.
-template <bool IsMax>
-double share_of_extreme(double g, double a, double b) {
-    if (std::isnan(a)) return std::isnan(b) ? 0.5 * g : g;
-    if (std::isnan(b)) return 0.0;
-    return (IsMax ? a > b : a < b) ? g : (a == b ? 0.5 * g : 0.0);
-}
 template <bool IsMax>
 Var share_of_extreme(const Var& g, const Var& a, const Var& b) {
     // masks with no gradient of their own, recomputed on a replay; x ≠ x only for a NaN
@@ -176,69 +108,36 @@ template <bool IsMax>
 Var share_of_extreme(const Var& g, double a, const Var& b) {
     return share_of_extreme<IsMax>(g, xgrad::constant(a), b);
 }
-template <bool IsMax, class G, class A, class B,
-          std::enable_if_t<!std::is_same_v<G, Var> && !std::is_arithmetic_v<G>, int> = 0>
-auto share_of_extreme(const G& g, const A& a, const B& b) {
-    return xt::vectorize(static_cast<double (*)(double, double, double)>(share_of_extreme<IsMax>))(
-        g, a, b);
-}
 
 /// @brief max(a, b) (IsMax) or min(a, b), NaN if either is NaN (as numpy and PyTorch, whatever
 /// the order of the operands).
-template <bool IsMax>
-double extreme_of(double a, double b) {
-    if (std::isnan(a) || std::isnan(b)) return a + b;
-    return (IsMax ? b > a : b < a) ? b : a;
-}
-template <bool IsMax, class A, class B>
-auto extreme_of(const A& a, const B& b) {  // arrays, or an array and a double
-    return xt::vectorize(static_cast<double (*)(double, double)>(extreme_of<IsMax>))(a, b);
-}
 
 /// @brief g on [lo, hi] (bounds included, as PyTorch's clamp), else 0.
-inline double where_between(double x, double g, double lo, double hi) {
-    return x >= lo && x <= hi ? g : 0.0;
-}
 inline Var where_between(const Var& x, const Var& g, double lo, double hi) {
     return g * interval_mask(x, lo, hi);
 }
 
 /// @brief g where x > 0, else 0.
-inline double where_positive(double x, double g) {
-    return x > 0.0 ? g : 0.0;
-}
 inline Var where_positive(const Var& x, const Var& g) {
     return g * positive_mask(x);
 }
 
 /// @brief g where x > 0, else slope·g.
-inline double where_positive_else(double x, double g, double slope) {
-    return x > 0.0 ? g : slope * g;
-}
 inline Var where_positive_else(const Var& x, const Var& g, double slope) {
     return g * (positive_mask(x) * (1.0 - slope) + slope);
 }
 
 /// @brief sign(x): −1, 0 or 1 (0 at 0, the subgradient the optimisers expect).
-inline double sign(double x) {
-    return static_cast<double>((x > 0.0) - (x < 0.0));
-}
 inline Var sign(const Var& x) {
     return positive_mask(x) - positive_mask(-x);
 }
 
 /// @brief σ(x) from y = softplus(x): 1 − e^−y, as −expm1(−y) to keep small values exact.
-inline double sigmoid_given_softplus(double, double y) {
-    return -std::expm1(-y);
-}
 inline Var sigmoid_given_softplus(const Var& x, const Var&) {
     return sigmoid(x);
 }
 
 /// @brief 1 − σ(x) from y = log σ(x): 1 − e^y, as −expm1(y) to keep small values exact.
-inline double one_minus_sigmoid_given_log_sigmoid(double, double y) {
-    return -std::expm1(y);
-}
 inline Var one_minus_sigmoid_given_log_sigmoid(const Var& x, const Var&) {
     return sigmoid(-x);
 }
@@ -247,15 +146,14 @@ inline Var one_minus_sigmoid_given_log_sigmoid(const Var& x, const Var&) {
 
 namespace rules {
 
-// ---- binary: forward(a, b) is the output expression ----------------------------------------
+// ---- binary --------------------------------------------------------------------------------
+// A binary rule names its kernel (`op`: forward and derivatives on numbers in
+// elementwise_rules.hpp) and gives here the graph forms of ∂L/∂a and ∂L/∂b, on Vars or a Var
+// and a constant double, for second order.
 
 struct add {
     static constexpr const char* name = "add";
     static constexpr BinaryOp op = BinaryOp::add;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return a + b;
-    }
     // d(a+b)/da = 1, d(a+b)/db = 1
     template <class G, class A, class B, class Y>
     static const G& grad_a(const G& g, const A&, const B&, const Y&) {
@@ -270,10 +168,6 @@ struct add {
 struct sub {
     static constexpr const char* name = "sub";
     static constexpr BinaryOp op = BinaryOp::sub;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return a - b;
-    }
     // d(a-b)/da = 1, d(a-b)/db = -1
     template <class G, class A, class B, class Y>
     static const G& grad_a(const G& g, const A&, const B&, const Y&) {
@@ -288,10 +182,6 @@ struct sub {
 struct mul {
     static constexpr const char* name = "mul";
     static constexpr BinaryOp op = BinaryOp::mul;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return a * b;
-    }
     // d(ab)/da = b, d(ab)/db = a (strong zeros: a 0 gradient stays 0 against an infinite factor)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A&, const B& b, const Y&) {
@@ -306,10 +196,6 @@ struct mul {
 struct div {
     static constexpr const char* name = "div";
     static constexpr BinaryOp op = BinaryOp::div;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return a / b;
-    }
     // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b (no b² to overflow for tiny b); strong zeros
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A&, const B& b, const Y&) {
@@ -324,14 +210,6 @@ struct div {
 struct power_of {
     static constexpr const char* name = "pow";
     static constexpr BinaryOp op = BinaryOp::pow;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        if constexpr (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) {
-            return std::pow(a, b);
-        } else {
-            return xt::pow(a, b);
-        }
-    }
     // ∂(aᵇ)/∂a = b·aᵇ⁻¹ (0 where b = 0), ∂(aᵇ)/∂b = y·log a (0 where a = 0, b ≥ 0)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
@@ -349,10 +227,6 @@ struct power_of {
 struct strong_mul {
     static constexpr const char* name = "strong_mul";
     static constexpr BinaryOp op = BinaryOp::strong_mul;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return derivative::times(a, b);
-    }
     // ∂/∂a = b (times the incoming gradient, strong in it); ∂/∂b = a, exactly 0 where a = 0
     // (there y is the constant 0 whatever b is, even against an infinite incoming gradient)
     template <class G, class A, class B, class Y>
@@ -368,10 +242,6 @@ struct strong_mul {
 struct maximum {
     static constexpr const char* name = "maximum";
     static constexpr BinaryOp op = BinaryOp::maximum;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return derivative::extreme_of<true>(a, b);
-    }
     // ∂max/∂a = 1 where a > b, ½ at a tie, else 0; ∂max/∂b mirrored (a NaN operand is chosen)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
@@ -386,10 +256,6 @@ struct maximum {
 struct minimum {
     static constexpr const char* name = "minimum";
     static constexpr BinaryOp op = BinaryOp::minimum;
-    template <class A, class B>
-    static auto forward(const A& a, const B& b) {
-        return derivative::extreme_of<false>(a, b);
-    }
     // ∂min/∂a = 1 where a < b, ½ at a tie, else 0; ∂min/∂b mirrored (a NaN operand is chosen)
     template <class G, class A, class B, class Y>
     static auto grad_a(const G& g, const A& a, const B& b, const Y&) {
@@ -652,9 +518,6 @@ struct elu {
     }
 
     /// @brief g·(y + α) where x ≤ 0, else 0.
-    double negative_part(double g, double x, double y) const {
-        return x > 0.0 ? 0.0 : g * (y + alpha);
-    }
     Var negative_part(const Var& g, const Var& x, const Var& y) const {
         return g * (1.0 - positive_mask(x)) * (y + alpha);
     }
