@@ -1298,7 +1298,13 @@ int main(int argc, char** argv) {
     CLI::App app{"xgrad: train, evaluate and use linear models built on the xgrad autodiff engine"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Help for every subcommand");
-    app.set_version_flag("--version", "xgrad " XGRAD_VERSION, "Print the version and exit");
+    app.set_version_flag(
+        "--version",
+        [] {
+            return "xgrad " XGRAD_VERSION " (elementwise kernels: " +
+                   xgrad::simd_instruction_set() + ")";
+        },
+        "Print the version and the elementwise kernels' instruction set, and exit");
     const std::string bundled = xgrad::cli::bundled_data("breast_cancer.csv");
     const std::string data_default =
         bundled.empty() ? "none: the bundled data is not installed" : bundled;

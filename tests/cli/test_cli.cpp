@@ -252,7 +252,8 @@ bool is_empty_dir(const std::string& dir) {
 TEST(Cli, Version) {
     const CliRun r = xgrad_cli("--version");
     EXPECT_EQ(r.exit_code, 0);
-    EXPECT_EQ(r.out, "xgrad " XGRAD_VERSION "\n");
+    EXPECT_EQ(r.out, "xgrad " XGRAD_VERSION " (elementwise kernels: " +
+                         xgrad::simd_instruction_set() + ")\n");
 }
 
 TEST(Cli, CreatesOutputDirectories) {
