@@ -1,7 +1,8 @@
 /***************************************************************************
  * xgrad peer benchmark, C++ side: the replayed graph, the hand-written     *
  * step with the same BLAS calls, a STREAM triad (this machine's bandwidth),*
- * an MLP training step, L-BFGS training on breast cancer, and peak memory. *
+ * MLP training steps (ReLU, tanh), L-BFGS training on breast cancer, and  *
+ * peak memory.                                                             *
  * Prints one JSON object per line; bench/peers/report.py makes the table.  *
  *                                                                          *
  * Usage: bench_peers [--quick] [--data DIR] | bench_peers --mlp            *
@@ -10,20 +11,17 @@
  ***************************************************************************/
 #include <sys/resource.h>
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "../logistic_step.hpp"
+#include "../stream_triad.hpp"
 #include "backend/blas_calls.hpp"  // the library's internal product routine, for the hand-written MLP step
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/csv.hpp"
@@ -70,50 +68,6 @@ void emit(const std::string& workload, const std::string& variant, double median
     std::fflush(stdout);
 }
 
-/// @brief STREAM's triad a = b + s·c over arrays larger than any cache, in bytes moved per second
-/// (24 per element, as STREAM counts). With AVX the stores bypass the cache, as STREAM's best
-/// runs do, so that the write-allocate reads do not eat into the measured bandwidth.
-double stream_triad_gb_per_s() {
-    const std::size_t n = 20'000'000;  // 3 × 160 MB
-    auto allocate = [n](double value) {
-        auto* p = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
-        std::fill(p, p + n, value);
-        return std::unique_ptr<double, decltype(&std::free)>(p, &std::free);
-    };
-    auto a = allocate(0.0);
-    auto b = allocate(1.0);
-    auto c = allocate(2.0);
-    // As many threads as the benchmarks get (the BLAS thread count), each on its own slice.
-    const std::size_t threads = static_cast<std::size_t>(std::max(xgrad::blas_threads(), 1));
-    auto triad = [&](std::size_t first, std::size_t last) {
-#ifdef __AVX__
-        const __m256d s = _mm256_set1_pd(3.0);
-        for (std::size_t i = first; i < last; i += 4) {
-            _mm256_stream_pd(a.get() + i,
-                             _mm256_add_pd(_mm256_load_pd(b.get() + i),
-                                           _mm256_mul_pd(s, _mm256_load_pd(c.get() + i))));
-        }
-        _mm_sfence();
-#else
-        for (std::size_t i = first; i < last; ++i) a.get()[i] = b.get()[i] + 3.0 * c.get()[i];
-#endif
-    };
-    const auto [us, repeats] = median_time(
-        [&] {
-            std::vector<std::thread> helpers;
-            const std::size_t slice = n / threads / 4 * 4;  // whole AVX vectors per slice
-            for (std::size_t t = 1; t < threads; ++t) {
-                helpers.emplace_back(triad, t * slice, t + 1 == threads ? n : (t + 1) * slice);
-            }
-            triad(0, threads == 1 ? n : slice);
-            for (std::thread& h : helpers) h.join();
-        },
-        quick ? 0.5 : 2.0);
-    (void)repeats;
-    sink = a.get()[n / 2];
-    return 3.0 * 8.0 * static_cast<double>(n) / (us * 1e-6) / 1e9;
-}
-
 void logistic_steps(double bandwidth) {
     for (auto [m, n] : {std::pair<std::size_t, std::size_t>{64, 10}, {10000, 100}, {1000000, 20}}) {
         const std::string workload = "logistic " + std::to_string(m) + "x" + std::to_string(n);
@@ -141,11 +95,13 @@ void logistic_steps(double bandwidth) {
 
 /// @brief The MLP step written out by hand with the product calls the graph makes (two large and
 /// three small, through the same routine: xgrad's packed product where it pays, else OpenBLAS
-/// dgemm) and plain loops for everything else: the zero-overhead reference.
+/// dgemm) and plain loops for everything else: the zero-overhead reference. The hidden activation
+/// is ReLU, or tanh with `tanh` set.
 class HandWrittenMlpStep {
   public:
-    HandWrittenMlpStep(const array& X, const array& labels, const std::vector<Var>& params)
-        : X_(X), labels_(labels) {
+    HandWrittenMlpStep(const array& X, const array& labels, const std::vector<Var>& params,
+                       bool tanh)
+        : X_(X), labels_(labels), tanh_(tanh) {
         for (std::size_t k = 0; k < 4; ++k) {  // start from the graph's weights and biases
             const array& p = params[k].value();
             params_[k].assign(p.begin(), p.end());
@@ -160,12 +116,16 @@ class HandWrittenMlpStep {
         const double* X = X_.data();
         double *W1 = params_[0].data(), *b1 = params_[1].data();
         double *W2 = params_[2].data(), *b2 = params_[3].data();
-        // forward: z1 = X W1 + b1, a1 = relu(z1) (in place), z2 = a1 W2 + b2
+        // forward: z1 = X W1 + b1, a1 = relu(z1) or tanh(z1) (in place), z2 = a1 W2 + b2
         gemm(false, false, batch, hidden, inputs, 1.0, X, inputs, W1, hidden, 0.0, z1_.data(),
              hidden);
         for (int i = 0; i < batch; ++i) {
-            for (int j = 0; j < hidden; ++j)
-                z1_[i * hidden + j] = std::max(z1_[i * hidden + j] + b1[j], 0.0);
+            double* row = &z1_[i * hidden];
+            if (tanh_) {
+                for (int j = 0; j < hidden; ++j) row[j] = std::tanh(row[j] + b1[j]);
+            } else {
+                for (int j = 0; j < hidden; ++j) row[j] = std::max(row[j] + b1[j], 0.0);
+            }
         }
         gemm(false, false, batch, classes, hidden, 1.0, z1_.data(), hidden, W2, classes, 0.0,
              z2_.data(), classes);
@@ -182,14 +142,18 @@ class HandWrittenMlpStep {
             for (int j = 0; j < classes; ++j) row[j] = std::exp(row[j] - top) / total / batch;
             row[label] -= 1.0 / batch;
         }
-        // backward: dW2 = a1ᵀ dz2, db2 = Σ dz2, da1 = dz2 W2ᵀ, dz1 = da1 where a1 > 0,
-        // dW1 = Xᵀ dz1, db1 = Σ dz1
+        // backward: dW2 = a1ᵀ dz2, db2 = Σ dz2, da1 = dz2 W2ᵀ, dz1 = da1 where a1 > 0 (relu)
+        // or da1·(1 − a1²) (tanh), dW1 = Xᵀ dz1, db1 = Σ dz1
         gemm(true, false, hidden, classes, batch, 1.0, z1_.data(), hidden, z2_.data(), classes, 0.0,
              grads_[2].data(), classes);
         column_sums(z2_.data(), classes, grads_[3].data());
         gemm(false, true, batch, hidden, classes, 1.0, z2_.data(), classes, W2, classes, 0.0,
              dz1_.data(), hidden);
-        for (int k = 0; k < batch * hidden; ++k) dz1_[k] = z1_[k] > 0.0 ? dz1_[k] : 0.0;
+        if (tanh_) {
+            for (int k = 0; k < batch * hidden; ++k) dz1_[k] *= 1.0 - z1_[k] * z1_[k];
+        } else {
+            for (int k = 0; k < batch * hidden; ++k) dz1_[k] = z1_[k] > 0.0 ? dz1_[k] : 0.0;
+        }
         gemm(true, false, inputs, hidden, batch, 1.0, X, inputs, dz1_.data(), hidden, 0.0,
              grads_[0].data(), hidden);
         column_sums(dz1_.data(), hidden, grads_[1].data());
@@ -216,19 +180,25 @@ class HandWrittenMlpStep {
 
     const array& X_;
     const array& labels_;
+    bool tanh_;
     std::vector<double> params_[4], grads_[4];
     std::vector<double> z1_, dz1_, z2_;
 };
 
-void mlp_step() {
+/// @brief One SGD step of the MLP 784-256-10 on a batch of 256, by the replayed graph and by
+/// hand; the hidden activation is ReLU (workload "mlp 784-256-10 batch 256") or tanh (the same
+/// workload name with ", tanh").
+void mlp_step(bool tanh) {
     using Step = HandWrittenMlpStep;
     xgrad::Random random(2);
     array X = array::from_shape({Step::batch, Step::inputs});
     for (double& v : X) v = random.normal();
     array labels = array::from_shape({Step::batch});
     for (double& v : labels) v = static_cast<double>(random.index(Step::classes));
-    xgrad::nn::MLP net({Step::inputs, Step::hidden, Step::classes}, xgrad::nn::Activation::relu, 3);
-    Step by_hand(X, labels, net.parameters());
+    xgrad::nn::MLP net({Step::inputs, Step::hidden, Step::classes},
+                       tanh ? xgrad::nn::Activation::tanh : xgrad::nn::Activation::relu, 3);
+    Step by_hand(X, labels, net.parameters(), tanh);
+    const std::string workload = std::string("mlp 784-256-10 batch 256") + (tanh ? ", tanh" : "");
     xgrad::optim::SGD sgd(net.parameters(), Step::mlp_learning_rate);
     Var loss = xgrad::cross_entropy(net(xgrad::constant(X)), xgrad::constant(labels));
     xgrad::Tape tape(loss);
@@ -236,8 +206,8 @@ void mlp_step() {
     const double graph_loss = loss.value()();
     const double by_hand_loss = by_hand();
     if (std::abs(graph_loss - by_hand_loss) > 1e-12 * std::abs(graph_loss)) {
-        std::fprintf(stderr, "MLP: hand-written loss %.17g differs from the graph's %.17g\n",
-                     by_hand_loss, graph_loss);
+        std::fprintf(stderr, "%s: hand-written loss %.17g differs from the graph's %.17g\n",
+                     workload.c_str(), by_hand_loss, graph_loss);
         std::exit(1);
     }
     const auto [us, repeats] = median_time(
@@ -248,9 +218,9 @@ void mlp_step() {
             sgd.step();
         },
         quick ? 0.5 : 2.0);
-    emit("mlp 784-256-10 batch 256", "xgrad graph", us, repeats);
+    emit(workload, "xgrad graph", us, repeats);
     const auto [hand_us, hand_repeats] = median_time([&] { sink = by_hand(); }, quick ? 0.5 : 2.0);
-    emit("mlp 784-256-10 batch 256", "hand-written step", hand_us, hand_repeats);
+    emit(workload, "hand-written step", hand_us, hand_repeats);
 }
 
 void breast_cancer_training(const std::string& data_dir) {
@@ -315,23 +285,24 @@ int main(int argc, char** argv) {
             peak_memory(std::stoul(argv[i + 1]), std::stoul(argv[i + 2]), !fused_op);
             return 0;
         }
-        if (std::strcmp(argv[i], "--mlp") == 0) {  // the MLP step alone, for profiling
-            mlp_step();
+        if (std::strcmp(argv[i], "--mlp") == 0) {  // the MLP steps alone, for profiling
+            mlp_step(false);
+            mlp_step(true);
             return 0;
         }
     }
-    const double bandwidth = stream_triad_gb_per_s();
-#ifdef __AVX__
-    const char* stores = "non-temporal stores";
-#else
-    const char* stores = "ordinary stores";
-#endif
+    // As many threads as the benchmarks get (the BLAS thread count), each on its own slice.
+    const int threads = std::max(xgrad::blas_threads(), 1);
+    const double bandwidth =
+        xgrad::bench::stream_triad_gb_per_s(threads, 20'000'000, quick ? 0.5 : 2.0);
+    sink = bandwidth;
     std::printf(
         "{\"workload\": \"stream triad\", \"variant\": \"%s, %d thread(s)\", \"gb_per_s\": "
         "%.2f}\n",
-        stores, std::max(xgrad::blas_threads(), 1), bandwidth);
+        xgrad::bench::stream_triad_stores(), threads, bandwidth);
     logistic_steps(bandwidth);
-    mlp_step();
+    mlp_step(false);
+    mlp_step(true);
     breast_cancer_training(data_dir);
     return 0;
 }
