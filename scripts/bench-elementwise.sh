@@ -71,4 +71,4 @@ if awk -v o="$others" 'BEGIN { exit !(o > 0.2) }'; then
     echo "WARNING: the machine was busy: threads that wait for a core (PyTorch's OpenMP team above" \
         "all) make the multi-thread rows slow by milliseconds at random; rerun when it is quiet."
 fi
-/usr/bin/python3 bench/peers/elementwise_report.py "$out/xgrad.jsonl" "$out/torch.jsonl"
+/usr/bin/python3 bench/peers/elementwise_report.py --busy "$others" "$out/xgrad.jsonl" "$out/torch.jsonl"
