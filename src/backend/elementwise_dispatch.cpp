@@ -103,23 +103,30 @@ const KernelTable& kernels() {
 
 void unary_forward(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n) {
     const KernelTable& k = kernels();
-    split(n,
-          [&](std::size_t i, std::size_t count) { k.unary_forward(op, p, x + i, y + i, count); });
+    // Forward outputs are written through the cache: the next op reads them at once (four tanh
+    // on 2²⁰ elements, one thread: 4.6 ms forward this way, 4.9 ms streamed). Backward outputs,
+    // which bypass it, went the other way: 5.0 ms cached, 3.6 ms streamed.
+    const bool stream = false;
+    split(n, [&](std::size_t i, std::size_t count) {
+        k.unary_forward(op, p, x + i, y + i, count, stream);
+    });
 }
 
 void unary_backward(UnaryOp op, const Params& p, const double* g, const double* x, const double* y,
                     double* out, std::size_t n, bool accumulate) {
     const KernelTable& k = kernels();
+    const bool stream = n * sizeof(double) >= streaming_bytes;
     split(n, [&](std::size_t i, std::size_t count) {
-        k.unary_backward(op, p, g + i, x + i, y + i, out + i, count, accumulate);
+        k.unary_backward(op, p, g + i, x + i, y + i, out + i, count, accumulate, stream);
     });
 }
 
 void binary_forward(BinaryOp op, const double* a, std::size_t a_step, const double* b,
                     std::size_t b_step, double* y, std::size_t n) {
     const KernelTable& k = kernels();
+    const bool stream = false;  // as unary_forward
     split(n, [&](std::size_t i, std::size_t count) {
-        k.binary_forward(op, a + i * a_step, a_step, b + i * b_step, b_step, y + i, count);
+        k.binary_forward(op, a + i * a_step, a_step, b + i * b_step, b_step, y + i, count, stream);
     });
 }
 
@@ -127,9 +134,10 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
                      const double* b, std::size_t b_step, const double* y, double* out,
                      std::size_t n, bool accumulate) {
     const KernelTable& k = kernels();
+    const bool stream = n * sizeof(double) >= streaming_bytes;
     split(n, [&](std::size_t i, std::size_t count) {
         k.binary_backward(op, side, g + i, a + i * a_step, a_step, b + i * b_step, b_step, y + i,
-                          out + i, count, accumulate);
+                          out + i, count, accumulate, stream);
     });
 }
 

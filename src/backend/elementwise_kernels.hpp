@@ -55,21 +55,25 @@ enum class BinaryOp : std::uint8_t {
 /// @brief One instruction set's kernels. Every loop runs over n elements; a binary operand with
 /// step 1 is an array of n, with step 0 one number repeated. Where `accumulate` is false the
 /// output is overwritten (never read: old NaN cannot leak in), else added to. Backward loops
-/// apply strong zeros: where g = 0 the contribution is exactly 0.
+/// apply strong zeros: where g = 0 the contribution is exactly 0. `stream` asks for stores that
+/// bypass the caches (an output too large to stay in them; used where it is aligned and not read).
 struct KernelTable {
     const char* name;  // "scalar", "avx2", "avx512"
     /// @brief y[i] = f(x[i]).
-    void (*unary_forward)(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n);
+    void (*unary_forward)(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n,
+                          bool stream);
     /// @brief out[i] (=, +=) g[i]·f′(x[i]) (the rule's grad, given y = f(x)).
     void (*unary_backward)(UnaryOp op, const Params& p, const double* g, const double* x,
-                           const double* y, double* out, std::size_t n, bool accumulate);
+                           const double* y, double* out, std::size_t n, bool accumulate,
+                           bool stream);
     /// @brief y[i] = f(a[i·a_step], b[i·b_step]).
     void (*binary_forward)(BinaryOp op, const double* a, std::size_t a_step, const double* b,
-                           std::size_t b_step, double* y, std::size_t n);
+                           std::size_t b_step, double* y, std::size_t n, bool stream);
     /// @brief out[i] (=, +=) ∂L/∂a (side 0) or ∂L/∂b (side 1) at element i.
     void (*binary_backward)(BinaryOp op, int side, const double* g, const double* a,
                             std::size_t a_step, const double* b, std::size_t b_step,
-                            const double* y, double* out, std::size_t n, bool accumulate);
+                            const double* y, double* out, std::size_t n, bool accumulate,
+                            bool stream);
     /// @brief x[0] + … + x[n−1], in a fixed order for each instruction set (four vector
     /// accumulators, then their lanes, then the tail).
     double (*sum)(const double* x, std::size_t n);
@@ -98,6 +102,10 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
 /// added in order; blocks split between threads for large n, with the same result.
 double sum(const double* x, std::size_t n);
 constexpr std::size_t sum_block = std::size_t{1} << 13;
+
+/// @brief Backward outputs of at least this many bytes are written with stores that bypass the
+/// caches (see unary_forward in elementwise_dispatch.cpp for why forward outputs are not).
+constexpr std::size_t streaming_bytes = std::size_t{1} << 22;
 
 /// @brief Calls of at least this many elements are split between threads.
 constexpr std::size_t parallel_elements = std::size_t{1} << 16;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "backend/elementwise_kernels.hpp"
@@ -100,9 +101,9 @@ void visit_binary(BinaryOp op, F&& f) {
 /// ReadsOut (accumulating), else a dummy (out is then never read). The last, partial vector runs
 /// on copies padded with 1.0 (a value every rule takes), so that each element is computed by the
 /// same instructions wherever it sits.
-template <class M, bool ReadsOut, std::size_t... Steps, class Body>
-void for_each_vector(const double* const (&in)[sizeof...(Steps)], double* out, std::size_t n,
-                     Body body) {
+template <class M, bool ReadsOut, bool Stream, std::size_t... Steps, class Body>
+void for_each_vector_as(const double* const (&in)[sizeof...(Steps)], double* out, std::size_t n,
+                        Body body) {
     using T = typename M::T;
     constexpr std::size_t w = M::width;
     constexpr std::size_t inputs = sizeof...(Steps);
@@ -115,8 +116,14 @@ void for_each_vector(const double* const (&in)[sizeof...(Steps)], double* out, s
     for (; i + w <= n; i += w) {
         T v[inputs];
         for (std::size_t k = 0; k < inputs; ++k) v[k] = steps[k] ? M::load(in[k] + i) : splat[k];
-        M::store(out + i, body(v, ReadsOut ? M::load(out + i) : M::splat(0.0)));
+        const T result = body(v, ReadsOut ? M::load(out + i) : M::splat(0.0));
+        if constexpr (Stream) {
+            M::store_stream(out + i, result);
+        } else {
+            M::store(out + i, result);
+        }
     }
+    if constexpr (Stream) M::stream_fence();
     if (i == n) return;
     const std::size_t rest = n - i;
     double pad[inputs][w];
@@ -135,6 +142,19 @@ void for_each_vector(const double* const (&in)[sizeof...(Steps)], double* out, s
     for (std::size_t j = 0; j < rest; ++j) out[i + j] = result[j];
 }
 
+/// @brief for_each_vector_as, with stores that bypass the caches when `stream` is asked for (a
+/// large output), the output is not read, and it is aligned to the vector.
+template <class M, bool ReadsOut, std::size_t... Steps, class Body>
+void for_each_vector(bool stream, const double* const (&in)[sizeof...(Steps)], double* out,
+                     std::size_t n, Body body) {
+    constexpr std::size_t bytes = M::width * sizeof(double);
+    if (!ReadsOut && M::width > 1 && stream && reinterpret_cast<std::uintptr_t>(out) % bytes == 0) {
+        for_each_vector_as<M, ReadsOut, true, Steps...>(in, out, n, body);
+    } else {
+        for_each_vector_as<M, ReadsOut, false, Steps...>(in, out, n, body);
+    }
+}
+
 /// @brief f(integral_constant a_step, integral_constant b_step): the steps as constants, so
 /// that each pattern gets its own loop.
 template <class F>
@@ -148,27 +168,29 @@ void with_steps(std::size_t a_step, std::size_t b_step, F&& f) {
 }
 
 template <class M>
-void unary_forward(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n) {
+void unary_forward(UnaryOp op, const Params& p, const double* x, double* y, std::size_t n,
+                   bool stream) {
     using T = typename M::T;
     visit_unary<M>(op, [&](auto rule) {
         using Rule = decltype(rule);
-        for_each_vector<M, false, 1>({x}, y, n,
+        for_each_vector<M, false, 1>(stream, {x}, y, n,
                                      [&](const T(&v)[1], T) { return Rule::forward(v[0], p); });
     });
 }
 
 template <class M>
 void unary_backward(UnaryOp op, const Params& p, const double* g, const double* x, const double* y,
-                    double* out, std::size_t n, bool accumulate) {
+                    double* out, std::size_t n, bool accumulate, bool stream) {
     using T = typename M::T;
     visit_unary<M>(op, [&](auto rule) {
         using Rule = decltype(rule);
         if (accumulate) {
-            for_each_vector<M, true, 1, 1, 1>({g, x, y}, out, n, [&](const T(&v)[3], T old) {
-                return M::select(v[0] == 0.0, old, old + Rule::grad(v[0], v[1], v[2], p));
-            });
+            for_each_vector<M, true, 1, 1, 1>(
+                stream, {g, x, y}, out, n, [&](const T(&v)[3], T old) {
+                    return M::select(v[0] == 0.0, old, old + Rule::grad(v[0], v[1], v[2], p));
+                });
         } else {
-            for_each_vector<M, false, 1, 1, 1>({g, x, y}, out, n, [&](const T(&v)[3], T) {
+            for_each_vector<M, false, 1, 1, 1>(stream, {g, x, y}, out, n, [&](const T(&v)[3], T) {
                 return M::select(v[0] == 0.0, M::splat(0.0), Rule::grad(v[0], v[1], v[2], p));
             });
         }
@@ -177,13 +199,13 @@ void unary_backward(UnaryOp op, const Params& p, const double* g, const double* 
 
 template <class M>
 void binary_forward(BinaryOp op, const double* a, std::size_t a_step, const double* b,
-                    std::size_t b_step, double* y, std::size_t n) {
+                    std::size_t b_step, double* y, std::size_t n, bool stream) {
     using T = typename M::T;
     visit_binary<M>(op, [&](auto rule) {
         using Rule = decltype(rule);
         with_steps(a_step, b_step, [&](auto sa, auto sb) {
             for_each_vector<M, false, sa(), sb()>(
-                {a, b}, y, n, [&](const T(&v)[2], T) { return Rule::forward(v[0], v[1]); });
+                stream, {a, b}, y, n, [&](const T(&v)[2], T) { return Rule::forward(v[0], v[1]); });
         });
     });
 }
@@ -191,7 +213,7 @@ void binary_forward(BinaryOp op, const double* a, std::size_t a_step, const doub
 template <class M>
 void binary_backward(BinaryOp op, int side, const double* g, const double* a, std::size_t a_step,
                      const double* b, std::size_t b_step, const double* y, double* out,
-                     std::size_t n, bool accumulate) {
+                     std::size_t n, bool accumulate, bool stream) {
     using T = typename M::T;
     visit_binary<M>(op, [&](auto rule) {
         using Rule = decltype(rule);
@@ -199,10 +221,11 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
             with_steps(a_step, b_step, [&](auto sa, auto sb) {
                 if (accumulate) {
                     for_each_vector<M, true, 1, sa(), sb(), 1>(
-                        {g, a, b, y}, out, n, [&](const T(&v)[4], T old) { return old + grad(v); });
+                        stream, {g, a, b, y}, out, n,
+                        [&](const T(&v)[4], T old) { return old + grad(v); });
                 } else {
                     for_each_vector<M, false, 1, sa(), sb(), 1>(
-                        {g, a, b, y}, out, n, [&](const T(&v)[4], T) { return grad(v); });
+                        stream, {g, a, b, y}, out, n, [&](const T(&v)[4], T) { return grad(v); });
                 }
             });
         };

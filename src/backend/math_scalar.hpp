@@ -15,6 +15,8 @@ struct ScalarMath {
 
     static T load(const double* p) { return *p; }
     static void store(double* p, T v) { *p = v; }
+    static void store_stream(double* p, T v) { *p = v; }
+    static void stream_fence() {}
     static T splat(double v) { return v; }
     static T select(bool condition, T a, T b) { return condition ? a : b; }
     static bool isnan(T x) { return std::isnan(x); }

@@ -134,8 +134,8 @@ TEST(ElementwiseKernels, EveryUnaryOpIsWithinItsUlpsOfTheScalarKernelsForwardAnd
         for (const UnaryCase& c : unary_cases()) {
             SCOPED_TRACE(std::string(table->name) + " " + c.name);
             std::vector<double> y_ref(n), y(n), d_ref(n), d(n);
-            scalar.unary_forward(c.op, c.params, x.data(), y_ref.data(), n);
-            table->unary_forward(c.op, c.params, x.data(), y.data(), n);
+            scalar.unary_forward(c.op, c.params, x.data(), y_ref.data(), n, false);
+            table->unary_forward(c.op, c.params, x.data(), y.data(), n, false);
             double worst = 0.0;
             double at = 0.0;
             for (std::size_t i = 0; i < n; ++i) {
@@ -148,9 +148,9 @@ TEST(ElementwiseKernels, EveryUnaryOpIsWithinItsUlpsOfTheScalarKernelsForwardAnd
             // the derivative at the same x and y (the scalar forward's), so that only the rule's
             // own functions differ
             scalar.unary_backward(c.op, c.params, g.data(), x.data(), y_ref.data(), d_ref.data(), n,
-                                  false);
+                                  false, false);
             table->unary_backward(c.op, c.params, g.data(), x.data(), y_ref.data(), d.data(), n,
-                                  false);
+                                  false, false);
             worst = 0.0;
             for (std::size_t i = 0; i < n; ++i) {
                 if (g[i] == 0.0) {
@@ -180,13 +180,13 @@ TEST(ElementwiseKernels, AccumulatingAddsToOldValuesAndOverwritingNeverReadsThem
         const std::size_t n = x.size();
         std::vector<double> y(n), g(n, 1.0), out(n, NAN);
         g[3] = 0.0;
-        table->unary_forward(UnaryOp::tanh, {}, x.data(), y.data(), n);
-        table->unary_backward(UnaryOp::tanh, {}, g.data(), x.data(), y.data(), out.data(), n,
+        table->unary_forward(UnaryOp::tanh, {}, x.data(), y.data(), n, false);
+        table->unary_backward(UnaryOp::tanh, {}, g.data(), x.data(), y.data(), out.data(), n, false,
                               false);
         for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(out[i], g[i] * (1.0 - y[i] * y[i]));
         std::vector<double> twice = out;
         table->unary_backward(UnaryOp::tanh, {}, g.data(), x.data(), y.data(), twice.data(), n,
-                              true);
+                              true, false);
         for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(twice[i], 2.0 * out[i]);
     }
 }
@@ -208,17 +208,17 @@ TEST(ElementwiseKernels, BinaryOpsAreBitForBitTheScalarArithmeticInEveryStepPatt
                     const double* a_ptr = a_step ? s.data() : &s[40];
                     const double* b_ptr = b_step ? b.data() : &b[3];
                     std::vector<double> y_ref(n), y(n);
-                    scalar.binary_forward(o, a_ptr, a_step, b_ptr, b_step, y_ref.data(), n);
-                    table->binary_forward(o, a_ptr, a_step, b_ptr, b_step, y.data(), n);
+                    scalar.binary_forward(o, a_ptr, a_step, b_ptr, b_step, y_ref.data(), n, false);
+                    table->binary_forward(o, a_ptr, a_step, b_ptr, b_step, y.data(), n, false);
                     for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(ulps(y[i], y_ref[i]), 0.0) << i;
                     // pow's ∂/∂b is g·(y·log a): the vector log's ulp and two products
                     const double allowed = o == BinaryOp::pow ? 3.0 : 0.0;
                     for (int side = 0; side < 2; ++side) {
                         std::vector<double> d_ref(n), d(n);
                         scalar.binary_backward(o, side, g.data(), a_ptr, a_step, b_ptr, b_step,
-                                               y_ref.data(), d_ref.data(), n, false);
+                                               y_ref.data(), d_ref.data(), n, false, false);
                         table->binary_backward(o, side, g.data(), a_ptr, a_step, b_ptr, b_step,
-                                               y_ref.data(), d.data(), n, false);
+                                               y_ref.data(), d.data(), n, false, false);
                         for (std::size_t i = 0; i < n; ++i) {
                             ASSERT_LE(ulps(d[i], d_ref[i]), allowed)
                                 << "side " << side << " at " << i;
@@ -237,15 +237,50 @@ TEST(ElementwiseKernels, AnElementGetsTheSameNumberWhereverItSits) {
         SCOPED_TRACE(table->name);
         for (const UnaryCase& c : unary_cases()) {
             std::vector<double> whole(x.size());
-            table->unary_forward(c.op, c.params, x.data(), whole.data(), x.size());
+            table->unary_forward(c.op, c.params, x.data(), whole.data(), x.size(), false);
             for (std::size_t start = 0; start < 64; start += 3) {
                 for (std::size_t count : {1, 3, 7, 9, 13}) {
                     std::vector<double> part(count);
-                    table->unary_forward(c.op, c.params, x.data() + start, part.data(), count);
+                    table->unary_forward(c.op, c.params, x.data() + start, part.data(), count,
+                                         false);
                     for (std::size_t i = 0; i < count; ++i) {
                         ASSERT_EQ(ulps(part[i], whole[start + i]), 0.0) << c.name << " at " << i;
                     }
                 }
+            }
+        }
+    }
+}
+
+TEST(ElementwiseKernels, StoresThatBypassTheCachesWriteTheSameNumbers) {
+    // the streaming path (outputs of 4 MiB and more, aligned) against the ordinary one, on
+    // aligned and unaligned outputs and a partial last vector
+    const std::vector<double> s = sweep();
+    const std::size_t n = s.size();
+    for (const KernelTable* table : vector_tables()) {
+        SCOPED_TRACE(table->name);
+        xgrad::array plain(xgrad::shape_type{n + 8}), streamed(xgrad::shape_type{n + 8});
+        for (std::size_t offset : {0, 1}) {
+            for (const UnaryCase& c : unary_cases()) {
+                table->unary_forward(c.op, c.params, s.data(), plain.data() + offset, n, false);
+                table->unary_forward(c.op, c.params, s.data(), streamed.data() + offset, n, true);
+                for (std::size_t i = 0; i < n; ++i) {
+                    ASSERT_EQ(ulps(plain.data()[offset + i], streamed.data()[offset + i]), 0.0);
+                }
+                table->unary_backward(c.op, c.params, s.data(), s.data(), s.data(),
+                                      plain.data() + offset, n, false, false);
+                table->unary_backward(c.op, c.params, s.data(), s.data(), s.data(),
+                                      streamed.data() + offset, n, false, true);
+                for (std::size_t i = 0; i < n; ++i) {
+                    ASSERT_EQ(ulps(plain.data()[offset + i], streamed.data()[offset + i]), 0.0);
+                }
+            }
+            table->binary_forward(BinaryOp::mul, s.data(), 1, s.data(), 0, plain.data() + offset, n,
+                                  false);
+            table->binary_forward(BinaryOp::mul, s.data(), 1, s.data(), 0, streamed.data() + offset,
+                                  n, true);
+            for (std::size_t i = 0; i < n; ++i) {
+                ASSERT_EQ(ulps(plain.data()[offset + i], streamed.data()[offset + i]), 0.0);
             }
         }
     }
