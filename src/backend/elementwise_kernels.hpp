@@ -103,8 +103,13 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
 double sum(const double* x, std::size_t n);
 constexpr std::size_t sum_block = std::size_t{1} << 13;
 
-/// @brief Backward outputs of at least this many bytes are written with stores that bypass the
-/// caches (see unary_forward in elementwise_dispatch.cpp for why forward outputs are not).
+/// @brief dst[i] = src[i], split between threads like the kernels (a backward seed).
+void copy(const double* src, double* dst, std::size_t n);
+
+/// @brief Outputs of at least this many bytes are written with stores that bypass the caches.
+/// Measured on four chained tanh of 2²⁰ elements (AVX-512): backward 5.0 → 3.6 ms on one thread;
+/// forward, compute-bound there, the same (5.0 ms), and on two threads 2.3–2.6 ms streamed
+/// against 2.4–4.1 ms cached.
 constexpr std::size_t streaming_bytes = std::size_t{1} << 22;
 
 /// @brief Calls of at least this many elements are split between threads.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "backend/elementwise_kernels.hpp"
 #include "check/anomaly.hpp"
 #include "core/tape_impl.hpp"
 #include "fusion/replay.hpp"
@@ -177,6 +178,8 @@ void Tape::Impl::run_backward(const array* seed) const {
     const detail::GradSink sink(out);
     if (seed == nullptr) {
         sink.put(0, 1.0);
+    } else if (sink.first()) {
+        detail::copy(seed->data(), sink.data(), seed->size());  // split between threads if large
     } else {
         sink.assign(*seed);
     }
