@@ -173,10 +173,13 @@ std::atomic<bool> small_caching{true};
 
 void* cached_allocate(std::size_t bytes) {
     if (bytes < smallest_cached) {
-        if (!small_caching.load(std::memory_order_relaxed)) return fresh(bytes == 0 ? 1 : bytes);
+        // always the whole class: caching may be on again when the buffer is freed, and it then
+        // joins the free list of its class
         const int c = SmallCache::class_of(bytes);
-        if (SmallCache* small = small_cache()) {
-            if (void* p = small->take(c)) return p;
+        if (small_caching.load(std::memory_order_relaxed)) {
+            if (SmallCache* small = small_cache()) {
+                if (void* p = small->take(c)) return p;
+            }
         }
         return fresh(std::size_t{1} << (c + SmallCache::smallest_exponent));
     }

@@ -1,5 +1,7 @@
 // The caching allocator behind every array: large buffers come back for reuse instead of going
 // to the system, within a limit, from any thread.
+#include <malloc.h>
+
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -74,6 +76,24 @@ TEST(CachingAllocator, LargeBuffersBelowTheLimitAreKeptAndTheLimitHolds) {
     EXPECT_EQ(cached_bytes(), 0u);
     { const array c(shape_type{100000}); }
     EXPECT_EQ(cached_bytes(), 0u);
+}
+
+TEST(CachingAllocator, ASmallBufferMadeWhileCachingWasOffIsBigEnoughForItsClassWhenCachedLater) {
+    // made with caching off, freed with it on: the buffer joins the free list of its
+    // power-of-two class (512 bytes for 264 to 512), so it must hold that many bytes
+    const CacheLimit on(std::size_t{1} << 30);
+    { const array warm(shape_type{1}); }  // this thread's small cache exists
+    std::vector<array*> made_off;
+    {
+        const CacheLimit off(0);
+        for (std::size_t n = 33; n <= 64; ++n) made_off.push_back(new array(shape_type{n}));
+    }
+    for (array* a : made_off) delete a;
+    std::vector<array> taken;
+    for (std::size_t k = 0; k < made_off.size(); ++k) {
+        taken.emplace_back(shape_type{64});  // 512 bytes: from that free list
+        EXPECT_GE(malloc_usable_size(taken.back().data()), 64 * sizeof(double)) << k;
+    }
 }
 
 TEST(CachingAllocator, ThreadsAllocatingAndFreeingAtOnceGetDistinctIntactBuffers) {
