@@ -24,6 +24,7 @@ struct ScalarMath {
     static T times(T g, T d) { return g == 0.0 ? 0.0 : g * d; }
     static T divide(T g, T d) { return g == 0.0 ? 0.0 : g / d; }
 
+    static T neg(T x) { return -x; }
     static T abs(T x) { return std::abs(x); }
     static T sign(T x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
     static T sqrt(T x) { return std::sqrt(x); }

@@ -47,6 +47,9 @@ struct SimdMath {
     static T times(T g, T d) { return xsimd::select(g == 0.0, T(0.0), g * d); }
     static T divide(T g, T d) { return xsimd::select(g == 0.0, T(0.0), g / d); }
 
+    /// @brief −x with its sign bit flipped (−(+0) = −0), as on a double: xsimd 8's AVX-512
+    /// negation computes 0 − x, which gives +0 for +0.
+    static T neg(T x) { return x ^ T(-0.0); }
     static T abs(T x) { return xsimd::abs(x); }
     static T sign(T x) {
         return xsimd::select(x > 0.0, T(1.0), T(0.0)) - xsimd::select(x < 0.0, T(1.0), T(0.0));
@@ -83,16 +86,20 @@ struct SimdMath {
         const T scale = xsimd::bitwise_cast<T>((k_int + Int(1023)) << 52);
         return patch(!(xsimd::abs(x) <= 708.0), p * scale, x, [](double v) { return std::exp(v); });
     }
-    /// @brief eˣ − 1; above 709 (where xsimd's overflows early), inf and NaN, std::expm1.
+    /// @brief eˣ − 1; above 709 (where xsimd's overflows early), inf and NaN, std::expm1; ±0
+    /// itself (xsimd's gives +0 for −0).
     static T expm1(T x) {
-        return patch(!(x <= 709.0), xsimd::expm1(x), x, [](double v) { return std::expm1(v); });
+        const T r =
+            patch(!(x <= 709.0), xsimd::expm1(x), x, [](double v) { return std::expm1(v); });
+        return xsimd::select(x == 0.0, x, r);
     }
     /// @brief ln x; subnormal x (which xsimd mistakes) take std::log.
     static T log(T x) {
         return patch((x < DBL_MIN) & (x > 0.0), xsimd::log(x), x,
                      [](double v) { return std::log(v); });
     }
-    static T log1p(T x) { return xsimd::log1p(x); }
+    /// @brief log(1 + x); ±0 itself (xsimd's gives +0 for −0).
+    static T log1p(T x) { return xsimd::select(x == 0.0, x, xsimd::log1p(x)); }
     static T tanh(T x) { return xsimd::tanh(x); }
     static T sin(T x) { return xsimd::sin(x); }
     static T cos(T x) { return xsimd::cos(x); }
@@ -122,7 +129,7 @@ struct SimdMath {
     }
     static T softplus(T x) {
         const T positive_part = xsimd::select(x < 0.0, T(0.0), x);  // NaN stays NaN
-        return positive_part + log1p(exp(-xsimd::abs(x)));
+        return positive_part + xsimd::log1p(exp(-xsimd::abs(x)));   // of (0, 1]: never −0
     }
 
   private:

@@ -8,6 +8,9 @@
 // This header includes nothing but <cmath>: it is compiled under several instruction sets, and
 // only templates over M may live here (see src/backend/elementwise_avx2.cpp).
 //
+// Negation is M::neg, never unary minus: xsimd 8 negates AVX-512 batches as 0 − x, which gives
+// +0 for +0 (and keeps a NaN's sign); M::neg flips the sign bit, as −x on a double does.
+//
 // A rule's grad(g, x, y, p) is dL/dx given the output gradient g, the input x, the output y and
 // the op's parameters p. The loops apply strong zeros around it: where g = 0 the contribution is
 // exactly 0 whatever grad() would give (0·∞ = 0; see derivative::times in elementwise.cpp).
@@ -30,8 +33,8 @@ struct Params {
 template <class M>
 struct Neg {
     using T = typename M::T;
-    static T forward(T x, const Params&) { return -x; }
-    static T grad(T g, T, T, const Params&) { return -g; }
+    static T forward(T x, const Params&) { return M::neg(x); }
+    static T grad(T g, T, T, const Params&) { return M::neg(g); }
 };
 
 // y = x²; dy/dx = 2x
@@ -116,15 +119,15 @@ template <class M>
 struct Softplus {
     using T = typename M::T;
     static T forward(T x, const Params&) { return M::softplus(x); }
-    static T grad(T g, T, T y, const Params&) { return g * -M::expm1(-y); }
+    static T grad(T g, T, T y, const Params&) { return g * M::neg(M::expm1(M::neg(y))); }
 };
 
 // y = log σ(x) = −softplus(−x); dy/dx = 1 − σ(x) = 1 − eʸ, as −expm1(y)
 template <class M>
 struct LogSigmoid {
     using T = typename M::T;
-    static T forward(T x, const Params&) { return -M::softplus(-x); }
-    static T grad(T g, T, T y, const Params&) { return g * -M::expm1(y); }
+    static T forward(T x, const Params&) { return M::neg(M::softplus(M::neg(x))); }
+    static T grad(T g, T, T y, const Params&) { return g * M::neg(M::expm1(y)); }
 };
 
 // y = sin x; dy/dx = cos x
@@ -140,7 +143,7 @@ template <class M>
 struct Cos {
     using T = typename M::T;
     static T forward(T x, const Params&) { return M::cos(x); }
-    static T grad(T g, T x, T, const Params&) { return -g * M::sin(x); }
+    static T grad(T g, T x, T, const Params&) { return M::neg(g) * M::sin(x); }
 };
 
 // y = tan x; dy/dx = 1 + tan² x = 1 + y²
@@ -180,7 +183,7 @@ template <class M>
 struct Erf {
     using T = typename M::T;
     static T forward(T x, const Params&) { return M::erf(x); }
-    static T grad(T g, T x, T, const Params&) { return g * (M_2_SQRTPI * M::exp(-x * x)); }
+    static T grad(T g, T x, T, const Params&) { return g * (M_2_SQRTPI * M::exp(M::neg(x) * x)); }
 };
 
 // y = x·σ(x); dy/dx = σ(x)(1 + x(1 − σ(x)))
@@ -199,9 +202,9 @@ struct Silu {
 template <class M>
 struct Gelu {
     using T = typename M::T;
-    static T forward(T x, const Params&) { return x * 0.5 * M::erfc(-x * M_SQRT1_2); }
+    static T forward(T x, const Params&) { return x * 0.5 * M::erfc(M::neg(x) * M_SQRT1_2); }
     static T grad(T g, T x, T, const Params&) {
-        const T cdf = 0.5 * M::erfc(-x * M_SQRT1_2);
+        const T cdf = 0.5 * M::erfc(M::neg(x) * M_SQRT1_2);
         const T density = M::exp(-0.5 * x * x) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
         return g * (cdf + x * density);
     }
@@ -245,7 +248,7 @@ struct Sub {
     using T = typename M::T;
     static T forward(T a, T b) { return a - b; }
     static T grad_a(T g, T, T, T) { return g; }
-    static T grad_b(T g, T, T, T) { return -g; }
+    static T grad_b(T g, T, T, T) { return M::neg(g); }
 };
 
 // y = ab; ∂y/∂a = b, ∂y/∂b = a (strong: a 0 gradient stays 0 against an infinite factor)
@@ -263,7 +266,7 @@ struct Div {
     using T = typename M::T;
     static T forward(T a, T b) { return a / b; }
     static T grad_a(T g, T, T b, T) { return M::divide(g, b); }
-    static T grad_b(T g, T, T b, T y) { return -M::times(g, y / b); }
+    static T grad_b(T g, T, T b, T y) { return M::neg(M::times(g, y / b)); }
 };
 
 // y = aᵇ; ∂y/∂a = b·aᵇ⁻¹, exactly 0 where b = 0 (a⁰ is the constant 1); ∂y/∂b = y·log a,

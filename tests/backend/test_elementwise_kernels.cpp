@@ -230,6 +230,57 @@ TEST(ElementwiseKernels, BinaryOpsAreBitForBitTheScalarArithmeticInEveryStepPatt
     }
 }
 
+TEST(ElementwiseKernels, EveryZeroHasTheSignOfTheScalarKernelsZero) {
+    // ulps() takes −0 and +0 as equal: here every zero a vector kernel gives, forward and
+    // backward, must carry the scalar kernel's sign (−(+0) is −0, expm1(−0) is −0, as IEEE 754
+    // and the C library say), so that 1/y or a later sign test cannot depend on the machine
+    std::vector<double> x = sweep();
+    const std::size_t n = x.size();
+    std::vector<double> g(n);
+    for (std::size_t i = 0; i < n; ++i) g[i] = i % 3 == 0 ? -0.75 : i % 3 == 1 ? 1.5 : -0.0;
+    std::vector<double> b(x.rbegin(), x.rend());
+    const KernelTable& scalar = *kernels_for("scalar");
+    auto expect_same_zeros = [](const std::vector<double>& got, const std::vector<double>& want,
+                                const std::vector<double>& at, const char* what) {
+        for (std::size_t i = 0; i < want.size(); ++i) {
+            if (want[i] == 0.0 && got[i] == 0.0) {
+                EXPECT_EQ(std::signbit(got[i]), std::signbit(want[i]))
+                    << what << " at x = " << at[i] << " (element " << i << ")";
+            }
+        }
+    };
+    for (const KernelTable* table : vector_tables()) {
+        for (const UnaryCase& c : unary_cases()) {
+            SCOPED_TRACE(std::string(table->name) + " " + c.name);
+            std::vector<double> y_ref(n), y(n), d_ref(n), d(n);
+            scalar.unary_forward(c.op, c.params, x.data(), y_ref.data(), n, false);
+            table->unary_forward(c.op, c.params, x.data(), y.data(), n, false);
+            expect_same_zeros(y, y_ref, x, "forward");
+            scalar.unary_backward(c.op, c.params, g.data(), x.data(), y_ref.data(), d_ref.data(), n,
+                                  false, false);
+            table->unary_backward(c.op, c.params, g.data(), x.data(), y_ref.data(), d.data(), n,
+                                  false, false);
+            expect_same_zeros(d, d_ref, x, "backward");
+        }
+        for (int op = 0; op < static_cast<int>(BinaryOp::count); ++op) {
+            SCOPED_TRACE(std::string(table->name) + " binary op " + std::to_string(op));
+            const BinaryOp o = static_cast<BinaryOp>(op);
+            std::vector<double> y_ref(n), y(n);
+            scalar.binary_forward(o, x.data(), 1, b.data(), 1, y_ref.data(), n, false);
+            table->binary_forward(o, x.data(), 1, b.data(), 1, y.data(), n, false);
+            expect_same_zeros(y, y_ref, x, "forward");
+            for (int side = 0; side < 2; ++side) {
+                std::vector<double> d_ref(n), d(n);
+                scalar.binary_backward(o, side, g.data(), x.data(), 1, b.data(), 1, y_ref.data(),
+                                       d_ref.data(), n, false, false);
+                table->binary_backward(o, side, g.data(), x.data(), 1, b.data(), 1, y_ref.data(),
+                                       d.data(), n, false, false);
+                expect_same_zeros(d, d_ref, x, side == 0 ? "backward a" : "backward b");
+            }
+        }
+    }
+}
+
 TEST(ElementwiseKernels, AnElementGetsTheSameNumberWhereverItSits) {
     // the partial last vector runs the same instructions as the full ones
     const std::vector<double> x = sweep();
