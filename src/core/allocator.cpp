@@ -15,6 +15,8 @@ constexpr std::size_t alignment = 64;
 constexpr std::size_t smallest_cached = std::size_t{1} << 14;  // below, malloc does well
 constexpr int first_exponent = 14;
 constexpr int classes = 4 * (64 - first_exponent);
+// the largest size with a class (1.75·2^63 bytes; larger ones would round up to 2^64)
+constexpr std::size_t largest_cached = (std::size_t{1} << 63) + 3 * (std::size_t{1} << 61);
 
 /// @brief Size classes: 2^k, 1.25·2^k, 1.5·2^k, 1.75·2^k (at most 25 % rounded up).
 int size_class(std::size_t bytes, std::size_t& rounded) {
@@ -183,6 +185,7 @@ void* cached_allocate(std::size_t bytes) {
         }
         return fresh(std::size_t{1} << (c + SmallCache::smallest_exponent));
     }
+    if (bytes > largest_cached) throw std::bad_alloc();  // no memory is that large
     std::size_t rounded = 0;
     const int c = size_class(bytes, rounded);
     if (void* p = cache().take(c)) return p;

@@ -96,6 +96,13 @@ TEST(CachingAllocator, ASmallBufferMadeWhileCachingWasOffIsBigEnoughForItsClassW
     }
 }
 
+TEST(CachingAllocator, ARequestLargerThanAnyMemoryThrowsBadAlloc) {
+    // the size classes end at 2^63 bytes: beyond, a class index past the free lists' end
+    const CacheLimit on(std::size_t{1} << 30);
+    EXPECT_THROW(detail::cached_allocate(~std::size_t{0} - 7), std::bad_alloc);
+    EXPECT_THROW(detail::cached_allocate((std::size_t{1} << 63) + 1), std::bad_alloc);
+}
+
 TEST(CachingAllocator, ThreadsAllocatingAndFreeingAtOnceGetDistinctIntactBuffers) {
     const CacheLimit limit(std::size_t{1} << 30);
     auto work = [](double fill) {
