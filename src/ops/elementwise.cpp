@@ -637,6 +637,10 @@ class BroadcastRuns {
         }
     }
 
+    /// @brief Elements per run, and how many runs.
+    std::size_t run() const { return run_; }
+    std::size_t runs() const { return run_ == 0 ? 0 : runs_; }
+
   private:
     struct Axis {
         std::size_t extent, a, b;
@@ -662,12 +666,11 @@ class BinaryNode final : public Node {
     void forward() override {
         const Operands o = operands();
         value_.resize(o.out);
-        const double* a = o.a;
-        const double* b = o.b;
         double* y = value_.data();
-        o.runs.for_each(
-            [&](std::size_t ia, std::size_t ib, std::size_t iy, std::size_t n, std::size_t sa,
-                std::size_t sb) { binary_forward(Rule::op, a + ia, sa, b + ib, sb, y + iy, n); });
+        for_each_piece(o, [&](const double* pa, std::size_t sa, const double* pb, std::size_t sb,
+                              std::size_t iy, std::size_t n) {
+            binary_forward(Rule::op, pa, sa, pb, sb, y + iy, n);
+        });
     }
 
     void backward() override {
@@ -758,14 +761,47 @@ class BinaryNode final : public Node {
                 std::move(runs)};
     }
 
+    /// @brief f(a, a_step, b, b_step, out_offset, n) over the output in order: once per run, or,
+    /// where runs are short (a (m, 1) against a (1, 2), say: a kernel call per two elements),
+    /// per chunk of whole runs gathered into contiguous copies of both operands. Every element
+    /// is computed by the same kernel instructions either way.
+    template <class F>
+    void for_each_piece(const Operands& o, F&& f) const {
+        constexpr std::size_t short_run = 64;
+        constexpr std::size_t chunk = 2048;
+        if (o.runs.run() >= short_run || o.runs.runs() <= 1) {
+            o.runs.for_each([&](std::size_t ia, std::size_t ib, std::size_t iy, std::size_t n,
+                                std::size_t sa,
+                                std::size_t sb) { f(o.a + ia, sa, o.b + ib, sb, iy, n); });
+            return;
+        }
+        double gathered_a[chunk];
+        double gathered_b[chunk];
+        std::size_t filled = 0, first = 0;
+        o.runs.for_each([&](std::size_t ia, std::size_t ib, std::size_t iy, std::size_t n,
+                            std::size_t sa, std::size_t sb) {
+            if (filled + n > chunk) {  // runs are short: a chunk holds at least 32
+                f(gathered_a, 1, gathered_b, 1, first, filled);
+                filled = 0;
+            }
+            if (filled == 0) first = iy;
+            for (std::size_t i = 0; i < n; ++i) {
+                gathered_a[filled + i] = o.a[ia + i * sa];
+                gathered_b[filled + i] = o.b[ib + i * sb];
+            }
+            filled += n;
+        });
+        if (filled > 0) f(gathered_a, 1, gathered_b, 1, first, filled);
+    }
+
     /// @brief out (=, or += if `accumulate`) the side's derivative times g, at every element of
     /// the output (out has the output's shape).
     void apply_backward(int side, const Operands& o, const double* g, double* out,
                         bool accumulate) const {
         const double* y = value_.data();
-        o.runs.for_each([&](std::size_t ia, std::size_t ib, std::size_t iy, std::size_t n,
-                            std::size_t sa, std::size_t sb) {
-            binary_backward(Rule::op, side, g + iy, o.a + ia, sa, o.b + ib, sb, y + iy, out + iy, n,
+        for_each_piece(o, [&](const double* pa, std::size_t sa, const double* pb, std::size_t sb,
+                              std::size_t iy, std::size_t n) {
+            binary_backward(Rule::op, side, g + iy, pa, sa, pb, sb, y + iy, out + iy, n,
                             accumulate);
         });
     }

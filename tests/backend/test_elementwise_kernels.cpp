@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/elementwise_kernels.hpp"
+#include "support.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {
@@ -69,7 +70,7 @@ struct UnaryCase {
                             // is a difference of terms, where a relative bound means nothing)
 };
 
-// Stated accuracy of every vector function (README, "Speed"); measured maxima are below.
+// Stated accuracy of every vector function (README, "How it works", vector kernels).
 std::vector<UnaryCase> unary_cases() {
     return {
         {UnaryOp::neg, "neg", {}, 0, 0},
@@ -390,6 +391,47 @@ TEST(ElementwiseKernels, SumsAreWithinTheirErrorBoundOfTheExactSumInEverySetAndT
         xgrad::set_blas_threads(before > 0 ? before : 1);
         EXPECT_EQ(ulps(one, two), 0.0) << n;
         EXPECT_LE(std::abs(static_cast<long double>(one) - exact), 1e-13L * (magnitude + 1.0L));
+    }
+}
+
+TEST(ElementwiseKernels, ShortBroadcastRunsGatheredGiveTheNumbersOfFullOperands) {
+    // (m, 1) against (1, 2) is m runs of two elements, gathered into chunks for the kernels;
+    // the same product of the operands spelled out in full is one run: values and gradients must
+    // agree bit for bit, for every binary op
+    const std::size_t m = 3001;
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> u(0.5, 2.0);
+    xgrad::array col(xgrad::shape_type{m, 1}), row(xgrad::shape_type{1, 2});
+    for (double& v : col) v = u(rng);
+    for (double& v : row) v = u(rng);
+    const xgrad::array col_full = xt::broadcast(col, xgrad::shape_type{m, 2});
+    const xgrad::array row_full = xt::broadcast(row, xgrad::shape_type{m, 2});
+    using Op = xgrad::Var (*)(const xgrad::Var&, const xgrad::Var&);
+    const std::vector<std::pair<const char*, Op>> ops = {
+        {"add", [](const xgrad::Var& a, const xgrad::Var& b) { return a + b; }},
+        {"sub", [](const xgrad::Var& a, const xgrad::Var& b) { return a - b; }},
+        {"mul", [](const xgrad::Var& a, const xgrad::Var& b) { return a * b; }},
+        {"div", [](const xgrad::Var& a, const xgrad::Var& b) { return a / b; }},
+        {"pow", [](const xgrad::Var& a, const xgrad::Var& b) { return xgrad::pow(a, b); }},
+        {"maximum", [](const xgrad::Var& a, const xgrad::Var& b) { return xgrad::maximum(a, b); }},
+    };
+    for (const auto& [name, op] : ops) {
+        SCOPED_TRACE(name);
+        const xgrad::Var a = xgrad::parameter(col), b = xgrad::parameter(row);
+        const xgrad::Var a_full = xgrad::parameter(col_full), b_full = xgrad::parameter(row_full);
+        const xgrad::Var y = op(a, b), y_full = op(a_full, b_full);
+        ASSERT_EQ(y.shape(), y_full.shape());
+        for (std::size_t i = 0; i < y.value().size(); ++i) {
+            ASSERT_EQ(ulps(y.value().data()[i], y_full.value().data()[i]), 0.0) << i;
+        }
+        const xgrad::Var weights = xgrad::constant(y_full.value());  // differs per element
+        xgrad::sum(y * weights).backward();
+        xgrad::sum(y_full * weights).backward();
+        // the broadcast operands' gradients are sums of the full ones' over the broadcast axis
+        const xgrad::array da = xt::sum(a_full.grad(), {1}, xt::keep_dims);
+        const xgrad::array db = xt::sum(b_full.grad(), {0}, xt::keep_dims);
+        EXPECT_LE(xgrad::testing::max_relative_error(a.grad(), da, 1e-300), 1e-13);
+        EXPECT_LE(xgrad::testing::max_relative_error(b.grad(), db, 1e-300), 1e-12);
     }
 }
 

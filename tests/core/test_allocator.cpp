@@ -137,4 +137,9 @@ TEST(CachingAllocator, GraphsRebuiltEachStepReuseTheirBuffers) {
     EXPECT_EQ(cached_bytes(), after_one);  // the same buffers went round, nothing new was kept
 }
 
+TEST(CachingAllocator, AnElementCountWhoseBytesOverflowIsRefusedNotWrapped) {
+    // (2⁶¹ + 1) doubles is 2⁶⁴ + 8 bytes: wrapped, it would be an 8-byte buffer
+    EXPECT_THROW(array(shape_type{(std::size_t{1} << 61) + 1}), std::bad_array_new_length);
+}
+
 }  // namespace

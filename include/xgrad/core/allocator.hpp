@@ -36,8 +36,12 @@ struct caching_allocator {
     /// @brief Rebinding copy (allocator requirements).
     template <class U>
     caching_allocator(const caching_allocator<U>&) noexcept {}
-    /// @brief n objects' storage, uninitialised.
-    T* allocate(std::size_t n) { return static_cast<T*>(cached_allocate(n * sizeof(T))); }
+    /// @brief n objects' storage, uninitialised; std::bad_array_new_length if n·sizeof(T)
+    /// overflows, std::bad_alloc if there is no such memory.
+    T* allocate(std::size_t n) {
+        if (n > ~std::size_t{0} / sizeof(T)) throw std::bad_array_new_length();
+        return static_cast<T*>(cached_allocate(n * sizeof(T)));
+    }
     /// @brief Frees storage of n objects from allocate(n).
     void deallocate(T* p, std::size_t n) noexcept { cached_deallocate(p, n * sizeof(T)); }
     /// @brief Every caching_allocator can free every other's storage.
