@@ -9,7 +9,9 @@ scripts/install-deps.sh
 scripts/build.sh "$@"
 build_dir=build
 [ "${1:-}" = "--sanitize" ] && build_dir=build-sanitize
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+# allocator_may_return_null: an allocation too large for any memory fails as in a release build
+# (std::bad_alloc, which tests/core/test_allocator.cpp checks), not by aborting the process.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
 if [ "${1:-}" != "--sanitize" ]; then

@@ -159,6 +159,7 @@ double sum(const double* x, std::size_t n) {
 }
 
 void copy(const double* src, double* dst, std::size_t n) {
+    if (n == 0) return;  // an empty array's data() may be null, which memcpy must not get
     split(n, [&](std::size_t i, std::size_t count) {
         std::memcpy(dst + i, src + i, count * sizeof(double));
     });
