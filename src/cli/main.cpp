@@ -282,17 +282,6 @@ array predict_proba_rows(const xgrad::models::ModelFile& model, const xgrad::dat
     }
 }
 
-/// @brief The column of the largest value in each row of p (m, K), the first on a tie.
-array argmax_rows(const array& p) {
-    const std::size_t k = p.shape()[1];
-    array out = array::from_shape({p.shape()[0]});
-    for (std::size_t i = 0; i < p.shape()[0]; ++i) {
-        const double* row = p.data() + i * k;
-        out(i) = static_cast<double>(std::max_element(row, row + k) - row);
-    }
-    return out;
-}
-
 /// @brief How many rows of each class index 0..classes−1 `labels` holds.
 std::vector<std::size_t> class_counts(const array& labels, std::size_t classes) {
     std::vector<std::size_t> counts(classes, 0);
@@ -410,7 +399,7 @@ std::string confusion_table(const array& counts, const std::vector<std::string>&
 void print_multiclass_report(const char* title, const array& probabilities, const array& labels,
                              const std::vector<std::string>& classes) {
     const std::size_t k = classes.size();
-    const array predicted = argmax_rows(probabilities);
+    const array predicted = xgrad::argmax(xgrad::constant(probabilities), 1);
     const auto report = xgrad::metrics::classification_report(predicted, labels, k);
     const auto counts = class_counts(labels, k);
     const bool every_class =
@@ -965,7 +954,7 @@ int predict(const std::string& model_path, const std::string& data_path, const s
         const std::vector<std::string> classes = model.class_names();
         const array p = predict_proba_rows(model, d.data);
         // A binary model's class is 1 when P(y = 1) ≥ 0.5, as ModelFile::predict_classes.
-        array predicted = argmax_rows(p);
+        array predicted = xgrad::argmax(xgrad::constant(p), 1);
         if (!model.multiclass()) {
             for (std::size_t i = 0; i < predicted.size(); ++i) predicted(i) = p(i, 1) >= 0.5;
         }

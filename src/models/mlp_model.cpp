@@ -242,29 +242,15 @@ Var MLPClassifier::loss(const Var& z, const Var& y) const {
 }
 
 array MLPClassifier::predict_proba(const array& X) const {
-    array z = decision_function(X);
-    const std::size_t k = z.shape()[1];
-    for (std::size_t i = 0; i < z.shape()[0]; ++i) {
-        double* row = z.data() + i * k;
-        double top = row[0];
-        for (std::size_t c = 1; c < k; ++c) top = std::max(top, row[c]);
-        double total = 0.0;
-        for (std::size_t c = 0; c < k; ++c) total += (row[c] = std::exp(row[c] - top));
-        for (std::size_t c = 0; c < k; ++c) row[c] /= total;
-    }
-    return z;
+    const array z = decision_function(X);
+    no_grad scope;
+    return softmax(constant(z)).value();
 }
 
 array MLPClassifier::predict(const array& X) const {
-    const array p = predict_proba(X);
-    const std::size_t k = p.shape()[1];
-    array out = array::from_shape({p.shape()[0]});
-    for (std::size_t i = 0; i < p.shape()[0]; ++i) {
-        std::size_t best = 0;
-        for (std::size_t c = 1; c < k; ++c) best = p(i, c) > p(i, best) ? c : best;
-        out(i) = static_cast<double>(best);
-    }
-    return out;
+    // of the probabilities, not the logits: two logits a rounding apart can give one
+    // probability, and then the first class wins, as the model file and the command line have it
+    return argmax(constant(predict_proba(X)), 1);
 }
 
 MLPRegressor::MLPRegressor(std::vector<std::size_t> hidden, nn::Activation activation)

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xgrad/data/io.hpp"
+#include "xgrad/ops/reduce.hpp"
 
 #include "data/json_text.hpp"
 
@@ -588,14 +589,7 @@ array ModelFile::predict_classes(const array& raw_features) const {
         for (double& v : p) v = v >= 0.5 ? 1.0 : 0.0;
         return p;
     }
-    const array p = predict_proba(raw_features);
-    const std::size_t k = p.shape()[1];
-    array out = array::from_shape({p.shape()[0]});
-    for (std::size_t i = 0; i < p.shape()[0]; ++i) {
-        const double* row = p.data() + i * k;
-        out(i) = static_cast<double>(std::max_element(row, row + k) - row);
-    }
-    return out;
+    return argmax(constant(predict_proba(raw_features)), 1);  // the first class on a tie
 }
 
 std::string model_to_json(const ModelFile& model, const std::string& path) {

@@ -78,6 +78,8 @@ class MLPModel {
     void check_fitted(const array& X) const;
 
   private:
+    /// @brief The training objective on a batch: loss(net(X), y) + (l2_per_row/2)·Σ‖W‖² over
+    /// the weight matrices (biases not penalised); a scalar graph the optimiser differentiates.
     Var objective(const Var& X, const Var& y, double l2_per_row) const;
 
     std::vector<std::size_t> hidden_;
@@ -107,7 +109,11 @@ class MLPClassifier : public MLPModel {
 
   protected:
     std::size_t outputs(const array& y) const override;
+    /// @brief Mean softmax cross-entropy of logits z (m, K) against class indices y (m,); a
+    /// scalar. Derivative (softmax(z) − onehot(y))/m, as cross_entropy.
     Var loss(const Var& z, const Var& y) const override;
+    /// @brief Throws as class_count does unless every label is a class index 0..K−1 (and, for K
+    /// from the labels, at least two classes occur).
     void check_targets(const array& y) const override;
     const char* name() const override { return "MLPClassifier"; }
 
@@ -125,7 +131,10 @@ class MLPRegressor : public MLPModel {
 
   protected:
     std::size_t outputs(const array&) const override { return 1; }
+    /// @brief Mean squared error of the outputs z (m, 1) against y (m,), as mse; a scalar.
+    /// Derivative 2(z − y)/m.
     Var loss(const Var& z, const Var& y) const override;
+    /// @brief Throws std::invalid_argument if a target is not finite.
     void check_targets(const array& y) const override;
     const char* name() const override { return "MLPRegressor"; }
 };
