@@ -27,6 +27,7 @@ template <class Arch>
 struct SimdMath {
     using T = xsimd::batch<double, Arch>;
     using Mask = xsimd::batch_bool<double, Arch>;
+    using Int = xsimd::batch<std::int64_t, Arch>;
     static constexpr std::size_t width = T::size;
 
     static T load(const double* p) { return T::load_unaligned(p); }
@@ -55,52 +56,113 @@ struct SimdMath {
         return xsimd::select(x > 0.0, T(1.0), T(0.0)) - xsimd::select(x < 0.0, T(1.0), T(0.0));
     }
     static T sqrt(T x) { return xsimd::sqrt(x); }
+    /// @brief a·b + c rounded once (the FMA instruction: xsimd 8 writes its AVX-512 fma as
+    /// a * b + c, two roundings and two instructions in a file built without contraction).
+    static T fma(T a, T b, T c) {
+        if constexpr (width == 8) {
+            return _mm512_fmadd_pd(a, b, c);
+        } else {
+            return _mm256_fmadd_pd(a, b, c);
+        }
+    }
+    /// @brief c − a·b rounded once.
+    static T fnma(T a, T b, T c) {
+        if constexpr (width == 8) {
+            return _mm512_fnmadd_pd(a, b, c);
+        } else {
+            return _mm256_fnmadd_pd(a, b, c);
+        }
+    }
 
-    /// @brief eˣ: x = k·ln 2 + r with |r| ≤ ln 2/2 (k rounded by the 1.5·2⁵² shift, ln 2 in two
-    /// parts so that k·ln2_hi is exact), e^r by a polynomial of degree 11, times 2ᵏ made in the
-    /// exponent bits. Outside [−708, 708] (subnormal results, overflow, inf, NaN) the lanes take
-    /// std::exp.
+    /// @brief eˣ = 2ᵏ·(1 + (e^r − 1)) from exp_reduced(), x clamped to [−746, 710] (beyond, the
+    /// result is 0 or inf anyway; NaN passes), 2ᵏ applied by times_pow2 (overflow gives inf). A
+    /// vector with a subnormal result (k < −1020) takes a second, exact path: 2ᵏ + 2ᵏ·(e^r − 1)
+    /// rounded once by an FMA, as the C library's (1 + (e^r − 1) rounded first, then to the
+    /// subnormal's precision, rounded twice: 1 subnormal ulp off, which x·σ(x) at x < −708 made
+    /// 357 ulp). No call to the C library: a call in the loop made the compiler keep every
+    /// constant in memory (all vector registers are caller-saved), and those loads, not the
+    /// arithmetic, set the loop's speed.
     static T exp(T x) {
-        const T shift(0x1.8p52);
-        const T k_shifted = xsimd::fma(x, T(1.4426950408889634), shift);  // log2(e)
-        const T k = k_shifted - shift;
-        T r = xsimd::fnma(k, T(0x1.62e42fefa3800p-1), x);  // ln 2, high part
-        r = xsimd::fnma(k, T(0x1.ef35793c76730p-45), r);   // ln 2, low part
-        // e^r on |r| ≤ ln 2/2: degree 11, Chebyshev-fitted (mpmath.chebyfit, 40 digits; error
-        // 3.2e−18, below a fortieth of an ulp), Horner with FMA
-        T p(2.5110095611886237e-08);
-        p = xsimd::fma(p, r, T(2.7632715071632255e-07));
-        p = xsimd::fma(p, r, T(2.7557240761739257e-06));
-        p = xsimd::fma(p, r, T(2.4801485278370062e-05));
-        p = xsimd::fma(p, r, T(1.9841269890193705e-04));
-        p = xsimd::fma(p, r, T(1.3888888952505406e-03));
-        p = xsimd::fma(p, r, T(8.3333333333195456e-03));
-        p = xsimd::fma(p, r, T(4.1666666666487380e-02));
-        p = xsimd::fma(p, r, T(1.6666666666666680e-01));
-        p = xsimd::fma(p, r, T(5.0000000000000185e-01));
-        p = xsimd::fma(p, r, T(1.0));
-        p = xsimd::fma(p, r, T(1.0));
-        using Int = xsimd::batch<std::int64_t, Arch>;
-        // k's bits sit in the low mantissa of k_shifted, offset by those of the shift itself
-        const Int k_int = xsimd::bitwise_cast<Int>(k_shifted) - xsimd::bitwise_cast<Int>(shift);
-        const T scale = xsimd::bitwise_cast<T>((k_int + Int(1023)) << 52);
-        return patch(!(xsimd::abs(x) <= 708.0), p * scale, x, [](double v) { return std::exp(v); });
+        T k;
+        const T em1 = exp_reduced(clamp(x, -746.0, 710.0), k);
+        const T normal = times_pow2(1.0 + em1, k);
+        if (!xsimd::any(k < -1020.0)) return normal;
+        const T two_k = times_pow2(T(1.0), xsimd::select(k < -1074.0, T(-1074.0), k));  // exact
+        // below 2⁻¹⁰⁷⁴ (k ≤ −1075) the result is 0 or 2⁻¹⁰⁷⁴: e^x rounds up above 2⁻¹⁰⁷⁵
+        const T tiny = xsimd::select(x > -745.13321910194111, T(0x1p-1074), T(0.0));
+        return xsimd::select(k < -1020.0, xsimd::select(k < -1074.0, tiny, fma(em1, two_k, two_k)),
+                             normal);
     }
-    /// @brief eˣ − 1; above 709 (where xsimd's overflows early), inf and NaN, std::expm1; ±0
-    /// itself (xsimd's gives +0 for −0).
+    /// @brief eˣ − 1 = 2ᵏ·(e^r − 1) + (2ᵏ − 1) in one rounding (2ᵏ − 1 is exact for k ≤ 53),
+    /// from exp_reduced(): no cancellation near 0, where k = 0 and the result is e^r − 1 itself.
+    /// For k > 53 the − 1 is below half an ulp: exp's value. x clamped to [−45, 710] (expm1(−45)
+    /// rounds to −1); ±0 itself; NaN passes.
     static T expm1(T x) {
-        const T r =
-            patch(!(x <= 709.0), xsimd::expm1(x), x, [](double v) { return std::expm1(v); });
-        return xsimd::select(x == 0.0, x, r);
+        T k;
+        const T em1 = exp_reduced(clamp(x, -45.0, 710.0), k);
+        const T scale = pow2(xsimd::select(k > 53.0, T(53.0), k));
+        const T small = fma(scale, em1, scale - 1.0);
+        return xsimd::select(x == 0.0, x, xsimd::select(k > 53.0, times_pow2(1.0 + em1, k), small));
     }
-    /// @brief ln x; subnormal x (which xsimd mistakes) take std::log.
+    /// @brief tanh x = sign(x)·(−u/(2 + u)) with u = e^(−2|x|) − 1 (as expm1: exact relative
+    /// error near 0, where 1 − e^(−2|x|) would cancel), |x| clamped to 20 (tanh 20 rounds to 1):
+    /// one division and one reduced exponential for every lane, where xsimd 8's tanh computes a
+    /// rational function and an exponential (two divisions) for a vector with small and large
+    /// lanes. NaN passes; ±0 and the sign as the C library.
+    static T tanh(T x) {
+        T k;  // in [−58, 0]
+        const T em1 = exp_reduced(-2.0 * clamp(xsimd::abs(x), 0.0, 20.0), k);
+        const T scale = pow2(k);
+        // u = 2ᵏ·(e^r − 1) + (2ᵏ − 1) kept exactly as u_hi + u_lo (both terms are exact and
+        // |2ᵏ − 1| ≥ |2ᵏ·(e^r − 1)| or 2ᵏ − 1 = 0: Fast2Sum); then −u/(2 + u) with 2 + u as
+        // d + d_lo (Fast2Sum again) and the quotient corrected by its residual. Rounding u, 2 + u
+        // and the quotient each once gave 3 ulp (u lies a binade above tanh x).
+        const T part = scale * em1;
+        const T s = scale - 1.0;
+        const T u_hi = s + part;
+        const T u_lo = (s - u_hi) + part;
+        const T d = 2.0 + u_hi;
+        const T d_lo = ((2.0 - d) + u_hi) + u_lo;
+        const T q = neg(u_hi) / d;
+        const T residual = fnma(q, d_lo, fnma(q, d, neg(u_hi)) - u_lo);
+        // the correction is within an ulp of q: 1/d to 9 % (a line through [1, 2]) is enough
+        return copy_sign(fma(residual, fnma(d, T(0.5), T(1.457)), q), x);  // u = +0: q = −0
+    }
+    /// @brief ln x = k·ln 2 + ln m, x = 2ᵏ·m with m in [√2/2, √2) (a subnormal x scaled by 2⁵²
+    /// first): ln m = f − f²/2 + s·(f²/2 + R(s²)), f = m − 1, s = f/(2 + f), R of degree 7 in s²
+    /// (fdlibm's e_log.c reduction and coefficients, error below 1 ulp). 0 → −inf, x < 0 → NaN,
+    /// inf → inf, NaN passes. All lanes by the same instructions, no call (see exp()).
     static T log(T x) {
-        return patch((x < DBL_MIN) & (x > 0.0), xsimd::log(x), x,
-                     [](double v) { return std::log(v); });
+        const Mask subnormal = x < DBL_MIN;
+        const T normal = xsimd::select(subnormal, x * 0x1p52, x);
+        const Int ix =
+            xsimd::bitwise_cast<Int>(normal) + Int(0x3ff0000000000000 - 0x3fe6a09e667f3bcd);
+        const T m =
+            xsimd::bitwise_cast<T>((ix & Int(0x000fffffffffffff)) + Int(0x3fe6a09e667f3bcd));
+        // k as a double: its bits added to those of 1.5·2⁵², which is then subtracted
+        const Int k_biased = (ix >> 52) - Int(1023);
+        const T k = xsimd::bitwise_cast<T>(k_biased + Int(0x4338000000000000)) - 0x1.8p52 -
+                    xsimd::select(subnormal, T(52.0), T(0.0));
+        const T f = m - 1.0;
+        const T s = f / (2.0 + f);
+        const T z = s * s;
+        const T w = z * z;
+        const T t1 = w * fma(w, fma(w, T(1.531383769920937332e-01), T(2.222219843214978396e-01)),
+                             T(3.999999999940941908e-01));
+        const T t2 =
+            z * fma(w,
+                    fma(w, fma(w, T(1.479819860511658591e-01), T(1.818357216161805012e-01)),
+                        T(2.857142874366239149e-01)),
+                    T(6.666666666666735130e-01));
+        const T hfsq = 0.5 * f * f;
+        const T r = (((s * (hfsq + (t2 + t1)) + k * 1.90821492927058770002e-10) - hfsq) + f) +
+                    k * 6.93147180369123816490e-01;
+        const T inf(HUGE_VAL);
+        return xsimd::select((x > 0.0) & (x < inf), r,
+                             xsimd::select(x == 0.0, -inf, xsimd::select(x == inf, x, x + T(NAN))));
     }
     /// @brief log(1 + x); ±0 itself (xsimd's gives +0 for −0).
     static T log1p(T x) { return xsimd::select(x == 0.0, x, xsimd::log1p(x)); }
-    static T tanh(T x) { return xsimd::tanh(x); }
     static T sin(T x) { return xsimd::sin(x); }
     static T cos(T x) { return xsimd::cos(x); }
     static T tan(T x) { return xsimd::tan(x); }
@@ -133,6 +195,77 @@ struct SimdMath {
     }
 
   private:
+    /// @brief e^r − 1 for x = k·ln 2 + r, |r| ≤ ln 2/2, and k (integer-valued). k is rounded by
+    /// the 1.5·2⁵² shift; ln 2 in two parts so that k·ln2_hi is exact. e^r − 1 = r + r²·Q(r), Q of
+    /// degree 9 (the exponential's Chebyshev-fitted polynomial of degree 11: mpmath.chebyfit, 40
+    /// digits, error 3.2e−18, below a fortieth of an ulp), evaluated by Estrin's scheme with FMA
+    /// (16 cycles of latency instead of Horner's 44).
+    static T exp_reduced(T x, T& k) {
+        const T shift(0x1.8p52);
+        k = fma(x, T(1.4426950408889634), shift) - shift;  // round(x·log2(e))
+        T r = fnma(k, T(0x1.62e42fefa3800p-1), x);         // ln 2, high part
+        r = fnma(k, T(0x1.ef35793c76730p-45), r);          // ln 2, low part
+        const T r2 = r * r;
+        const T r4 = r2 * r2;
+        const T c23 = fma(T(1.6666666666666680e-01), r, T(5.0000000000000185e-01));
+        const T c45 = fma(T(8.3333333333195456e-03), r, T(4.1666666666487380e-02));
+        const T c67 = fma(T(1.9841269890193705e-04), r, T(1.3888888952505406e-03));
+        const T c89 = fma(T(2.7557240761739257e-06), r, T(2.4801485278370062e-05));
+        const T c1011 = fma(T(2.5110095611886237e-08), r, T(2.7632715071632255e-07));
+        const T q = fma(c1011, r4 * r4, fma(fma(c89, r2, c67), r4, fma(c45, r2, c23)));
+        return fma(q, r2, r);
+    }
+    /// @brief The bits of integer-valued k (|k| < 2⁵¹) as an int64: k + 1.5·2⁵² holds k in its
+    /// low mantissa.
+    static Int to_int(T k) {
+        const T shift(0x1.8p52);
+        return xsimd::bitwise_cast<Int>(k + shift) - xsimd::bitwise_cast<Int>(shift);
+    }
+    /// @brief 2ᵏ for integer-valued k in [−1022, 1023].
+    static T pow2(T k) {
+        if constexpr (width == 8) {
+            return _mm512_scalef_pd(T(1.0), k);
+        } else {
+            return pow2_bits(to_int(k));
+        }
+    }
+    /// @brief 2ᵏ for k in [−1022, 1023], made in the exponent bits.
+    static T pow2_bits(const Int& k) { return xsimd::bitwise_cast<T>((k + Int(1023)) << 52); }
+    /// @brief v·2ᵏ rounded once, for integer-valued k in [−1100, 1100]: AVX-512's scalef; on
+    /// AVX2 v·2ᵏ made in the exponent bits while |k| ≤ 1000 in every lane (v is near 1), else
+    /// 2^⌊k/2⌋·2^(k−⌊k/2⌋) (both factors normal: overflow gives inf, a subnormal result is rounded
+    /// by the second product only).
+    static T times_pow2(T v, T k) {
+        if constexpr (width == 8) {
+            return _mm512_scalef_pd(v, k);
+        } else {
+            const Int k_int = to_int(k);
+            if (!xsimd::any(xsimd::abs(k) > 1000.0)) return v * pow2_bits(k_int);
+            // ⌊k/2⌋ by a logical shift of k + 2048 ≥ 0 (AVX2 has no 64-bit arithmetic shift)
+            const Int half = Int(_mm256_srli_epi64(__m256i(k_int + Int(2048)), 1)) - Int(1024);
+            return (v * pow2_bits(half)) * pow2_bits(k_int - half);
+        }
+    }
+    /// @brief x limited to [lo, hi]; NaN passes (max and min return their second operand when
+    /// either is NaN).
+    static T clamp(T x, double lo, double hi) {
+        if constexpr (width == 8) {
+            return _mm512_min_pd(T(hi), _mm512_max_pd(T(lo), x));
+        } else {
+            return _mm256_min_pd(T(hi), _mm256_max_pd(T(lo), x));
+        }
+    }
+    /// @brief |m| with the sign bit of s.
+    static T copy_sign(T m, T s) {
+        const T sign_bit(-0.0);
+        if constexpr (width == 8) {  // one vpternlogq: (m & ~sign) | (s & sign)
+            return T(_mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(sign_bit),
+                                                                   _mm512_castpd_si512(m),
+                                                                   _mm512_castpd_si512(s), 0xac)));
+        } else {
+            return _mm256_or_pd(_mm256_andnot_pd(sign_bit, m), _mm256_and_pd(s, sign_bit));
+        }
+    }
     /// @brief f applied to each lane.
     template <class F>
     static T per_lane(T x, F f) {
