@@ -2,14 +2,16 @@
 // (xsimd 8 batches of an instruction set: AVX2 or AVX-512). Included only by the kernel files
 // built for that instruction set (src/backend/elementwise_avx2.cpp, elementwise_avx512.cpp).
 //
-// Accuracy (tests/backend/test_elementwise_kernels.cpp checks it against ScalarMath, the C
-// library, on a sweep with ±0, subnormals, ±1000, ±inf and NaN): within 2 ulp for every function
-// here. exp is our own (Cody–Waite reduction and a degree-11 polynomial: xsimd 8's converts
-// through scalar int64 on AVX2 and flushes subnormal results); erf, erfc and pow are the C
-// library's, lane by lane (xsimd's are not accurate enough); the others are xsimd's. Where a
-// vector formula leaves its accurate range (exp's subnormal and overflow ends, expm1's
-// overflow end, log of subnormals), the lanes concerned, and only they, take the C library's value:
-// so an element's result never depends on its neighbours or its position in the array.
+// Accuracy (tests/backend/test_elementwise_kernels.cpp): against ScalarMath, the C library, on a
+// sweep with ±0, subnormals, ±1000, ±inf and NaN, within 2 ulp for every function here but tanh
+// (3); against the exact value (long double), exp 0.97, expm1 1.87, log 0.77, tanh 2.01 ulp
+// (glibc's tanh: 2.12). exp, expm1, tanh and log are our own (a Cody–Waite reduction and a
+// polynomial fitted for e^r − 1; fdlibm's reduction for log), with real FMAs (xsimd 8's AVX-512
+// fma is a·b + c) and no call to the C library in the loop (a call made the compiler keep every
+// constant in memory, and those loads set the loop's speed): their ends (overflow, subnormal
+// results, inf, NaN, ±0) are handled by vector instructions, so an element's result never
+// depends on its neighbours or its position in the array. log1p, sin, cos and tan are xsimd's;
+// erf, erfc and pow the C library's, lane by lane (xsimd's are not accurate enough).
 #pragma once
 
 #include <cfloat>
@@ -104,62 +106,52 @@ struct SimdMath {
         const T small = fma(scale, em1, scale - 1.0);
         return xsimd::select(x == 0.0, x, xsimd::select(k > 53.0, times_pow2(1.0 + em1, k), small));
     }
-    /// @brief tanh x = sign(x)·(−u/(2 + u)) with u = e^(−2|x|) − 1 (as expm1: exact relative
-    /// error near 0, where 1 − e^(−2|x|) would cancel), |x| clamped to 20 (tanh 20 rounds to 1):
-    /// one division and one reduced exponential for every lane, where xsimd 8's tanh computes a
-    /// rational function and an exponential (two divisions) for a vector with small and large
-    /// lanes. NaN passes; ±0 and the sign as the C library.
+    /// @brief tanh |x| = (1 − e^(−2|x|))/(1 + e^(−2|x|)) with e^(−2|x|) = 2ᵏ·(1 + (e^r − 1))
+    /// from exp_reduced(): numerator (1 − 2ᵏ) − 2ᵏ·(e^r − 1) and denominator (1 + 2ᵏ) +
+    /// 2ᵏ·(e^r − 1) each in one FMA (1 ∓ 2ᵏ is exact), so that nothing cancels near 0 (k = 0:
+    /// the numerator is −(e^r − 1) itself), then one division; |x| clamped to 20 (tanh 20 rounds
+    /// to 1). Every lane by the same instructions, where xsimd 8's tanh computes a rational
+    /// function and an exponential (two divisions) for a vector with small and large lanes. NaN
+    /// passes; ±0 and the sign as the C library.
     static T tanh(T x) {
         T k;  // in [−58, 0]
-        const T em1 = exp_reduced(-2.0 * clamp(xsimd::abs(x), 0.0, 20.0), k);
+        const T em1 = exp_reduced(-2.0 * min_keeping_nan(T(20.0), xsimd::abs(x)), k);
         const T scale = pow2(k);
-        // u = 2ᵏ·(e^r − 1) + (2ᵏ − 1) kept exactly as u_hi + u_lo (both terms are exact and
-        // |2ᵏ − 1| ≥ |2ᵏ·(e^r − 1)| or 2ᵏ − 1 = 0: Fast2Sum); then −u/(2 + u) with 2 + u as
-        // d + d_lo (Fast2Sum again) and the quotient corrected by its residual. Rounding u, 2 + u
-        // and the quotient each once gave 3 ulp (u lies a binade above tanh x).
-        const T part = scale * em1;
-        const T s = scale - 1.0;
-        const T u_hi = s + part;
-        const T u_lo = (s - u_hi) + part;
-        const T d = 2.0 + u_hi;
-        const T d_lo = ((2.0 - d) + u_hi) + u_lo;
-        const T q = neg(u_hi) / d;
-        const T residual = fnma(q, d_lo, fnma(q, d, neg(u_hi)) - u_lo);
-        // the correction is within an ulp of q: 1/d to 9 % (a line through [1, 2]) is enough
-        return copy_sign(fma(residual, fnma(d, T(0.5), T(1.457)), q), x);  // u = +0: q = −0
+        const T numerator = fnma(scale, em1, 1.0 - scale);
+        const T denominator = fma(scale, em1, 1.0 + scale);
+        return copy_sign(numerator / denominator, x);  // x = ±0: numerator +0 or −0
     }
-    /// @brief ln x = k·ln 2 + ln m, x = 2ᵏ·m with m in [√2/2, √2) (a subnormal x scaled by 2⁵²
-    /// first): ln m = f − f²/2 + s·(f²/2 + R(s²)), f = m − 1, s = f/(2 + f), R of degree 7 in s²
-    /// (fdlibm's e_log.c reduction and coefficients, error below 1 ulp). 0 → −inf, x < 0 → NaN,
-    /// inf → inf, NaN passes. All lanes by the same instructions, no call (see exp()).
+    /// @brief ln x = k·ln 2 + ln m, x = 2ᵏ·m with m in [√2/2, √2): ln m = f − f²/2 + s·(f²/2 +
+    /// R(s²)), f = m − 1, s = f/(2 + f), R of degree 7 in s² (fdlibm's e_log.c reduction and
+    /// coefficients; within 0.77 ulp of the exact value here). m and k by AVX-512's getmant and
+    /// getexp (subnormals, 0, inf and negatives handled by the instructions), on AVX2 from the
+    /// bits (a subnormal x scaled by 2⁵² first). 0 → −inf, x < 0 → NaN, inf → inf, NaN passes.
+    /// All lanes by the same instructions, no call (see exp()).
     static T log(T x) {
-        const Mask subnormal = x < DBL_MIN;
-        const T normal = xsimd::select(subnormal, x * 0x1p52, x);
-        const Int ix =
-            xsimd::bitwise_cast<Int>(normal) + Int(0x3ff0000000000000 - 0x3fe6a09e667f3bcd);
-        const T m =
-            xsimd::bitwise_cast<T>((ix & Int(0x000fffffffffffff)) + Int(0x3fe6a09e667f3bcd));
-        // k as a double: its bits added to those of 1.5·2⁵², which is then subtracted
-        const Int k_biased = (ix >> 52) - Int(1023);
-        const T k = xsimd::bitwise_cast<T>(k_biased + Int(0x4338000000000000)) - 0x1.8p52 -
-                    xsimd::select(subnormal, T(52.0), T(0.0));
-        const T f = m - 1.0;
-        const T s = f / (2.0 + f);
-        const T z = s * s;
-        const T w = z * z;
-        const T t1 = w * fma(w, fma(w, T(1.531383769920937332e-01), T(2.222219843214978396e-01)),
-                             T(3.999999999940941908e-01));
-        const T t2 =
-            z * fma(w,
-                    fma(w, fma(w, T(1.479819860511658591e-01), T(1.818357216161805012e-01)),
-                        T(2.857142874366239149e-01)),
-                    T(6.666666666666735130e-01));
-        const T hfsq = 0.5 * f * f;
-        const T r = (((s * (hfsq + (t2 + t1)) + k * 1.90821492927058770002e-10) - hfsq) + f) +
-                    k * 6.93147180369123816490e-01;
         const T inf(HUGE_VAL);
-        return xsimd::select((x > 0.0) & (x < inf), r,
-                             xsimd::select(x == 0.0, -inf, xsimd::select(x == inf, x, x + T(NAN))));
+        if constexpr (width == 8) {
+            T m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);  // NaN below 0
+            T k = _mm512_getexp_pd(x);                                         // −inf at ±0
+            const __mmask8 above = _mm512_cmp_pd_mask(m, T(M_SQRT2), _CMP_GT_OQ);
+            m = _mm512_mask_mul_pd(m, above, m, T(0.5));
+            k = _mm512_mask_add_pd(k, above, k, T(1.0));
+            return xsimd::select(x == 0.0, -inf, log_reduced(m, k));
+        } else {
+            const Mask subnormal = x < DBL_MIN;
+            const T normal = xsimd::select(subnormal, x * 0x1p52, x);
+            const Int ix =
+                xsimd::bitwise_cast<Int>(normal) + Int(0x3ff0000000000000 - 0x3fe6a09e667f3bcd);
+            const T m =
+                xsimd::bitwise_cast<T>((ix & Int(0x000fffffffffffff)) + Int(0x3fe6a09e667f3bcd));
+            // k as a double: its bits added to those of 1.5·2⁵², which is then subtracted (a
+            // logical shift: AVX2 has no 64-bit arithmetic one, and ix > 0 here)
+            const T k = xsimd::bitwise_cast<T>((Int(_mm256_srli_epi64(ix, 52)) - Int(1023)) +
+                                               Int(0x4338000000000000)) -
+                        0x1.8p52 - xsimd::select(subnormal, T(52.0), T(0.0));
+            return xsimd::select(
+                (x > 0.0) & (x < inf), log_reduced(m, k),
+                xsimd::select(x == 0.0, -inf, xsimd::select(x == inf, x, x + T(NAN))));
+        }
     }
     /// @brief log(1 + x); ±0 itself (xsimd's gives +0 for −0).
     static T log1p(T x) { return xsimd::select(x == 0.0, x, xsimd::log1p(x)); }
@@ -197,9 +189,10 @@ struct SimdMath {
   private:
     /// @brief e^r − 1 for x = k·ln 2 + r, |r| ≤ ln 2/2, and k (integer-valued). k is rounded by
     /// the 1.5·2⁵² shift; ln 2 in two parts so that k·ln2_hi is exact. e^r − 1 = r + r²·Q(r), Q of
-    /// degree 9 (the exponential's Chebyshev-fitted polynomial of degree 11: mpmath.chebyfit, 40
-    /// digits, error 3.2e−18, below a fortieth of an ulp), evaluated by Estrin's scheme with FMA
-    /// (16 cycles of latency instead of Horner's 44).
+    /// degree 10 fitted to (e^r − 1 − r)/r² itself (mpmath.chebyfit, 50 digits: error 1.4e−18, so
+    /// r + r²·Q is within 0.008 ulp of e^r − 1 before rounding, near 0 too; a fit of e^r had an
+    /// absolute error that was 0.5 ulp of e^r − 1 at r ≈ 0.06 and 1.2 ulp in expm1 and tanh),
+    /// evaluated by Estrin's scheme with FMA (18 cycles of latency instead of Horner's 44).
     static T exp_reduced(T x, T& k) {
         const T shift(0x1.8p52);
         k = fma(x, T(1.4426950408889634), shift) - shift;  // round(x·log2(e))
@@ -207,13 +200,32 @@ struct SimdMath {
         r = fnma(k, T(0x1.ef35793c76730p-45), r);          // ln 2, low part
         const T r2 = r * r;
         const T r4 = r2 * r2;
-        const T c23 = fma(T(1.6666666666666680e-01), r, T(5.0000000000000185e-01));
-        const T c45 = fma(T(8.3333333333195456e-03), r, T(4.1666666666487380e-02));
-        const T c67 = fma(T(1.9841269890193705e-04), r, T(1.3888888952505406e-03));
-        const T c89 = fma(T(2.7557240761739257e-06), r, T(2.4801485278370062e-05));
-        const T c1011 = fma(T(2.5110095611886237e-08), r, T(2.7632715071632255e-07));
-        const T q = fma(c1011, r4 * r4, fma(fma(c89, r2, c67), r4, fma(c45, r2, c23)));
+        const T c01 = fma(T(0.16666666666666671), r, T(0.5));
+        const T c23 = fma(T(0.0083333333333261358), r, T(0.041666666666666671));
+        const T c45 = fma(T(0.00019841269874820627), r, T(0.0013888888888883748));
+        const T c67 = fma(T(2.7557255400206422e-06), r, T(2.4801587325547743e-05));
+        const T c89 = fma(T(2.5105217004720745e-08), r, T(2.7557273643110297e-07));
+        const T c8to10 = fma(T(2.0914686968086876e-09), r2, c89);
+        const T q = fma(c8to10, r4 * r4, fma(fma(c67, r2, c45), r4, fma(c23, r2, c01)));
         return fma(q, r2, r);
+    }
+    /// @brief k·ln 2 + ln m for m in [√2/2, √2] (fdlibm's e_log.c; see log()), the last
+    /// addition k·ln2_hi + … in one FMA.
+    static T log_reduced(T m, T k) {
+        const T f = m - 1.0;
+        const T s = f / (2.0 + f);
+        const T z = s * s;
+        const T w = z * z;
+        const T t1 = w * fma(w, fma(w, T(1.531383769920937332e-01), T(2.222219843214978396e-01)),
+                             T(3.999999999940941908e-01));
+        const T t2 =
+            z * fma(w,
+                    fma(w, fma(w, T(1.479819860511658591e-01), T(1.818357216161805012e-01)),
+                        T(2.857142874366239149e-01)),
+                    T(6.666666666666735130e-01));
+        const T hfsq = 0.5 * f * f;
+        const T low = fma(k, T(1.90821492927058770002e-10), s * (hfsq + (t2 + t1)));  // ln2_lo
+        return fma(k, T(6.93147180369123816490e-01), (low - hfsq) + f);               // ln2_hi
     }
     /// @brief The bits of integer-valued k (|k| < 2⁵¹) as an int64: k + 1.5·2⁵² holds k in its
     /// low mantissa.
@@ -244,6 +256,14 @@ struct SimdMath {
             // ⌊k/2⌋ by a logical shift of k + 2048 ≥ 0 (AVX2 has no 64-bit arithmetic shift)
             const Int half = Int(_mm256_srli_epi64(__m256i(k_int + Int(2048)), 1)) - Int(1024);
             return (v * pow2_bits(half)) * pow2_bits(k_int - half);
+        }
+    }
+    /// @brief min(bound, x); NaN passes (min returns its second operand when either is NaN).
+    static T min_keeping_nan(T bound, T x) {
+        if constexpr (width == 8) {
+            return _mm512_min_pd(bound, x);
+        } else {
+            return _mm256_min_pd(bound, x);
         }
     }
     /// @brief x limited to [lo, hi]; NaN passes (max and min return their second operand when
