@@ -294,21 +294,6 @@ struct SimdMath {
         for (std::size_t k = 0; k < width; ++k) xs[k] = f(xs[k]);
         return T::load_aligned(xs);
     }
-    /// @brief r, with the lanes where `bad` holds replaced by f(x) of that lane.
-    template <class F>
-    static T patch(const Mask& bad, T r, T x, F f) {
-        if (!xsimd::any(bad)) return r;
-        alignas(64) double xs[width];
-        alignas(64) double rs[width];
-        alignas(64) double flags[width];
-        x.store_aligned(xs);
-        r.store_aligned(rs);
-        xsimd::select(bad, T(1.0), T(0.0)).store_aligned(flags);
-        for (std::size_t k = 0; k < width; ++k) {
-            if (flags[k] != 0.0) rs[k] = f(xs[k]);
-        }
-        return T::load_aligned(rs);
-    }
 };
 
 }  // namespace xgrad::detail
