@@ -159,10 +159,10 @@ double sum(const double* x, std::size_t n) {
 }
 
 void copy(const double* src, double* dst, std::size_t n) {
-    if (n == 0) return;  // an empty array's data() may be null, which memcpy must not get
-    split(n, [&](std::size_t i, std::size_t count) {
-        std::memcpy(dst + i, src + i, count * sizeof(double));
-    });
+    if (n == 0) return;
+    const KernelTable& k = kernels();
+    const bool stream = n * sizeof(double) >= streaming_bytes;
+    split(n, [&](std::size_t i, std::size_t count) { k.copy(src + i, dst + i, count, stream); });
 }
 
 }  // namespace xgrad::detail

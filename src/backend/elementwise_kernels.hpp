@@ -77,6 +77,8 @@ struct KernelTable {
     /// @brief x[0] + … + x[n−1], in a fixed order for each instruction set (four vector
     /// accumulators, then their lanes, then the tail).
     double (*sum)(const double* x, std::size_t n);
+    /// @brief y[i] = x[i] (a backward seed; with stream, stores that bypass the caches).
+    void (*copy)(const double* x, double* y, std::size_t n, bool stream);
 };
 
 /// @brief The kernels in use: those named by set_simd_instruction_set() or the XGRAD_SIMD

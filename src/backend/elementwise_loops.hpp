@@ -257,12 +257,18 @@ double sum(const double* x, std::size_t n) {
     return total;
 }
 
+template <class M>
+void copy(const double* x, double* y, std::size_t n, bool stream) {
+    using T = typename M::T;
+    for_each_vector<M, false, 1>(stream, {x}, y, n, [](const T(&v)[1], T) { return v[0]; });
+}
+
 /// @brief The table of policy M's kernels.
 template <class M>
 KernelTable make_kernel_table(const char* name) {
     return KernelTable{
-        name,   &unary_forward<M>, &unary_backward<M>, &binary_forward<M>, &binary_backward<M>,
-        &sum<M>};
+        name,    &unary_forward<M>, &unary_backward<M>, &binary_forward<M>, &binary_backward<M>,
+        &sum<M>, &copy<M>};
 }
 
 }  // namespace xgrad::detail::kernel_loops
