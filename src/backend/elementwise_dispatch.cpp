@@ -158,6 +158,27 @@ double sum(const double* x, std::size_t n) {
     return total;
 }
 
+double reduce(ReduceOp op, const double* x, std::size_t n, double c) {
+    const KernelTable& k = kernels();
+    if (n <= sum_block) return k.reduce(op, x, n, c);
+    const std::size_t blocks = (n + sum_block - 1) / sum_block;
+    std::vector<double> partial(blocks);
+    split(
+        blocks,
+        [&](std::size_t first, std::size_t count) {
+            for (std::size_t b = first; b < first + count; ++b) {
+                const std::size_t start = b * sum_block;
+                partial[b] = k.reduce(op, x + start, std::min(sum_block, n - start), c);
+            }
+        },
+        sum_block, 1);
+    if (op == ReduceOp::max || op == ReduceOp::min)
+        return k.reduce(op, partial.data(), blocks, 0.0);
+    double total = 0.0;
+    for (double p : partial) total += p;
+    return total;
+}
+
 void copy(const double* src, double* dst, std::size_t n) {
     if (n == 0) return;
     const KernelTable& k = kernels();

@@ -52,6 +52,16 @@ enum class BinaryOp : std::uint8_t {
     count  // not an op
 };
 
+/// @brief The reductions of a contiguous lane the kernels know; c is a shift or centre.
+enum class ReduceOp : std::uint8_t {
+    max,          ///< the largest element; NaN if the lane holds one
+    min,          ///< the smallest element; NaN if the lane holds one
+    sum_shifted,  ///< Σ (x − c)
+    sum_squares,  ///< Σ (x − c)²
+    sum_exp,      ///< Σ e^(x − c) (c finite)
+    sum_abs,      ///< Σ |x|
+};
+
 /// @brief One instruction set's kernels. Every loop runs over n elements; a binary operand with
 /// step 1 is an array of n, with step 0 one number repeated. Where `accumulate` is false the
 /// output is overwritten (never read: old NaN cannot leak in), else added to. Backward loops
@@ -79,6 +89,10 @@ struct KernelTable {
     double (*sum)(const double* x, std::size_t n);
     /// @brief y[i] = x[i] (a backward seed; with stream, stores that bypass the caches).
     void (*copy)(const double* x, double* y, std::size_t n, bool stream);
+    /// @brief The reduction `op` of x[0..n), n ≥ 1, in a fixed order for each instruction set
+    /// (four vector accumulators, then their lanes; the last partial vector padded with a value
+    /// that adds nothing).
+    double (*reduce)(ReduceOp op, const double* x, std::size_t n, double c);
 };
 
 /// @brief The kernels in use: those named by set_simd_instruction_set() or the XGRAD_SIMD
@@ -104,6 +118,11 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
 /// added in order; blocks split between threads for large n, with the same result.
 double sum(const double* x, std::size_t n);
 constexpr std::size_t sum_block = std::size_t{1} << 13;
+
+/// @brief The reduction `op` of x[0..n), n ≥ 1 (see ReduceOp): blocks of sum_block elements
+/// each reduced by the kernel, then the blocks' results combined in order; blocks split between
+/// threads for large n, with the same result on any thread count.
+double reduce(ReduceOp op, const double* x, std::size_t n, double c = 0.0);
 
 /// @brief dst[i] = src[i], split between threads like the kernels (a backward seed).
 void copy(const double* src, double* dst, std::size_t n);

@@ -5,6 +5,7 @@
 // instantiations of different sets never share a symbol.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -257,6 +258,82 @@ double sum(const double* x, std::size_t n) {
     return total;
 }
 
+/// @brief Σ f(x[i] − c) with four vector accumulators combined as sum() does; the last partial
+/// vector is padded with `neutral`, for which f(neutral − c) adds exactly 0.
+template <class M, class F>
+double sum_of(const double* x, std::size_t n, double c, double neutral, F f) {
+    using T = typename M::T;
+    constexpr std::size_t w = M::width;
+    const T centre = M::splat(c);
+    T acc[4] = {M::splat(0.0), M::splat(0.0), M::splat(0.0), M::splat(0.0)};
+    std::size_t i = 0;
+    for (; i + 4 * w <= n; i += 4 * w) {
+        for (std::size_t k = 0; k < 4; ++k) acc[k] = acc[k] + f(M::load(x + i + k * w) - centre);
+    }
+    for (; i + w <= n; i += w) acc[0] = acc[0] + f(M::load(x + i) - centre);
+    if (i < n) {
+        double pad[w];
+        for (std::size_t j = 0; j < w; ++j) pad[j] = i + j < n ? x[i + j] : neutral;
+        acc[1] = acc[1] + f(M::load(pad) - centre);
+    }
+    double lanes[w];
+    M::store(lanes, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+    double total = 0.0;
+    for (std::size_t k = 0; k < w; ++k) total += lanes[k];
+    return total;
+}
+
+/// @brief The largest (smallest) of x[0..n), n ≥ 1; the first NaN if there is one.
+template <class M>
+double extremum(const double* x, std::size_t n, bool is_max) {
+    using T = typename M::T;
+    constexpr std::size_t w = M::width;
+    T top = M::splat(x[0]);
+    auto nan = M::isnan(top);
+    std::size_t i = 0;
+    for (; i + w <= n; i += w) {
+        const T v = M::load(x + i);
+        nan = nan | M::isnan(v);
+        top = M::select(is_max ? v > top : v < top, v, top);
+    }
+    double lanes[w];
+    M::store(lanes, top);
+    double result = lanes[0];
+    for (std::size_t k = 1; k < w; ++k) {
+        if (is_max ? lanes[k] > result : lanes[k] < result) result = lanes[k];
+    }
+    bool tail_nan = false;
+    for (; i < n; ++i) {
+        tail_nan = tail_nan || x[i] != x[i];
+        if (is_max ? x[i] > result : x[i] < result) result = x[i];
+    }
+    if (M::any(nan) || tail_nan) {
+        for (std::size_t k = 0; k < n; ++k) {
+            if (x[k] != x[k]) return x[k];
+        }
+    }
+    return result;
+}
+
+template <class M>
+double reduce(ReduceOp op, const double* x, std::size_t n, double c) {
+    using T = typename M::T;
+    switch (op) {
+        case ReduceOp::max:
+        case ReduceOp::min:
+            return extremum<M>(x, n, op == ReduceOp::max);
+        case ReduceOp::sum_shifted:
+            return sum_of<M>(x, n, c, c, [](T d) { return d; });
+        case ReduceOp::sum_squares:
+            return sum_of<M>(x, n, c, c, [](T d) { return d * d; });
+        case ReduceOp::sum_exp:
+            return sum_of<M>(x, n, c, -HUGE_VAL, [](T d) { return M::exp(d); });
+        case ReduceOp::sum_abs:
+            return sum_of<M>(x, n, 0.0, 0.0, [](T d) { return M::abs(d); });
+    }
+    return 0.0;
+}
+
 template <class M>
 void copy(const double* x, double* y, std::size_t n, bool stream) {
     using T = typename M::T;
@@ -268,7 +345,7 @@ template <class M>
 KernelTable make_kernel_table(const char* name) {
     return KernelTable{
         name,    &unary_forward<M>, &unary_backward<M>, &binary_forward<M>, &binary_backward<M>,
-        &sum<M>, &copy<M>};
+        &sum<M>, &copy<M>,          &reduce<M>};
 }
 
 }  // namespace xgrad::detail::kernel_loops

@@ -20,6 +20,7 @@ struct ScalarMath {
     static T splat(double v) { return v; }
     static T select(bool condition, T a, T b) { return condition ? a : b; }
     static bool isnan(T x) { return std::isnan(x); }
+    static bool any(bool b) { return b; }
     /// @brief g·d, exactly 0 where g = 0 (strong zeros), and g/d likewise.
     static T times(T g, T d) { return g == 0.0 ? 0.0 : g * d; }
     static T divide(T g, T d) { return g == 0.0 ? 0.0 : g / d; }

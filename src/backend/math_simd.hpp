@@ -47,6 +47,7 @@ struct SimdMath {
     static T splat(double v) { return T(v); }
     static T select(const Mask& condition, T a, T b) { return xsimd::select(condition, a, b); }
     static Mask isnan(T x) { return xsimd::isnan(x); }
+    static bool any(const Mask& m) { return xsimd::any(m); }
     static T times(T g, T d) { return xsimd::select(g == 0.0, T(0.0), g * d); }
     static T divide(T g, T d) { return xsimd::select(g == 0.0, T(0.0), g / d); }
 

@@ -88,6 +88,10 @@ void require_elements(const char* op, std::optional<int> requested, const Layout
 
 /// @brief The largest (smallest) element of a non-empty lane; NaN if the lane holds one.
 double lane_extremum(const double* x, std::size_t start, const Layout& l, bool is_max) {
+    if (l.inner == 1) {  // a contiguous lane: the vector kernel
+        return detail::reduce(is_max ? detail::ReduceOp::max : detail::ReduceOp::min, x + start,
+                              l.length);
+    }
     double top = x[start];
     for (std::size_t k = 0; k < l.length; ++k) {
         const double v = x[start + k * l.inner];
@@ -117,7 +121,11 @@ void for_each_share(const double* x, std::size_t start, const Layout& l, double 
 double lane_mean(const double* x, std::size_t start, const Layout& l) {
     const double x0 = x[start];
     double total = 0.0;
-    for (std::size_t k = 0; k < l.length; ++k) total += x[start + k * l.inner] - x0;
+    if (l.inner == 1) {
+        total = detail::reduce(detail::ReduceOp::sum_shifted, x + start, l.length, x0);
+    } else {
+        for (std::size_t k = 0; k < l.length; ++k) total += x[start + k * l.inner] - x0;
+    }
     return x0 + total / static_cast<double>(l.length);
 }
 
@@ -377,8 +385,8 @@ array arg_extremum(const char* op, const Var& x, int axis, bool is_max) {
 /// @brief The shift of a lane's exponentials: its maximum, or 0 if that is ±inf (as torch), or
 /// if the lane is empty or all NaN.
 double lane_shift(const double* x, std::size_t start, const Layout& l) {
-    double top = -infinity;
-    for (std::size_t k = 0; k < l.length; ++k) top = std::max(top, x[start + k * l.inner]);
+    if (l.length == 0) return 0.0;
+    const double top = lane_extremum(x, start, l, true);  // NaN if the lane holds one
     return std::isfinite(top) ? top : 0.0;
 }
 
@@ -387,7 +395,12 @@ double lane_shift(const double* x, std::size_t start, const Layout& l) {
 double lane_logsumexp(const double* x, std::size_t start, const Layout& l) {
     const double shift = lane_shift(x, start, l);
     double total = 0.0;
-    for (std::size_t k = 0; k < l.length; ++k) total += std::exp(x[start + k * l.inner] - shift);
+    if (l.inner == 1 && l.length > 0) {
+        total = detail::reduce(detail::ReduceOp::sum_exp, x + start, l.length, shift);
+    } else {
+        for (std::size_t k = 0; k < l.length; ++k)
+            total += std::exp(x[start + k * l.inner] - shift);
+    }
     return shift + std::log(total);
 }
 
@@ -535,9 +548,14 @@ class DispersionNode final : public ReductionNode {
         for_each_lane(layout_, [&](std::size_t start, std::size_t lane) {
             const double m = lane_mean(x.data(), start, layout_);
             double squares = 0.0;
-            for (std::size_t k = 0; k < layout_.length; ++k) {
-                const double d = x.data()[start + k * layout_.inner] - m;
-                squares += d * d;
+            if (layout_.inner == 1) {
+                squares = detail::reduce(detail::ReduceOp::sum_squares, x.data() + start,
+                                         layout_.length, m);
+            } else {
+                for (std::size_t k = 0; k < layout_.length; ++k) {
+                    const double d = x.data()[start + k * layout_.inner] - m;
+                    squares += d * d;
+                }
             }
             const double var = squares / dof;
             value_.data()[lane] = is_std_ ? std::sqrt(var) : var;
@@ -623,8 +641,7 @@ class NormNode final : public SingleInputNode {
         } else if (p_ == infinity || top == 0.0 || top == infinity) {
             y = top;
         } else if (p_ == 1.0) {
-            y = 0.0;
-            for (double v : x) y += std::abs(v);
+            y = detail::reduce(detail::ReduceOp::sum_abs, x.data(), x.size());
         } else {
             // (Σ|x|^p)^(1/p) = top·(Σ(|x|/top)^p)^(1/p): no power overflows or underflows early
             const double inverse = 1.0 / top;

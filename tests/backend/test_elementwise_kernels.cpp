@@ -458,6 +458,86 @@ TEST(ElementwiseKernels, SumsAreWithinTheirErrorBoundOfTheExactSumInEverySetAndT
     }
 }
 
+TEST(ElementwiseKernels, LaneReductionsAgreeWithAScalarLoopInEverySetAndThreadCount) {
+    // max/min exactly (the first NaN if there is one, wherever it sits: first element, a full
+    // vector, the tail), the sums within the bound of any summation order of the exact sum of
+    // their terms (long double), and the same number on one and two threads
+    std::mt19937_64 rng(17);
+    std::uniform_real_distribution<double> u(-4.0, 3.0);
+    const double inf = std::numeric_limits<double>::infinity();
+    for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                          std::size_t{33}, sum_block + 5, 3 * parallel_elements + 11}) {
+        std::vector<std::vector<double>> lanes;
+        std::vector<double> x(n);
+        for (double& v : x) v = u(rng);
+        lanes.push_back(x);
+        for (std::size_t at : {std::size_t{0}, n / 2, n - 1}) {  // a NaN first, inside, last
+            std::vector<double> with_nan = x;
+            with_nan[at] = NAN;
+            lanes.push_back(with_nan);
+        }
+        std::vector<double> with_inf = x;
+        with_inf[n / 3] = -inf;
+        with_inf[n - 1] = inf;
+        lanes.push_back(with_inf);
+        for (const std::vector<double>& lane : lanes) {
+            double top = lane[0], bottom = lane[0];
+            bool nan = false;
+            for (double v : lane) {
+                nan = nan || std::isnan(v);
+                top = std::max(top, v);
+                bottom = std::min(bottom, v);
+            }
+            const double c = 0.5;
+            long double shifted = 0.0L, squares = 0.0L, exps = 0.0L, abs_sum = 0.0L, scale = 0.0L;
+            for (double v : lane) {
+                shifted += static_cast<long double>(v) - c;
+                squares += (static_cast<long double>(v) - c) * (static_cast<long double>(v) - c);
+                exps += std::exp(static_cast<long double>(v) - c);
+                abs_sum += std::abs(static_cast<long double>(v));
+                scale += std::abs(static_cast<long double>(v)) + 1.0L;
+            }
+            auto check_sum = [&](double got, long double exact, long double magnitude) {
+                if (!std::isfinite(static_cast<double>(exact))) {
+                    EXPECT_TRUE(std::isnan(got) ? std::isnan(static_cast<double>(exact))
+                                                : got == static_cast<double>(exact));
+                    return;
+                }
+                EXPECT_LE(std::abs(static_cast<long double>(got) - exact),
+                          4e-15L * static_cast<long double>(n) * magnitude);
+            };
+            for (const char* name : {"scalar", "avx2", "avx512"}) {
+                const KernelTable* table = kernels_for(name);
+                if (table == nullptr) continue;
+                SCOPED_TRACE(std::string(name) + " n = " + std::to_string(n));
+                const double got_max = table->reduce(ReduceOp::max, lane.data(), n, 0.0);
+                const double got_min = table->reduce(ReduceOp::min, lane.data(), n, 0.0);
+                if (nan) {
+                    EXPECT_TRUE(std::isnan(got_max) && std::isnan(got_min));
+                } else {
+                    EXPECT_EQ(got_max, top);
+                    EXPECT_EQ(got_min, bottom);
+                }
+                check_sum(table->reduce(ReduceOp::sum_shifted, lane.data(), n, c), shifted, scale);
+                check_sum(table->reduce(ReduceOp::sum_squares, lane.data(), n, c), squares,
+                          squares + 1.0L);
+                check_sum(table->reduce(ReduceOp::sum_exp, lane.data(), n, c), exps, exps + 1.0L);
+                check_sum(table->reduce(ReduceOp::sum_abs, lane.data(), n, 0.0), abs_sum, scale);
+            }
+            const int before = xgrad::blas_threads();
+            for (ReduceOp op : {ReduceOp::max, ReduceOp::min, ReduceOp::sum_shifted,
+                                ReduceOp::sum_squares, ReduceOp::sum_exp, ReduceOp::sum_abs}) {
+                xgrad::set_blas_threads(1);
+                const double one = reduce(op, lane.data(), n, c);
+                xgrad::set_blas_threads(2);
+                const double two = reduce(op, lane.data(), n, c);
+                EXPECT_EQ(ulps(one, two), 0.0) << n << " op " << static_cast<int>(op);
+            }
+            xgrad::set_blas_threads(before > 0 ? before : 1);
+        }
+    }
+}
+
 TEST(ElementwiseKernels, ShortBroadcastRunsGatheredGiveTheNumbersOfFullOperands) {
     // (m, 1) against (1, 2) is m runs of two elements, gathered into chunks for the kernels;
     // the same product of the operands spelled out in full is one run: values and gradients must
