@@ -5,8 +5,13 @@
  *                                                                          *
  *   build/bench/bench_matmul --benchmark_repetitions=5                     *
  *                            --benchmark_report_aggregates_only            *
+ * fma_peak: the core's FMA throughput, the ceiling of any product.         *
  ***************************************************************************/
+#include <immintrin.h>
+
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include <benchmark/benchmark.h>
 
@@ -65,5 +70,54 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
+// The core's double-precision FMA peak: twelve independent chains of FMAs (more than the FMA
+// latency times the issue width), so that only the FMA units' throughput limits them; 2 flops
+// per lane per FMA. The ceiling no matrix product can pass on this core. (One function per
+// instruction set: an intrinsic cannot be inlined into code built for a smaller set.)
+#define XGRAD_FMA_CHAINS(V, set1, fmadd, steps)                             \
+    V one = set1(1.0), a[12];                                               \
+    for (V & v : a) v = set1(1e-300);                                       \
+    for (std::int64_t i = 0; i < (steps); ++i) {                            \
+        a[0] = fmadd(a[0], one, a[0]), a[1] = fmadd(a[1], one, a[1]);       \
+        a[2] = fmadd(a[2], one, a[2]), a[3] = fmadd(a[3], one, a[3]);       \
+        a[4] = fmadd(a[4], one, a[4]), a[5] = fmadd(a[5], one, a[5]);       \
+        a[6] = fmadd(a[6], one, a[6]), a[7] = fmadd(a[7], one, a[7]);       \
+        a[8] = fmadd(a[8], one, a[8]), a[9] = fmadd(a[9], one, a[9]);       \
+        a[10] = fmadd(a[10], one, a[10]), a[11] = fmadd(a[11], one, a[11]); \
+    }                                                                       \
+    double total = 0.0;                                                     \
+    for (const V& v : a) {                                                  \
+        double lanes[sizeof(V) / sizeof(double)];                           \
+        std::memcpy(lanes, &v, sizeof lanes);                               \
+        total += lanes[0];                                                  \
+    }                                                                       \
+    return total
+
+/// @brief Twelve chains of `steps` 512-bit FMAs each; returns a lane of their sum.
+__attribute__((target("avx512f"))) double fma_peak_avx512(std::int64_t steps) {
+    XGRAD_FMA_CHAINS(__m512d, _mm512_set1_pd, _mm512_fmadd_pd, steps);
+}
+
+/// @brief Twelve chains of `steps` 256-bit FMAs each; returns a lane of their sum.
+__attribute__((target("avx2,fma"))) double fma_peak_avx2(std::int64_t steps) {
+    XGRAD_FMA_CHAINS(__m256d, _mm256_set1_pd, _mm256_fmadd_pd, steps);
+}
+
+void fma_peak(benchmark::State& state) {
+    const bool wide = state.range(0) == 512;
+    if (wide ? !__builtin_cpu_supports("avx512f") : !__builtin_cpu_supports("avx2")) {
+        state.SkipWithError("this CPU lacks the instruction set");
+        return;
+    }
+    constexpr std::int64_t steps = 1 << 20;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(wide ? fma_peak_avx512(steps) : fma_peak_avx2(steps));
+    }
+    const double flops = 12.0 * steps * (wide ? 8 : 4) * 2.0;
+    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+
 BENCHMARK(product)->Apply(shapes);
+BENCHMARK(fma_peak)->ArgName("bits")->Arg(256)->Arg(512);
 BENCHMARK_MAIN();
