@@ -3,9 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <string>
+
+#include <zlib.h>
 
 #include "xgrad/core/errors.hpp"
 
@@ -484,6 +488,160 @@ std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const
         svg += "<text transform=\"translate(-52," + number(size / 2) +
                ") rotate(-90)\" text-anchor=\"middle\">" + escape(panel.y_label) + "</text>\n";
         svg += "</g>\n";
+    }
+    return svg + "</svg>\n";
+}
+
+namespace {
+
+/// @brief v with all its digits ("1.5", "nan"), for an error message.
+std::string exact(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+}
+
+/// @brief `bytes` in base64 (RFC 4648, with padding), for a data: URI.
+std::string base64(const std::string& bytes) {
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const unsigned v = static_cast<unsigned char>(bytes[i]) << 16 |
+                           static_cast<unsigned char>(bytes[i + 1]) << 8 |
+                           static_cast<unsigned char>(bytes[i + 2]);
+        for (int shift = 18; shift >= 0; shift -= 6) out += digits[(v >> shift) & 63];
+    }
+    if (i < bytes.size()) {
+        const bool two = i + 1 < bytes.size();
+        const unsigned v = static_cast<unsigned char>(bytes[i]) << 16 |
+                           (two ? static_cast<unsigned char>(bytes[i + 1]) << 8 : 0);
+        out += digits[(v >> 18) & 63];
+        out += digits[(v >> 12) & 63];
+        out += two ? digits[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+/// @brief v as 4 big-endian bytes.
+std::string big_endian(std::uint32_t v) {
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+            static_cast<char>(v)};
+}
+
+/// @brief A PNG chunk: length, type, data, CRC-32 of type and data.
+std::string png_chunk(const char* type, const std::string& data) {
+    std::string typed = std::string(type, 4) + data;
+    const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(typed.data()),
+                            static_cast<uInt>(typed.size()));
+    return big_endian(static_cast<std::uint32_t>(data.size())) + typed +
+           big_endian(static_cast<std::uint32_t>(crc));
+}
+
+}  // namespace
+
+std::string greyscale_png(const std::vector<unsigned char>& pixels, std::size_t rows,
+                          std::size_t cols) {
+    if (rows == 0 || cols == 0 || pixels.size() != rows * cols) {
+        throw std::invalid_argument("greyscale_png: " + std::to_string(pixels.size()) +
+                                    " pixels for " + std::to_string(rows) + " x " +
+                                    std::to_string(cols));
+    }
+    // each row: filter type 0 (none), then its pixels
+    std::string raw;
+    raw.reserve(rows * (cols + 1));
+    for (std::size_t r = 0; r < rows; ++r) {
+        raw += '\0';
+        raw.append(reinterpret_cast<const char*>(pixels.data() + r * cols), cols);
+    }
+    uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
+    std::string packed(packed_size, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
+                  reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
+                  Z_BEST_COMPRESSION) != Z_OK) {
+        throw std::runtime_error("greyscale_png: zlib could not compress the image");
+    }
+    packed.resize(packed_size);
+    // IHDR: width, height, bit depth 8, colour type 0 (greyscale), deflate, filter 0, no interlace
+    const std::string header = big_endian(static_cast<std::uint32_t>(cols)) +
+                               big_endian(static_cast<std::uint32_t>(rows)) +
+                               std::string("\x08\x00\x00\x00\x00", 5);
+    return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", header) +
+           png_chunk("IDAT", packed) + png_chunk("IEND", "");
+}
+
+std::string image_grid_svg(const array& images, const std::vector<ImageCaption>& captions,
+                           const ImageGridOptions& options) {
+    const auto& shape = images.shape();
+    const bool rank4 = images.dimension() == 4;
+    if (!(images.dimension() == 3 || (rank4 && shape[1] == 1))) {
+        throw shape_error("image_grid_svg: expects images (n, h, w) or (n, 1, h, w), got " +
+                          format_shape(shape));
+    }
+    const std::size_t n = shape[0];
+    const std::size_t rows = shape[rank4 ? 2 : 1];
+    const std::size_t cols = shape[rank4 ? 3 : 2];
+    if (rows == 0 || cols == 0) {
+        throw shape_error("image_grid_svg: empty images " + format_shape(shape));
+    }
+    if (!captions.empty() && captions.size() != n) {
+        throw std::invalid_argument("image_grid_svg: " + std::to_string(captions.size()) +
+                                    " captions for " + std::to_string(n) + " images");
+    }
+    if (options.columns == 0 || options.scale < 1) {
+        throw std::invalid_argument("image_grid_svg: needs columns > 0 and scale >= 1, got " +
+                                    std::to_string(options.columns) + " and " +
+                                    std::to_string(options.scale));
+    }
+    const double scale = options.scale;
+    const double image_w = scale * static_cast<double>(cols);
+    const double image_h = scale * static_cast<double>(rows);
+    const double caption_h = captions.empty() ? 6.0 : 22.0;
+    const double cell_w = std::max(image_w, 96.0) + 12.0;
+    const double cell_h = image_h + caption_h + 8.0;
+    const std::size_t grid_cols = std::min(options.columns, std::max<std::size_t>(n, 1));
+    const std::size_t grid_rows = (n + grid_cols - 1) / grid_cols;
+    const double top = options.title.empty() ? 10.0 : 40.0;
+    const double width = std::max(cell_w * static_cast<double>(grid_cols) + 10.0,
+                                  20.0 + 8.0 * static_cast<double>(options.title.size()));
+    const double height = top + cell_h * static_cast<double>(grid_rows) + 6.0;
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + number(width) +
+                      "\" height=\"" + number(height) +
+                      "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    if (!options.title.empty()) {
+        svg += "<text x=\"" + number(width / 2) +
+               "\" y=\"26\" text-anchor=\"middle\" font-size=\"16\">" + escape(options.title) +
+               "</text>\n";
+    }
+    std::vector<unsigned char> pixels(rows * cols);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double* image = images.data() + i * rows * cols;
+        for (std::size_t k = 0; k < rows * cols; ++k) {
+            const double v = image[k];
+            if (!(v >= 0.0 && v <= 1.0)) {
+                throw std::invalid_argument("image_grid_svg: image " + std::to_string(i) +
+                                            ", row " + std::to_string(k / cols) + ", column " +
+                                            std::to_string(k % cols) + " is " + exact(v) +
+                                            " (needs values in [0, 1])");
+            }
+            pixels[k] = static_cast<unsigned char>(std::lround(v * 255.0));
+        }
+        const double x = 10.0 + cell_w * static_cast<double>(i % grid_cols);
+        const double y = top + cell_h * static_cast<double>(i / grid_cols);
+        svg += "<image x=\"" + number(x + (cell_w - 12.0 - image_w) / 2) + "\" y=\"" + number(y) +
+               "\" width=\"" + number(image_w) + "\" height=\"" + number(image_h) +
+               "\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64," +
+               base64(greyscale_png(pixels, rows, cols)) + "\"/>\n";
+        if (!captions.empty()) {
+            const std::string& color = captions[i].color;
+            svg += "<text x=\"" + number(x + (cell_w - 12.0) / 2) + "\" y=\"" +
+                   number(y + image_h + 15.0) + "\" text-anchor=\"middle\" fill=\"" +
+                   escape(color.empty() ? std::string("black") : color) + "\">" +
+                   escape(captions[i].text) + "</text>\n";
+        }
     }
     return svg + "</svg>\n";
 }

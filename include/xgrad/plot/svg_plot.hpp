@@ -1,6 +1,7 @@
-// SVG line, ROC, confusion-matrix and decision-region plots.
+// SVG line, ROC, confusion-matrix, decision-region and image-grid plots.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -77,5 +78,34 @@ struct DecisionPanel {
 /// feature names on both axes.
 std::string decision_regions_svg(const std::vector<DecisionPanel>& panels, const std::string& title,
                                  int grid = 90);
+
+/// @brief The caption under one image of image_grid_svg.
+struct ImageCaption {
+    std::string text;   ///< e.g. "Sneaker (Sandal)": predicted, then the true class
+    std::string color;  ///< a CSS colour for the text; empty: black
+};
+
+/// @brief Options of image_grid_svg.
+struct ImageGridOptions {
+    std::string title;
+    std::size_t columns = 8;  ///< images per row, > 0
+    int scale = 3;            ///< screen pixels per image pixel, ≥ 1
+};
+
+/// @brief Greyscale images in a grid, each with its caption under it: an SVG that embeds every
+/// image as an 8-bit greyscale PNG (deflated by zlib), drawn without smoothing.
+/// images: (n, h, w) or (n, 1, h, w), values in [0, 1] (0 black, 1 white); captions: none, or
+/// one per image. Throws shape_error naming the shape for another rank, a channel count other
+/// than 1 or an empty image; std::invalid_argument for a caption count other than n, a value
+/// outside [0, 1] or NaN (naming image, row and column), columns = 0 or scale < 1.
+std::string image_grid_svg(const array& images, const std::vector<ImageCaption>& captions,
+                           const ImageGridOptions& options = {});
+
+/// @brief The bytes of an 8-bit greyscale PNG of `rows` × `cols` pixels (row-major, 0 black,
+/// 255 white): signature, IHDR, one zlib-deflated IDAT (filter 0 on every row), IEND, each chunk
+/// with its CRC-32. Throws std::invalid_argument for rows or cols of 0 or a pixel count other
+/// than rows·cols.
+std::string greyscale_png(const std::vector<unsigned char>& pixels, std::size_t rows,
+                          std::size_t cols);
 
 }  // namespace xgrad::plot
