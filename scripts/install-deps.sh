@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(cmake g++ make ccache libxtensor-dev libxtensor-blas-dev libopenblas-dev libgtest-dev
-          libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev "$@")
+          libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev zlib1g-dev
+          dataset-fashion-mnist "$@")
 
 missing=()
 for p in "${packages[@]}"; do
