@@ -1,9 +1,11 @@
-// nn::Linear: Glorot (Xavier) and He initialisation, uniform or normal; y = x·W + b.
+// nn::Linear: Glorot (Xavier) and He initialisation (nn::init), uniform or normal; y = x·W + b.
 #include "xgrad/nn/linear.hpp"
 
-#include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "xgrad/core/random.hpp"
+#include "xgrad/nn/init.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xgrad::nn {
@@ -14,31 +16,25 @@ Linear::Linear(std::size_t in, std::size_t out, std::uint64_t seed, Init init) {
                                     " and " + std::to_string(out));
     }
     Random random(seed);
-    const auto fan_in = static_cast<double>(in);
-    const auto fan_out = static_cast<double>(out);
-    array w = array::from_shape({in, out});
-    for (double& v : w) {
-        switch (init) {
-            case Init::xavier_uniform: {
-                const double a = std::sqrt(6.0 / (fan_in + fan_out));
-                v = random.uniform(-a, a);
-                break;
-            }
-            case Init::xavier_normal:
-                v = random.normal(0.0, std::sqrt(2.0 / (fan_in + fan_out)));
-                break;
-            case Init::he_uniform: {
-                const double a = std::sqrt(6.0 / fan_in);
-                v = random.uniform(-a, a);
-                break;
-            }
-            case Init::he_normal:
-                v = random.normal(0.0, std::sqrt(2.0 / fan_in));
-                break;
-        }
+    const shape_type shape = {in, out};
+    const nn::init::Fans fans{in, out};
+    array w;
+    switch (init) {
+        case Init::xavier_uniform:
+            w = nn::init::xavier_uniform(shape, fans, random);
+            break;
+        case Init::xavier_normal:
+            w = nn::init::xavier_normal(shape, fans, random);
+            break;
+        case Init::he_uniform:
+            w = nn::init::kaiming_uniform(shape, fans, random);
+            break;
+        case Init::he_normal:
+            w = nn::init::kaiming_normal(shape, fans, random);
+            break;
     }
-    weight_ = parameter(std::move(w));
-    bias_ = parameter(xt::zeros<double>({out}));
+    weight_ = register_parameter("weight", parameter(std::move(w)));
+    bias_ = register_parameter("bias", parameter(xt::zeros<double>({out})));
 }
 
 Var Linear::forward(const Var& x) {

@@ -1,23 +1,31 @@
 // nn::Sequential (modules in a row) and nn::MLP (Linear layers with an activation between).
 #include "xgrad/nn/sequential.hpp"
 
+#include <stdexcept>
+#include <string>
+
 #include "xgrad/nn/activations.hpp"
 #include "xgrad/nn/linear.hpp"
 
 namespace xgrad::nn {
 
+Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
+    for (auto& module : modules) append(std::move(module));
+}
+
+void Sequential::append(std::shared_ptr<Module> module) {
+    if (!module) {
+        throw std::invalid_argument("Sequential: module " + std::to_string(modules_.size()) +
+                                    " is null");
+    }
+    register_module(std::to_string(modules_.size()), module);
+    modules_.push_back(std::move(module));
+}
+
 Var Sequential::forward(const Var& x) {
     Var out = x;
     for (const auto& module : modules_) out = module->forward(out);
     return out;
-}
-
-std::vector<Var> Sequential::parameters() const {
-    std::vector<Var> params;
-    for (const auto& module : modules_) {
-        for (const Var& p : module->parameters()) params.push_back(p);
-    }
-    return params;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "reference/mlp_torch.hpp"
+#include "reference/nn_torch.hpp"
 #include "support.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
@@ -13,6 +14,8 @@
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/models/metrics.hpp"
 #include "xgrad/nn/activations.hpp"
+#include "xgrad/nn/layers.hpp"
+#include "xgrad/nn/normalization.hpp"
 #include "xgrad/nn/predict.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -96,6 +99,121 @@ TEST(NeuralNetwork, SequentialComposesModules) {
     EXPECT_EQ(net(constant(xt::ones<double>({5, 3}))).shape(), (shape_type{5, 2}));
     nn::MLP mlp({2, 16, 16, 1}, nn::Activation::tanh, 3);
     EXPECT_EQ(mlp.modules().size(), 5u);  // Linear, Tanh, Linear, Tanh, Linear
+}
+
+/// @brief Sequential(Linear(3, 4), ReLU(), BatchNorm1d(4), Sequential(Linear(4, 5),
+/// Dropout(0.5), LayerNorm({5})), BatchNorm1d(5, affine = false)), as the torch model of
+/// scripts/reference/nn_torch.py.
+std::shared_ptr<nn::Sequential> nested_model() {
+    auto inner = std::make_shared<nn::Sequential>();
+    inner->add<nn::Linear>(4, 5, 2);
+    inner->add<nn::Dropout>(0.5, 3);
+    inner->add<nn::LayerNorm>(shape_type{5});
+    auto net = std::make_shared<nn::Sequential>();
+    net->add<nn::Linear>(3, 4, 1);
+    net->add<nn::ReLU>();
+    net->add<nn::BatchNorm1d>(4);
+    net->append(inner);
+    net->add<nn::BatchNorm1d>(5, 1e-5, 0.1, false);
+    return net;
+}
+
+TEST(Modules, NamedParametersAndBuffersHavePyTorchsNamesAndOrder) {
+    const auto net = nested_model();
+    std::vector<std::string> names, buffer_names;
+    for (const auto& [name, v] : net->named_parameters()) names.push_back(name);
+    for (const auto& [name, v] : net->named_buffers()) buffer_names.push_back(name);
+    EXPECT_EQ(names, std::vector<std::string>(reference::nn_torch::parameter_names.begin(),
+                                              reference::nn_torch::parameter_names.end()));
+    EXPECT_EQ(buffer_names, std::vector<std::string>(reference::nn_torch::buffer_names.begin(),
+                                                     reference::nn_torch::buffer_names.end()));
+    // parameters() lists the same nodes in the same order; buffers() those of named_buffers()
+    const std::vector<Var> params = net->parameters();
+    const auto named = net->named_parameters();
+    ASSERT_EQ(params.size(), named.size());
+    for (std::size_t k = 0; k < params.size(); ++k) {
+        EXPECT_EQ(params[k].node_ptr(), named[k].second.node_ptr()) << named[k].first;
+        EXPECT_TRUE(params[k].requires_grad());
+    }
+    for (const Var& b : net->buffers()) EXPECT_FALSE(b.requires_grad());
+    const auto& bn = dynamic_cast<const nn::BatchNorm&>(*net->modules()[2]);
+    EXPECT_EQ(net->named_buffers()[0].second.node_ptr(), bn.running_mean().node_ptr());
+    // Linear's own names; an MLP's layers sit at 0, 2, 4 with activations between
+    nn::Linear linear(2, 3, 1);
+    ASSERT_EQ(linear.named_parameters().size(), 2u);
+    EXPECT_EQ(linear.named_parameters()[0].first, "weight");
+    EXPECT_EQ(linear.named_parameters()[0].second.node_ptr(), linear.weight().node_ptr());
+    EXPECT_EQ(linear.named_parameters()[1].first, "bias");
+    nn::MLP mlp({2, 8, 8, 1}, nn::Activation::tanh, 4);
+    std::vector<std::string> mlp_names;
+    for (const auto& [name, v] : mlp.named_parameters()) mlp_names.push_back(name);
+    EXPECT_EQ(mlp_names, (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias",
+                                                   "4.weight", "4.bias"}));
+    EXPECT_TRUE(mlp.named_buffers().empty());
+}
+
+TEST(Modules, TrainAndEvalReachEveryChild) {
+    const auto net = nested_model();
+    std::vector<const nn::Module*> all = {net.get()};
+    for (std::size_t k = 0; k < all.size(); ++k) {
+        for (const auto& child : all[k]->named_children()) all.push_back(child.second.get());
+    }
+    ASSERT_EQ(all.size(), 9u);  // the two Sequentials and seven layers
+    for (const nn::Module* m : all) EXPECT_TRUE(m->is_training());
+    net->eval();
+    for (const nn::Module* m : all) EXPECT_FALSE(m->is_training());
+    // eval: Dropout is the identity and the batch norms use their running statistics
+    const Var x = constant(array{{1.0, 2.0, 3.0}});
+    const array once = net->forward(x).value();  // a batch of one row: refused in training
+    EXPECT_EQ(net->forward(x).value(), once);
+    net->train();
+    for (const nn::Module* m : all) EXPECT_TRUE(m->is_training());
+    XGRAD_EXPECT_THROW_WITH(net->forward(x), shape_error,
+                            "more than 1 value per channel when training");
+    // a child switched on its own stays so until its parent switches again
+    net->modules()[3]->eval();
+    EXPECT_TRUE(net->is_training());
+    EXPECT_FALSE(net->modules()[3]->named_children()[1].second->is_training());
+    net->train(true);
+    EXPECT_TRUE(net->modules()[3]->named_children()[1].second->is_training());
+}
+
+/// @brief A module registering what a test gives it.
+class Registering : public nn::Module {
+  public:
+    Var forward(const Var& x) override { return x; }
+    using Module::register_buffer;
+    using Module::register_module;
+    using Module::register_parameter;
+};
+
+TEST(Modules, RegistrationRefusesBadNamesAndLeaves) {
+    Registering m;
+    const Var w = m.register_parameter("w", parameter(array{1.0}));
+    EXPECT_EQ(m.parameters().size(), 1u);
+    EXPECT_EQ(m.parameters()[0].node_ptr(), w.node_ptr());
+    XGRAD_EXPECT_THROW_WITH(m.register_parameter("w", parameter(1.0)), std::invalid_argument,
+                            "Module: the name 'w' is registered already");
+    XGRAD_EXPECT_THROW_WITH(m.register_buffer("w", constant(1.0)), std::invalid_argument,
+                            "registered already");
+    XGRAD_EXPECT_THROW_WITH(m.register_parameter("a.b", parameter(1.0)), std::invalid_argument,
+                            "Module: the name 'a.b' must be non-empty and hold no '.'");
+    XGRAD_EXPECT_THROW_WITH(m.register_parameter("", parameter(1.0)), std::invalid_argument,
+                            "must be non-empty");
+    XGRAD_EXPECT_THROW_WITH(m.register_parameter("c", constant(1.0)), graph_error,
+                            "Module: parameter 'c' must be a parameter() leaf, got 'constant'");
+    XGRAD_EXPECT_THROW_WITH(m.register_parameter("d", w * 2.0), graph_error, "got 'mul'");
+    XGRAD_EXPECT_THROW_WITH(m.register_buffer("e", parameter(1.0)), graph_error,
+                            "Module: buffer 'e' must be a constant() leaf, got 'parameter'");
+    XGRAD_EXPECT_THROW_WITH(m.register_module("f", nullptr), std::invalid_argument,
+                            "Module: child 'f' is null");
+    XGRAD_EXPECT_THROW_WITH(nn::Sequential({std::make_shared<nn::ReLU>(), nullptr}),
+                            std::invalid_argument, "Sequential: module 1 is null");
+    // a Sequential made from a list names its children by position, and shares them
+    auto layer = std::make_shared<nn::Linear>(2, 2, 1);
+    nn::Sequential list({std::make_shared<nn::ReLU>(), layer});
+    EXPECT_EQ(list.named_parameters()[0].first, "1.weight");
+    EXPECT_EQ(list.parameters()[0].node_ptr(), layer->weight().node_ptr());
 }
 
 TEST(Optimizers, SgdAndAdamSteps) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "reference/nn_torch.hpp"
 #include "reference/optim_torch.hpp"
 #include "support.hpp"
 #include "xgrad/backend/blas.hpp"
@@ -248,6 +249,57 @@ TEST(Schedules, Values) {
     EXPECT_DOUBLE_EQ(optim::constant_rate(0.3)(100), 0.3);
     XGRAD_EXPECT_THROW_WITH(optim::step_decay(0.1, 0.5, 0), std::invalid_argument,
                             "every must be > 0");
+}
+
+/// @brief Expects schedule(t) to be torch's rate for every t listed: relative error 1e-12, or an
+/// absolute one of 1e-17 near 0.
+void expect_rates(const optim::Schedule& schedule, const std::vector<double>& torch_rates) {
+    for (std::size_t t = 0; t < torch_rates.size(); ++t) {
+        const double rate = schedule(t), expected = torch_rates[t];
+        EXPECT_LE(std::abs(rate - expected), 1e-12 * std::abs(expected) + 1e-17)
+            << "step " << t << ": " << rate << " vs torch " << expected;
+    }
+}
+
+TEST(Schedules, OneCycleFollowsTorchsOneCycleLR) {
+    for (const auto& c : reference::nn_torch::one_cycle_cases) {
+        SCOPED_TRACE(std::to_string(c.max_rate) + ", " + std::to_string(c.total_steps) + ", " +
+                     std::to_string(c.pct_start) + (c.three_phase ? ", three phases" : "") +
+                     (c.linear ? ", linear" : ", cosine"));
+        const auto schedule = optim::one_cycle(
+            c.max_rate, c.total_steps, c.pct_start, c.div_factor, c.final_div_factor,
+            c.linear ? optim::Anneal::linear : optim::Anneal::cosine, c.three_phase);
+        ASSERT_EQ(c.rates.size(), c.total_steps);
+        expect_rates(schedule, c.rates);
+        // past the last step the rate stays at the final one
+        const double final_rate = c.max_rate / c.div_factor / c.final_div_factor;
+        EXPECT_EQ(schedule(c.total_steps), final_rate);
+        EXPECT_EQ(schedule(10 * c.total_steps + 3), final_rate);
+    }
+    // the defaults: 25 and 1e4, cosine, two phases; the peak at step pct_start·T − 1
+    const auto defaults = optim::one_cycle(0.1, 100);
+    EXPECT_NEAR(defaults(0), 0.1 / 25.0, 1e-17);
+    EXPECT_DOUBLE_EQ(defaults(29), 0.1);
+    EXPECT_NEAR(defaults(99), 0.1 / 25.0 / 1e4, 1e-20);
+    // a rising phase of length 0 (pct_start·T = 1; torch divides by zero there) starts at the peak
+    EXPECT_DOUBLE_EQ(optim::one_cycle(0.2, 10, 0.1)(0), 0.2);
+    XGRAD_EXPECT_THROW_WITH(optim::one_cycle(0.1, 0), std::invalid_argument,
+                            "one_cycle: total_steps must be > 0");
+    XGRAD_EXPECT_THROW_WITH(optim::one_cycle(0.1, 10, 1.5), std::invalid_argument,
+                            "one_cycle: pct_start must be in [0, 1], got 1.5");
+    XGRAD_EXPECT_THROW_WITH(optim::one_cycle(0.1, 10, 0.3, 0.0), std::invalid_argument,
+                            "one_cycle: div_factor and final_div_factor must be > 0");
+    XGRAD_EXPECT_THROW_WITH(optim::one_cycle(0.1, 10, 0.3, 25.0, -1.0), std::invalid_argument,
+                            "must be > 0");
+}
+
+TEST(Schedules, StepAndCosineFollowTorch) {
+    namespace r = reference::nn_torch;
+    expect_rates(optim::cosine_annealing(0.1, 10, 0.001), r::cosine_annealing);
+    expect_rates(optim::cosine_warm_restarts(0.1, 5, 2, 0.01), r::cosine_warm_restarts);
+    expect_rates(optim::step_decay(0.1, 0.5, 3), r::step_decay);
+    XGRAD_EXPECT_THROW_WITH(optim::cosine_annealing(0.1, 0), std::invalid_argument,
+                            "cosine_annealing: period must be > 0");
 }
 
 }  // namespace

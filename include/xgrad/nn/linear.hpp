@@ -8,7 +8,8 @@
 
 namespace xgrad::nn {
 
-/// @brief How a layer's weights are drawn (biases start at zero). fan_in, fan_out = in, out.
+/// @brief How a layer's weights are drawn (biases start at zero). fan_in, fan_out = in, out;
+/// the draws are those of nn::init (xgrad/nn/init.hpp) with Fans{in, out}.
 enum class Init {
     xavier_uniform,  ///< U(−a, a), a = √(6 / (fan_in + fan_out)): Glorot, for tanh and sigmoid
     xavier_normal,   ///< N(0, 2 / (fan_in + fan_out))
@@ -17,12 +18,15 @@ enum class Init {
 };
 
 /// @brief y = x·W + b with W of shape (in, out) and b of shape (out): a batch (rows, in) gives
-/// (rows, out). (PyTorch stores W transposed, as (out, in).)
+/// (rows, out). Registered as "weight" (in, out) and "bias" (out): PyTorch stores the weight
+/// transposed, as (out, in), so a torch state_dict's weight must be transposed to load here.
 class Linear : public Module {
   public:
+    /// @throw std::invalid_argument for in = 0 or out = 0.
     Linear(std::size_t in, std::size_t out, std::uint64_t seed, Init init = Init::xavier_uniform);
+    /// @brief x·W + b for x of shape (rows, in).
+    /// @throw shape_error "Linear: expects a batch of shape (rows, in), got ..." otherwise.
     Var forward(const Var& x) override;
-    std::vector<Var> parameters() const override { return {weight_, bias_}; }
 
     const Var& weight() const { return weight_; }
     const Var& bias() const { return bias_; }

@@ -12,23 +12,29 @@
 
 namespace xgrad::nn {
 
-/// @brief Modules applied one after the other.
+/// @brief Modules applied one after the other. Child k is registered under the name "k" (as
+/// torch.nn.Sequential): its entries are "k.weight", "k.running_mean", ...; train()/eval()
+/// reach every child.
 class Sequential : public Module {
   public:
     Sequential() = default;
-    explicit Sequential(std::vector<std::shared_ptr<Module>> modules)
-        : modules_(std::move(modules)) {}
+    /// @brief The given modules in order. @throw std::invalid_argument for a null module.
+    explicit Sequential(std::vector<std::shared_ptr<Module>> modules);
 
-    /// @brief Appends a module made in place: `net.add<Linear>(2, 4, seed)`.
+    /// @brief Appends a module made in place: `net.add<Linear>(2, 4, seed)`. The module keeps
+    /// its own mode (a new one trains) until train()/eval() is called on the Sequential.
     template <class M, class... Args>
     M& add(Args&&... args) {
         auto module = std::make_shared<M>(std::forward<Args>(args)...);
-        modules_.push_back(module);
+        append(module);
         return *module;
     }
+    /// @brief Appends an existing module (shared, not copied), named by its position.
+    /// @throw std::invalid_argument for a null module.
+    void append(std::shared_ptr<Module> module);
 
+    /// @brief Each module's forward() applied in turn (x itself for an empty Sequential).
     Var forward(const Var& x) override;
-    std::vector<Var> parameters() const override;
     const std::vector<std::shared_ptr<Module>>& modules() const { return modules_; }
 
   private:
