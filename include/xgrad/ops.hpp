@@ -1,6 +1,8 @@
-// Every op: elementwise math, matmul, reductions, softmax, shape ops, losses, penalties.
+// Every op: elementwise math, matmul, reductions, softmax, shape ops, losses, penalties,
+// convolution and pooling.
 #pragma once
 
+#include "xgrad/ops/conv.hpp"
 #include "xgrad/ops/elementwise.hpp"
 #include "xgrad/ops/indexing.hpp"
 #include "xgrad/ops/losses.hpp"

@@ -599,7 +599,14 @@ std::string image_grid_svg(const array& images, const std::vector<ImageCaption>&
     const double image_w = scale * static_cast<double>(cols);
     const double image_h = scale * static_cast<double>(rows);
     const double caption_h = captions.empty() ? 6.0 : 22.0;
-    const double cell_w = std::max(image_w, 96.0) + 12.0;
+    // caption widths are estimates (sans-serif at 12 px: about 6.8 px a character)
+    std::size_t longest = 0;
+    for (const ImageCaption& caption : captions) {
+        std::size_t characters = 0;
+        for (char c : caption.text) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        longest = std::max(longest, characters);
+    }
+    const double cell_w = std::max(image_w, 6.8 * static_cast<double>(longest)) + 12.0;
     const double cell_h = image_h + caption_h + 8.0;
     const std::size_t grid_cols = std::min(options.columns, std::max<std::size_t>(n, 1));
     const std::size_t grid_rows = (n + grid_cols - 1) / grid_cols;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/families_conv.hpp"
 #include "core/families_custom.hpp"
 #include "core/families_indexing.hpp"
 #include "core/families_reduce.hpp"
@@ -145,6 +146,7 @@ inline std::vector<Case> every_op_family() {
     append_reduction_families(cases);
     append_indexing_families(cases);
     append_custom_families(cases);
+    append_conv_families(cases);
     return cases;
 }
 

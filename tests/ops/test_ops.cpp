@@ -807,10 +807,11 @@ TEST(Where, EveryOpFamilyRefusesAnEmptyVarWithAGraphErrorNotACrash) {
 TEST(Where, TheBranchNotTakenHasExactlyZeroDerivativesOfEveryOrderForEveryOpFamily) {
     // sum(where(0, f(p + sqrt(z)), 1)) at z = 0 is the constant 1, while every route through f
     // meets sqrt's infinite slope. Strong zeros make the gradient, both Hessian-vector product
-    // modes and jvp exactly 0, for every op family whose rules have them: matrix products and
-    // losses follow IEEE (0·∞ = NaN, README), the log∘σ rewrites keep σ's own rule (a separate
-    // note), and custom ops run the user's rules.
+    // modes and jvp exactly 0, for every op family whose rules have them: matrix products
+    // (matmul, conv2d) and losses follow IEEE (0·∞ = NaN, README), the log∘σ rewrites keep σ's
+    // own rule (a separate note), and custom ops run the user's rules.
     const std::vector<std::string> ieee = {"matmul",
+                                           "conv2d",
                                            "bce_with_logits",
                                            "binary_cross_entropy",
                                            "mse",
