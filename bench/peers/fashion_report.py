@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Merges the JSON lines of bench_fashion and torch_fashion.py into one markdown table per thread
+count: for each model, training images/s (batch / median step: forward, backward and Adam update)
+of xgrad and PyTorch float64, their ratio, both sides' peak RSS during training (MiB, with what the
+training added to the process after the data set was loaded in parentheses), and issue 16's
+target: xgrad ≥ 1.2× PyTorch's images/s. At more than one thread PyTorch runs in several thread
+settings (intra-op × OpenBLAS threads, see torch_fashion.py); the table compares with the fastest
+one and lists them all below.
+
+With --busy CORES (the CPU other processes took during the run, as scripts/bench-fashion.sh
+measures it) above 0.2, the target is not judged at more than one thread: a thread that waits for
+a core (PyTorch's OpenMP team above all) makes those rows noise.
+
+Usage: fashion_report.py [--busy CORES] XGRAD_JSONL TORCH_JSONL
+"""
+import json
+import re
+import sys
+
+TARGET = 1.2
+
+
+def read(path):
+    records = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                record = json.loads(line)
+                if record.get("workload") == "fashion training":
+                    records.append(record)
+    return records
+
+
+def cpu_description():
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return "CPU unknown"
+    model = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
+    flags = re.search(r"^flags\s*:\s*(.*)$", text, re.M)
+    flags = set(flags.group(1).split()) if flags else set()
+    isa = "AVX-512 (avx512f)" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{model.group(1).strip() if model else 'CPU unknown'}, {isa}"
+
+
+def fmt_rate(r):
+    return "–" if r is None else f"{r:,.0f}".replace(",", " ")
+
+
+def fmt_memory(r):
+    if r is None or r.get("peak_rss_mib", -1) < 0:
+        return "–"
+    return f"{r['peak_rss_mib']:.0f} (+{r['peak_rss_mib'] - r['rss_before_model_mib']:.0f})"
+
+
+def setting(r):
+    return f"intra-op {r['intra_op_threads']}, OpenBLAS {r['openblas_threads']}"
+
+
+def main():
+    args = sys.argv[1:]
+    busy = 0.0
+    if len(args) == 4 and args[0] == "--busy":
+        busy = float(args[1])
+        args = args[2:]
+    if len(args) != 2:
+        sys.exit(__doc__)
+    xgrad = {(r["model"], r["threads"]): r for r in read(args[0]) if r["side"] == "xgrad"}
+    torch = {}
+    for r in read(args[1]):
+        if r["side"] == "pytorch":
+            torch.setdefault((r["model"], r["threads"]), []).append(r)
+    models = []
+    for model, _ in list(xgrad) + list(torch):
+        if model not in models:
+            models.append(model)
+    thread_counts = sorted({t for _, t in list(xgrad) + list(torch)})
+
+    everything = list(xgrad.values()) + [r for rs in torch.values() for r in rs]
+    data = sorted({(r["data"], bool(r["full_data"]), r["train_images"], r["batch"]) for r in everything})
+    print(f"CPU: {cpu_description()}")
+    for folder, full, images, batch in data:
+        kind = "Fashion-MNIST's full training set" if full else "not the full data set"
+        print(f"Data: {folder} ({kind}, {images} images), batch {batch}, float64 on both sides.")
+    if len(data) > 1:
+        print("WARNING: the two sides did not run on the same data or batch size.")
+    summary = []
+    for threads in thread_counts:
+        print()
+        print(f"### {threads} thread(s)")
+        print()
+        print("| model | xgrad images/s | PyTorch images/s | xgrad / PyTorch | xgrad peak MiB | "
+              f"PyTorch peak MiB | target (≥ {TARGET}×) met |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        notes = []
+        for model in models:
+            ours = xgrad.get((model, threads))
+            theirs = torch.get((model, threads), [])
+            best = max(theirs, key=lambda r: r["images_per_s"]) if theirs else None
+            ratio = ours["images_per_s"] / best["images_per_s"] if ours and best else None
+            if ratio is None:
+                met = "–"
+            elif threads > 1 and busy > 0.2:
+                met = "(busy machine)"
+            else:
+                met = "met" if ratio >= TARGET else "not met"
+            if ratio is not None:
+                summary.append((model, threads, ratio, met))
+            print(f"| {model} | {fmt_rate(ours['images_per_s'] if ours else None)} | "
+                  f"{fmt_rate(best['images_per_s'] if best else None)} | "
+                  f"{'–' if ratio is None else f'{ratio:.2f}×'} | {fmt_memory(ours)} | "
+                  f"{fmt_memory(best)} | {met} |")
+            if len(theirs) > 1:
+                notes.append(f"{model}: " + ", ".join(
+                    f"{setting(r)} {fmt_rate(r['images_per_s'])}" for r in theirs))
+        print()
+        steps = ", ".join(
+            f"{model} xgrad {xgrad[(model, threads)]['median_us'] / 1000:.2f} ms"
+            + (f" / PyTorch {max(torch[(model, threads)], key=lambda r: r['images_per_s'])['median_us'] / 1000:.2f} ms"
+               if (model, threads) in torch else "")
+            for model in models if (model, threads) in xgrad)
+        print(f"Median step: {steps}.")
+        if notes:
+            print("PyTorch images/s by thread setting (the table shows the fastest): " + "; ".join(notes) + ".")
+    print()
+    print("Peak MiB: the process's peak RSS during training (VmHWM, reset after the data set was loaded); "
+          "in parentheses what training added to the RSS the process had before the model was built "
+          "(libraries, the float64 training set and the loader).")
+    loading = {side: max((r.get("loading_peak_rss_mib", -1) for r in records), default=-1)
+               for side, records in (("xgrad", xgrad.values()), ("PyTorch", [r for rs in torch.values() for r in rs]))}
+    if all(v > 0 for v in loading.values()):
+        print(f"Peak RSS while the data set was read (before the reset): xgrad {loading['xgrad']:.0f} MiB, "
+              f"PyTorch {loading['PyTorch']:.0f} MiB.")
+    if summary and all(m in ("met", "not met") for _, _, _, m in summary):
+        verdict = "met" if all(m == "met" for _, _, _, m in summary) else "not met"
+        print(f"Issue 16's target (≥ {TARGET}× PyTorch in every row above): {verdict}.")
+
+
+if __name__ == "__main__":
+    main()
