@@ -20,8 +20,13 @@
 #include <string>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "backend/blas_calls.hpp"
 #include "core/op.hpp"
+#include "xgrad/core/allocator.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/ops/conv.hpp"
 
@@ -723,9 +728,120 @@ Var AvgPoolNode::gradient_as_graph(const Var& g) {
 /// of its window's maximum in x. Rewritten by every forward pass of the pool, and read by the
 /// scatter and gather nodes built from its derivative.
 struct ArgmaxRecord {
+    /// @brief Flat indices into x, one per output element (in the caching allocator's storage:
+    /// a graph rebuilt every step gets last step's buffer back instead of fresh pages).
+    using Positions = std::vector<std::size_t, caching_allocator<std::size_t>>;
     shape_type in_shape, out_shape;
-    std::vector<std::size_t> source;
+    Positions source;
 };
+
+/// @brief y = max_pool2d(x) for any kernel and stride, and where each maximum is (`source`: flat
+/// indices into x). PyTorch's CPU kernel: the running maximum starts at −inf on the window's
+/// first position and moves to an element that is larger (a tie keeps the first) or NaN (so the
+/// last NaN of a window wins).
+void max_pool_any(const PoolGeometry& g, const double* x, double* y, std::size_t* source) {
+    constexpr double lowest = -std::numeric_limits<double>::infinity();
+    for (std::size_t p = 0, e = 0; p < g.planes(); ++p) {
+        const std::size_t offset = p * g.h * g.w;
+        const double* plane = x + offset;
+        for (std::size_t oh = 0; oh < g.ho; ++oh) {
+            for (std::size_t ow = 0; ow < g.wo; ++ow, ++e) {
+                const std::size_t start = g.window_start(oh, ow);
+                std::size_t best_at = start;
+                double best = lowest;
+                for (std::size_t i = 0; i < g.kernel; ++i) {
+                    for (std::size_t j = 0; j < g.kernel; ++j) {
+                        const std::size_t at = start + i * g.w + j;
+                        const double v = plane[at];
+                        if (v > best || std::isnan(v)) {
+                            best = v;
+                            best_at = at;
+                        }
+                    }
+                }
+                y[e] = best;
+                source[e] = offset + best_at;
+            }
+        }
+    }
+}
+
+/// @brief One step of the running maximum without a branch (the comparisons are unpredictable
+/// on real data): move to v, found at `code`, if v > best or v is NaN.
+inline void take_if(double v, std::size_t code, double& best, std::size_t& at) {
+    const bool take = (v > best) | std::isnan(v);
+    best = take ? v : best;
+    at = take ? code : at;
+}
+
+#if defined(__SSE2__)
+/// @brief take_if for two windows at once (lanes of doubles and of 64-bit positions).
+inline void take_if(__m128d v, __m128i code, __m128d& best, __m128i& at) {
+    const __m128d take = _mm_or_pd(_mm_cmpgt_pd(v, best), _mm_cmpunord_pd(v, v));
+    best = _mm_or_pd(_mm_and_pd(take, v), _mm_andnot_pd(take, best));
+    const __m128i mask = _mm_castpd_si128(take);
+    at = _mm_or_si128(_mm_and_si128(mask, code), _mm_andnot_si128(mask, at));
+}
+#endif
+
+/// @brief max_pool_any for kernel 2, stride 2, the same numbers and positions: a window's first
+/// element is where the running maximum starts (−inf stays at the first position in
+/// max_pool_any too), then the other three in order. Two windows at a time with SSE2. Measured on
+/// (128,16,28,28): 7.5 → 1.1 ms, (128,32,14,14): 3.8 → 0.7 ms.
+void max_pool_2x2(const PoolGeometry& g, const double* x, double* y, std::size_t* source) {
+    const std::size_t w = g.w;
+#if defined(__SSE2__)
+    const auto wide = static_cast<long long>(w);
+    const __m128i right = _mm_set1_epi64x(1), below = _mm_set1_epi64x(wide),
+                  diagonal = _mm_set1_epi64x(wide + 1), lanes = _mm_set_epi64x(2, 0);
+#endif
+    for (std::size_t p = 0; p < g.planes(); ++p) {
+        for (std::size_t oh = 0; oh < g.ho; ++oh) {
+            const std::size_t base = p * g.h * w + 2 * oh * w;  // the row pair's first element
+            const double* r0 = x + base;
+            const double* r1 = r0 + w;
+            double* out = y + (p * g.ho + oh) * g.wo;
+            std::size_t* at_out = source + (p * g.ho + oh) * g.wo;
+            std::size_t ow = 0;
+#if defined(__SSE2__)
+            for (; ow + 2 <= g.wo; ow += 2) {
+                const __m128d a0 = _mm_loadu_pd(r0 + 2 * ow), a1 = _mm_loadu_pd(r0 + 2 * ow + 2);
+                const __m128d b0 = _mm_loadu_pd(r1 + 2 * ow), b1 = _mm_loadu_pd(r1 + 2 * ow + 2);
+                __m128d best = _mm_unpacklo_pd(a0, a1);
+                __m128i at = _mm_setzero_si128();
+                take_if(_mm_unpackhi_pd(a0, a1), right, best, at);
+                take_if(_mm_unpacklo_pd(b0, b1), below, best, at);
+                take_if(_mm_unpackhi_pd(b0, b1), diagonal, best, at);
+                _mm_storeu_pd(out + ow, best);
+                const __m128i first = _mm_set1_epi64x(static_cast<long long>(base + 2 * ow));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(at_out + ow),
+                                 _mm_add_epi64(first, _mm_add_epi64(lanes, at)));
+            }
+#endif
+            for (; ow < g.wo; ++ow) {
+                double best = r0[2 * ow];
+                std::size_t at = 0;
+                take_if(r0[2 * ow + 1], 1, best, at);
+                take_if(r1[2 * ow], w, best, at);
+                take_if(r1[2 * ow + 1], w + 1, best, at);
+                out[ow] = best;
+                at_out[ow] = base + 2 * ow + at;
+            }
+        }
+    }
+}
+
+/// @brief dx = the gradient g routed to the recorded maxima (summed where windows share one),
+/// overwriting dx: each plane zeroed and then routed into while it is in cache (a window's
+/// maximum lies in its own plane).
+void route_by_plane(const PoolGeometry& g, const double* gy, double* dx,
+                    const std::size_t* source) {
+    const std::size_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
+    for (std::size_t p = 0; p < g.planes(); ++p) {
+        std::fill(dx + p * in_plane, dx + (p + 1) * in_plane, 0.0);
+        for (std::size_t e = p * out_plane; e < (p + 1) * out_plane; ++e) dx[source[e]] += gy[e];
+    }
+}
 
 /// @brief y = max_pool2d(x), recording each window's argmax.
 class MaxPoolNode final : public SingleInputNode {
@@ -742,34 +858,11 @@ class MaxPoolNode final : public SingleInputNode {
         record_->in_shape = g.input_shape();
         record_->out_shape = g.output_shape();
         value_.resize(record_->out_shape);
-        std::vector<std::size_t>& source = record_->source;
-        source.resize(value_.size());
-        double* y = value_.data();
-        // PyTorch's CPU kernel: the running maximum starts at −inf on the window's first
-        // position and moves to an element that is larger (a tie keeps the first) or NaN.
-        constexpr double lowest = -std::numeric_limits<double>::infinity();
-        for (std::size_t p = 0, e = 0; p < g.planes(); ++p) {
-            const std::size_t offset = p * g.h * g.w;
-            const double* plane = x.data() + offset;
-            for (std::size_t oh = 0; oh < g.ho; ++oh) {
-                for (std::size_t ow = 0; ow < g.wo; ++ow, ++e) {
-                    const std::size_t start = g.window_start(oh, ow);
-                    std::size_t best_at = start;
-                    double best = lowest;
-                    for (std::size_t i = 0; i < g.kernel; ++i) {
-                        for (std::size_t j = 0; j < g.kernel; ++j) {
-                            const std::size_t at = start + i * g.w + j;
-                            const double v = plane[at];
-                            if (v > best || std::isnan(v)) {
-                                best = v;
-                                best_at = at;
-                            }
-                        }
-                    }
-                    y[e] = best;
-                    source[e] = offset + best_at;
-                }
-            }
+        record_->source.resize(value_.size());
+        if (g.kernel == 2 && g.stride == 2) {
+            max_pool_2x2(g, x.data(), value_.data(), record_->source.data());
+        } else {
+            max_pool_any(g, x.data(), value_.data(), record_->source.data());
         }
     }
 
@@ -777,11 +870,15 @@ class MaxPoolNode final : public SingleInputNode {
     // is the maximum of several windows (an add-only loop: zero_if_first)
     void backward_into(Node& x) override {
         GradSink gx(x);
-        gx.zero_if_first();
+        const PoolGeometry g = pool_geometry("max_pool2d", record_->in_shape, kernel_, stride_);
+        if (gx.first()) {  // a plane at a time, zeroed while it is in cache, then routed into
+            route_by_plane(g, grad().data(), gx.data(), record_->source.data());
+            return;
+        }
         double* dx = gx.data();
-        const double* g = grad().data();
-        const std::vector<std::size_t>& source = record_->source;
-        for (std::size_t e = 0; e < source.size(); ++e) dx[source[e]] += g[e];
+        const double* gy = grad().data();
+        const ArgmaxRecord::Positions& source = record_->source;
+        for (std::size_t e = 0; e < source.size(); ++e) dx[source[e]] += gy[e];
     }
 
     Var gradient_as_graph(const Var& g) override;
@@ -789,7 +886,7 @@ class MaxPoolNode final : public SingleInputNode {
     // piecewise linear: t read at the maxima
     array tangent_of(const array& t) override {
         array out = array::from_shape(record_->out_shape);
-        const std::vector<std::size_t>& source = record_->source;
+        const ArgmaxRecord::Positions& source = record_->source;
         for (std::size_t e = 0; e < source.size(); ++e) out.data()[e] = t.data()[source[e]];
         return out;
     }
@@ -834,7 +931,7 @@ class ArgmaxRouteNode final : public Node {
         if (!input(0).requires_grad()) return;
         GradSink gg(input(0));
         const double* gamma = grad().data();
-        const std::vector<std::size_t>& source = record_->source;
+        const ArgmaxRecord::Positions& source = record_->source;
         if (scatter_) {  // adjoint: gather
             for (std::size_t e = 0; e < source.size(); ++e) gg.put(e, gamma[source[e]]);
             return;
@@ -863,7 +960,7 @@ class ArgmaxRouteNode final : public Node {
 
   private:
     void route(const double* in, double* out, bool scatter) const {
-        const std::vector<std::size_t>& source = record_->source;
+        const ArgmaxRecord::Positions& source = record_->source;
         if (!scatter) {
             for (std::size_t e = 0; e < source.size(); ++e) out[e] = in[source[e]];
             return;

@@ -119,6 +119,62 @@ TEST(MaxPool, TiesNaNsAndInfinitiesAsTorch) {
                                 {{30.0, 0.0, 0.0, 40.0}, {0.0, 0.0, 0.0, 0.0}}}}));
 }
 
+TEST(MaxPool, TwoByTwoMatchesTheRunningMaximumOnTiesNaNsAndInfinities) {
+    // Kernel 2, stride 2 has a loop of its own (two windows at a time, a last odd one alone):
+    // its values and routed gradients against the running maximum written out here (start at
+    // −inf on the first position, move to a larger element or a NaN), on planes of odd and even
+    // widths full of ties, NaNs and infinities.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    const std::vector<double> pool = {nan, -inf, inf, 0.0, 0.0, 1.0, 1.0, -1.0, 2.0};
+    std::mt19937_64 rng(29);
+    for (const shape_type& shape : {shape_type{2, 3, 6, 8}, shape_type{1, 2, 5, 7},
+                                    shape_type{3, 1, 4, 3}, shape_type{1, 1, 2, 2}}) {
+        SCOPED_TRACE(format_shape(shape));
+        array data = array::from_shape(shape);
+        for (double& v : data) v = pool[rng() % pool.size()];
+        const std::size_t planes = shape[0] * shape[1], h = shape[2], w = shape[3];
+        const std::size_t ho = h / 2, wo = w / 2;
+        array expected_y = array::from_shape({shape[0], shape[1], ho, wo});
+        array seed = array::from_shape(expected_y.shape());
+        array expected_grad = xt::zeros<double>(shape);
+        for (std::size_t p = 0, e = 0; p < planes; ++p) {
+            for (std::size_t oh = 0; oh < ho; ++oh) {
+                for (std::size_t ow = 0; ow < wo; ++ow, ++e) {
+                    double best = -inf;
+                    std::size_t at = (p * h + 2 * oh) * w + 2 * ow;
+                    for (std::size_t i = 0; i < 2; ++i) {
+                        for (std::size_t j = 0; j < 2; ++j) {
+                            const std::size_t q = (p * h + 2 * oh + i) * w + 2 * ow + j;
+                            if (data.data()[q] > best || std::isnan(data.data()[q])) {
+                                best = data.data()[q];
+                                at = q;
+                            }
+                        }
+                    }
+                    expected_y.data()[e] = best;
+                    seed.data()[e] = static_cast<double>(e + 1);
+                    expected_grad.data()[at] += seed.data()[e];
+                }
+            }
+        }
+        const Var x = parameter(data);
+        const Var y = max_pool2d(x, 2);
+        ASSERT_EQ(y.shape(), expected_y.shape());
+        for (std::size_t e = 0; e < expected_y.size(); ++e) {
+            const double a = y.value().data()[e], b = expected_y.data()[e];
+            EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << "output " << e;
+        }
+        y.backward(seed);
+        EXPECT_EQ(x.grad(), expected_grad);
+        // the same routing added to a gradient that x already has from another use
+        const array other = random_array(rng, shape);
+        const std::vector<Var> both =
+            grad(sum(max_pool2d(x, 2) * constant(seed)) + sum(x * constant(other)), {x});
+        EXPECT_EQ(both[0].value(), array(expected_grad + other));
+    }
+}
+
 // ---- central differences ----------------------------------------------------------------------
 
 TEST(Conv2dGradients, MatchCentralDifferences) {
