@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "backend/elementwise_kernels.hpp"
 #include "core/op.hpp"
 #include "xgrad/ops.hpp"
 
@@ -39,6 +40,60 @@ void check_eps(const char* layer, double eps) {
 }
 
 // ---- batch norm --------------------------------------------------------------------------
+
+/// @brief y[l] = (x[l] − m)·a + b for one plane of L values.
+void normalize_plane(const double* x, std::size_t L, double m, double a, double b, double* y) {
+    for (std::size_t l = 0; l < L; ++l) y[l] = (x[l] - m) * a + b;
+}
+
+/// @brief Σ g and Σ g·(x − m) over one plane.
+struct PlaneSums {
+    double g, g_centred;
+};
+/// @brief PlaneSums of one plane of L values, in eight interleaved partial sums (independent
+/// chains of additions, which the compiler also vectorises) added pairwise at the end.
+PlaneSums gradient_sums(const double* g, const double* x, std::size_t L, double m) {
+    constexpr std::size_t ways = 8;
+    double sg[ways] = {}, sgx[ways] = {};
+    std::size_t l = 0;
+    for (; l + ways <= L; l += ways) {
+        for (std::size_t k = 0; k < ways; ++k) {
+            sg[k] += g[l + k];
+            sgx[k] += g[l + k] * (x[l + k] - m);
+        }
+    }
+    for (std::size_t k = 0; l < L; ++l, ++k) {
+        sg[k] += g[l];
+        sgx[k] += g[l] * (x[l] - m);
+    }
+    for (std::size_t width = ways / 2; width > 0; width /= 2) {
+        for (std::size_t k = 0; k < width; ++k) {
+            sg[k] += sg[k + width];
+            sgx[k] += sgx[k + width];
+        }
+    }
+    return {sg[0], sgx[0]};
+}
+
+/// @brief out (=, or += if not `first`) scale·(g − mg − x̂·mgx), x̂ = (x − m)·inv, over one plane:
+/// batch norm's input gradient in training.
+void input_gradient_plane(const double* g, const double* x, std::size_t L, double m, double inv,
+                          double scale, double mg, double mgx, bool first, double* out) {
+    if (first) {
+        for (std::size_t l = 0; l < L; ++l) out[l] = scale * (g[l] - mg - (x[l] - m) * inv * mgx);
+    } else {
+        for (std::size_t l = 0; l < L; ++l) out[l] += scale * (g[l] - mg - (x[l] - m) * inv * mgx);
+    }
+}
+
+/// @brief out (=, or += if not `first`) scale·g over one plane: the input gradient in eval.
+void scaled_plane(const double* g, std::size_t L, double scale, bool first, double* out) {
+    if (first) {
+        for (std::size_t l = 0; l < L; ++l) out[l] = scale * g[l];
+    } else {
+        for (std::size_t l = 0; l < L; ++l) out[l] += scale * g[l];
+    }
+}
 
 /// @brief What a batch-norm node needs besides its inputs.
 struct BatchNormSpec {
@@ -81,13 +136,13 @@ class BatchNormNode final : public Node {
         value_.resize(x.shape());
         const double* in = x.data();
         double* y = value_.data();
+        std::vector<double>& a = scale_;
+        a.resize(C);
+        for (std::size_t c = 0; c < C; ++c) a[c] = inv_[c] * gamma(c);
         for (std::size_t n = 0; n < N_; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
-                const double m = mean_[c];
-                const double a = inv_[c] * gamma(c);
-                const double b = beta(c);
                 const std::size_t base = (n * C + c) * L_;
-                for (std::size_t l = 0; l < L_; ++l) y[base + l] = (in[base + l] - m) * a + b;
+                normalize_plane(in + base, L_, mean_[c], a[c], beta(c), y + base);
             }
         }
     }
@@ -98,22 +153,21 @@ class BatchNormNode final : public Node {
         const std::size_t C = spec_.channels;
         const double* g = grad().data();
         const double* in = input(0).value().data();
-        std::vector<double> sum_g(C, 0.0), sum_gx(C, 0.0);
+        std::vector<double>& sum_g = sum_g_;
+        std::vector<double>& sum_gx = sum_gx_;
+        sum_g.assign(C, 0.0);
+        sum_gx.assign(C, 0.0);
         const bool need_sums = spec_.affine || spec_.training;
-        if (need_sums) {
+        if (need_sums) {  // Σ g and Σ g·x̂ = Σ g·(x − μ) / √(σ² + ε), one plane at a time
             for (std::size_t n = 0; n < N_; ++n) {
                 for (std::size_t c = 0; c < C; ++c) {
                     const std::size_t base = (n * C + c) * L_;
-                    const double m = mean_[c], inv = inv_[c];
-                    double sg = 0.0, sgx = 0.0;
-                    for (std::size_t l = 0; l < L_; ++l) {
-                        sg += g[base + l];
-                        sgx += g[base + l] * ((in[base + l] - m) * inv);
-                    }
-                    sum_g[c] += sg;
-                    sum_gx[c] += sgx;
+                    const PlaneSums sums = gradient_sums(g + base, in + base, L_, mean_[c]);
+                    sum_g[c] += sums.g;
+                    sum_gx[c] += sums.g_centred;
                 }
             }
+            for (std::size_t c = 0; c < C; ++c) sum_gx[c] *= inv_[c];
         }
         if (spec_.affine) {
             if (input(1).requires_grad()) {
@@ -128,19 +182,16 @@ class BatchNormNode final : public Node {
         if (!input(0).requires_grad()) return;
         const GradSink gx(input(0));
         const double M = static_cast<double>(N_ * L_);
+        double* out = gx.data();
         for (std::size_t n = 0; n < N_; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
                 const std::size_t base = (n * C + c) * L_;
-                const double m = mean_[c], inv = inv_[c];
-                const double scale = gamma(c) * inv;
+                const double scale = gamma(c) * inv_[c];
                 if (spec_.training) {
-                    const double mg = sum_g[c] / M, mgx = sum_gx[c] / M;
-                    for (std::size_t l = 0; l < L_; ++l) {
-                        const double xhat = (in[base + l] - m) * inv;
-                        gx.put(base + l, scale * (g[base + l] - mg - xhat * mgx));
-                    }
+                    input_gradient_plane(g + base, in + base, L_, mean_[c], inv_[c], scale,
+                                         sum_g[c] / M, sum_gx[c] / M, gx.first(), out + base);
                 } else {
-                    for (std::size_t l = 0; l < L_; ++l) gx.put(base + l, scale * g[base + l]);
+                    scaled_plane(g + base, L_, scale, gx.first(), out + base);
                 }
             }
         }
@@ -254,27 +305,31 @@ class BatchNormNode final : public Node {
         }
     }
 
-    /// @brief μ, 1/√(σ² + ε) of the batch (two passes), and the running statistics updated.
+    /// @brief μ, 1/√(σ² + ε) of the batch, and the running statistics updated. Each plane's sum
+    /// and squares about its own mean (two passes over the plane while it is in cache), then the
+    /// planes combined as Chan et al.: Σ(x − μ)² = Σ_p [Σ(x − μ_p)² + L·(μ_p − μ)²].
     void batch_statistics(const double* in) {
         const std::size_t C = spec_.channels;
         const double M = static_cast<double>(N_ * L_);
+        const double L = static_cast<double>(L_);
+        std::vector<double>& plane_mean = plane_mean_;
+        plane_mean.resize(N_ * C);
         std::vector<double> squares(C, 0.0);
         for (std::size_t n = 0; n < N_; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
                 const double* row = in + (n * C + c) * L_;
-                double s = 0.0;
-                for (std::size_t l = 0; l < L_; ++l) s += row[l];
+                const double s = detail::sum(row, L_);
+                const double m = s / L;
+                plane_mean[n * C + c] = m;
                 mean_[c] += s;
+                squares[c] += detail::reduce(detail::ReduceOp::sum_squares, row, L_, m);
             }
         }
         for (double& m : mean_) m /= M;
         for (std::size_t n = 0; n < N_; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
-                const double* row = in + (n * C + c) * L_;
-                const double m = mean_[c];
-                double s = 0.0;
-                for (std::size_t l = 0; l < L_; ++l) s += (row[l] - m) * (row[l] - m);
-                squares[c] += s;
+                const double d = plane_mean[n * C + c] - mean_[c];
+                squares[c] += L * d * d;
             }
         }
         array& rm = spec_.running_mean.mutable_value();
@@ -292,6 +347,8 @@ class BatchNormNode final : public Node {
     BatchNormSpec spec_;
     std::size_t N_ = 0, L_ = 1;
     std::vector<double> mean_, inv_;  // per channel, of the last forward pass
+    // scratch kept between passes: per-channel scales and sums, per-plane means
+    std::vector<double> scale_, sum_g_, sum_gx_, plane_mean_;
 };
 
 // ---- layer norm --------------------------------------------------------------------------
