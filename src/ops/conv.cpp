@@ -25,6 +25,7 @@
 #endif
 
 #include "backend/blas_calls.hpp"
+#include "backend/elementwise_kernels.hpp"
 #include "core/op.hpp"
 #include "xgrad/core/allocator.hpp"
 #include "xgrad/ops.hpp"
@@ -164,10 +165,30 @@ Span inside(std::size_t offset, std::size_t extent, std::size_t out, std::size_t
     return {lo, hi};
 }
 
+/// @brief Whether rows of the column matrix can be built and scattered back as whole blocks:
+/// stride 1 and an output as wide as the input (kernel width 2·padding + 1, "same" padding),
+/// so that the inside rows of an output plane and the input rows they read are both one
+/// contiguous run, shifted by j − p (the other positions of a row are padding).
+bool same_width(const ConvGeometry& g) {
+    return g.stride == 1 && g.wo == g.w;
+}
+
+/// @brief Sets to `value` the padding columns (ow < cols.lo, ow ≥ cols.hi) of `rows` rows of W
+/// entries in `block`: the entries a shifted block copy takes from the neighbouring input row.
+void mark_outside_columns(double* block, std::size_t rows, std::size_t w, const Span& cols,
+                          double value) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        double* row = block + r * w;
+        for (std::size_t ow = 0; ow < cols.lo; ++ow) row[ow] = value;
+        for (std::size_t ow = cols.hi; ow < w; ++ow) row[ow] = value;
+    }
+}
+
 /// @brief One image x (C, H, W) as its column matrix: row (c, i, j) holds, for every output
 /// position (oh, ow), x[c, oh·s + i − p, ow·s + j − p] (0 in the padding). Rows are `ld` apart.
 void im2col(const ConvGeometry& g, const double* x, double* col, std::size_t ld) {
     const std::size_t s = g.stride;
+    const bool blocks = same_width(g);
     for (std::size_t c = 0; c < g.c; ++c) {
         const double* plane = x + c * g.h * g.w;
         for (std::size_t i = 0; i < g.kh; ++i) {
@@ -175,6 +196,24 @@ void im2col(const ConvGeometry& g, const double* x, double* col, std::size_t ld)
             for (std::size_t j = 0; j < g.kw; ++j) {
                 const Span cols = inside(j, g.w, g.wo, s, g.pad);
                 double* dst = col + ((c * g.kh + i) * g.kw + j) * ld;
+                if (blocks && cols.lo < cols.hi) {
+                    // rows above and below the image, then the inside rows as one shifted copy
+                    // of the input rows they read, then each row's padding columns
+                    std::fill(dst, dst + rows.lo * g.wo, 0.0);
+                    std::fill(dst + rows.hi * g.wo, dst + g.ho * g.wo, 0.0);
+                    if (rows.lo == rows.hi) continue;
+                    const std::ptrdiff_t d =
+                        static_cast<std::ptrdiff_t>(j) - static_cast<std::ptrdiff_t>(g.pad);
+                    const double* src = plane + (rows.lo + i - g.pad) * g.w;
+                    double* block = dst + rows.lo * g.wo;
+                    // block entry k reads input position k + d
+                    const std::size_t shift = static_cast<std::size_t>(d < 0 ? -d : d);
+                    const std::size_t count = (rows.hi - rows.lo) * g.w - shift;
+                    std::copy(src + (d > 0 ? shift : 0), src + (d > 0 ? shift : 0) + count,
+                              block + (d < 0 ? shift : 0));
+                    mark_outside_columns(block, rows.hi - rows.lo, g.w, cols, 0.0);
+                    continue;
+                }
                 for (std::size_t oh = 0; oh < g.ho; ++oh, dst += g.wo) {
                     if (oh < rows.lo || oh >= rows.hi || cols.lo == cols.hi) {
                         std::fill(dst, dst + g.wo, 0.0);
@@ -184,12 +223,8 @@ void im2col(const ConvGeometry& g, const double* x, double* col, std::size_t ld)
                     const double* src =
                         plane + (oh * s + i - g.pad) * g.w + (cols.lo * s + j - g.pad);
                     std::fill(dst, dst + cols.lo, 0.0);
-                    if (s == 1) {
-                        std::copy(src, src + (cols.hi - cols.lo), dst + cols.lo);
-                    } else {
-                        for (std::size_t ow = cols.lo; ow < cols.hi; ++ow) {
-                            dst[ow] = src[(ow - cols.lo) * s];
-                        }
+                    for (std::size_t ow = cols.lo; ow < cols.hi; ++ow) {
+                        dst[ow] = src[(ow - cols.lo) * s];
                     }
                     std::fill(dst + cols.hi, dst + g.wo, 0.0);
                 }
@@ -200,23 +235,38 @@ void im2col(const ConvGeometry& g, const double* x, double* col, std::size_t ld)
 
 /// @brief The adjoint of im2col: adds each entry of a column matrix (rows `ld` apart) into the
 /// image position it was read from (overlapping patches add up; padding entries are dropped).
-void col2im(const ConvGeometry& g, const double* col, std::size_t ld, double* x) {
+/// With same_width(g), each row's inside rows are added as one shifted block, its padding
+/// entries first overwritten in `col` with −0 (which adds nothing to any number, ±0 included):
+/// the same additions in the same order as element by element.
+void col2im(const ConvGeometry& g, double* col, std::size_t ld, double* x) {
     const std::size_t s = g.stride;
+    const bool blocks = same_width(g);
     for (std::size_t c = 0; c < g.c; ++c) {
         double* plane = x + c * g.h * g.w;
         for (std::size_t i = 0; i < g.kh; ++i) {
             const Span rows = inside(i, g.h, g.ho, s, g.pad);
             for (std::size_t j = 0; j < g.kw; ++j) {
                 const Span cols = inside(j, g.w, g.wo, s, g.pad);
-                if (cols.lo == cols.hi) continue;
-                const double* src = col + ((c * g.kh + i) * g.kw + j) * ld;
+                if (cols.lo == cols.hi || rows.lo == rows.hi) continue;
+                double* src = col + ((c * g.kh + i) * g.kw + j) * ld;
+                if (blocks) {
+                    const std::ptrdiff_t d =
+                        static_cast<std::ptrdiff_t>(j) - static_cast<std::ptrdiff_t>(g.pad);
+                    double* block = src + rows.lo * g.wo;
+                    mark_outside_columns(block, rows.hi - rows.lo, g.w, cols, -0.0);
+                    // column-matrix entry k of the block goes to input position k + d
+                    const std::size_t shift = static_cast<std::size_t>(d < 0 ? -d : d);
+                    const double* from = block + (d < 0 ? shift : 0);
+                    double* to = plane + (rows.lo + i - g.pad) * g.w + (d > 0 ? shift : 0);
+                    const std::size_t count = (rows.hi - rows.lo) * g.w - shift;
+                    for (std::size_t k = 0; k < count; ++k) to[k] += from[k];
+                    continue;
+                }
                 for (std::size_t oh = rows.lo; oh < rows.hi; ++oh) {
-                    const double* from = src + oh * g.wo;
+                    const double* from = src + oh * g.wo + cols.lo;
                     // the first inside column reads ow·s + j − p ≥ 0
                     double* dst = plane + (oh * s + i - g.pad) * g.w + (cols.lo * s + j - g.pad);
-                    for (std::size_t ow = cols.lo; ow < cols.hi; ++ow) {
-                        dst[(ow - cols.lo) * s] += from[ow];
-                    }
+                    for (std::size_t o = 0; o < cols.hi - cols.lo; ++o) dst[o * s] += from[o];
                 }
             }
         }
@@ -233,7 +283,7 @@ void col2im(const ConvGeometry& g, const double* col, std::size_t ld, double* x)
 /// batch 256; gemms of 4 images tied with one), and the matrix (at most 225 KB there) stays in
 /// cache between im2col and the product.
 struct ConvScratch {
-    std::vector<double> col;
+    std::vector<double, caching_allocator<double>> col;  // last step's buffer, not fresh pages
 
     double* columns(const ConvGeometry& g) {
         const std::size_t size = g.rows() * g.out_plane();
@@ -365,8 +415,7 @@ class Conv2dNode final : public Node {
             for (std::size_t k = 0; k < geom_.k; ++k) {
                 double total = 0.0;
                 for (std::size_t n = 0; n < geom_.n; ++n) {
-                    const double* row = gy + (n * geom_.k + k) * plane;
-                    for (std::size_t o = 0; o < plane; ++o) total += row[o];
+                    total += detail::sum(gy + (n * geom_.k + k) * plane, plane);
                 }
                 gb.put(k, total);
             }

@@ -177,6 +177,79 @@ TEST(MaxPool, TwoByTwoMatchesTheRunningMaximumOnTiesNaNsAndInfinities) {
 
 // ---- central differences ----------------------------------------------------------------------
 
+TEST(Conv2dDirect, ValuesAndGradientsMatchTheSumsWrittenOut) {
+    // Stride 1 with an output as wide as the input builds and scatters the column matrix a
+    // block of rows at a time; these shapes put every shift j − p, rows and columns wholly in
+    // the padding, and images shorter or narrower than the kernel through it, against the sums
+    // of the definition in long double.
+    struct Config {
+        shape_type x, w;
+        std::size_t stride, pad;
+    };
+    const std::vector<Config> configs = {
+        {{2, 3, 6, 5}, {4, 3, 3, 3}, 1, 1}, {{1, 2, 3, 7}, {3, 2, 5, 5}, 1, 2},
+        {{2, 1, 1, 4}, {2, 1, 3, 3}, 1, 1}, {{1, 2, 4, 1}, {2, 2, 5, 5}, 1, 2},
+        {{1, 1, 2, 6}, {2, 1, 1, 3}, 1, 1}, {{2, 2, 5, 4}, {3, 2, 3, 1}, 1, 0},
+        {{1, 2, 5, 6}, {2, 2, 3, 3}, 2, 1},  // stride 2: the element-by-element loops
+    };
+    std::mt19937_64 rng(31);
+    for (const Config& c : configs) {
+        SCOPED_TRACE(format_shape(c.x) + " * " + format_shape(c.w) + " padding " +
+                     std::to_string(c.pad));
+        const array xv = random_array(rng, c.x), wv = random_array(rng, c.w);
+        const Var x = parameter(xv), w = parameter(wv);
+        const Var y = conv2d(x, w, Var(), c.stride, c.pad);
+        const array seed = random_array(rng, y.shape());
+        sum(y * constant(seed)).backward();
+        const std::size_t N = c.x[0], C = c.x[1], H = c.x[2], W = c.x[3];
+        const std::size_t K = c.w[0], kh = c.w[2], kw = c.w[3];
+        const std::size_t ho = y.shape()[2], wo = y.shape()[3];
+        std::vector<long double> ys(y.value().size(), 0.0L), dx(xv.size(), 0.0L),
+            dw(wv.size(), 0.0L);
+        for (std::size_t n = 0; n < N; ++n) {
+            for (std::size_t k = 0; k < K; ++k) {
+                for (std::size_t oh = 0; oh < ho; ++oh) {
+                    for (std::size_t ow = 0; ow < wo; ++ow) {
+                        const std::size_t out = ((n * K + k) * ho + oh) * wo + ow;
+                        for (std::size_t ch = 0; ch < C; ++ch) {
+                            for (std::size_t i = 0; i < kh; ++i) {
+                                for (std::size_t j = 0; j < kw; ++j) {
+                                    const std::ptrdiff_t r =
+                                        static_cast<std::ptrdiff_t>(oh * c.stride + i) -
+                                        static_cast<std::ptrdiff_t>(c.pad);
+                                    const std::ptrdiff_t q =
+                                        static_cast<std::ptrdiff_t>(ow * c.stride + j) -
+                                        static_cast<std::ptrdiff_t>(c.pad);
+                                    if (r < 0 || q < 0 || r >= static_cast<std::ptrdiff_t>(H) ||
+                                        q >= static_cast<std::ptrdiff_t>(W)) {
+                                        continue;
+                                    }
+                                    const std::size_t in = ((n * C + ch) * H + r) * W + q;
+                                    const std::size_t at = ((k * C + ch) * kh + i) * kw + j;
+                                    ys[out] +=
+                                        static_cast<long double>(wv.data()[at]) * xv.data()[in];
+                                    dx[in] +=
+                                        static_cast<long double>(seed.data()[out]) * wv.data()[at];
+                                    dw[at] +=
+                                        static_cast<long double>(seed.data()[out]) * xv.data()[in];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        auto as_array = [](const std::vector<long double>& v, const shape_type& shape) {
+            array a = array::from_shape(shape);
+            for (std::size_t e = 0; e < v.size(); ++e) a.data()[e] = static_cast<double>(v[e]);
+            return a;
+        };
+        EXPECT_LE(testing::max_relative_error(y.value(), as_array(ys, y.shape()), 1.0), 1e-12);
+        EXPECT_LE(testing::max_relative_error(x.grad(), as_array(dx, c.x), 1.0), 1e-12);
+        EXPECT_LE(testing::max_relative_error(w.grad(), as_array(dw, c.w), 1.0), 1e-12);
+    }
+}
+
 TEST(Conv2dGradients, MatchCentralDifferences) {
     std::mt19937_64 rng(11);
     struct Config {
