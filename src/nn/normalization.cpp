@@ -46,6 +46,48 @@ void normalize_plane(const double* x, std::size_t L, double m, double a, double 
     for (std::size_t l = 0; l < L; ++l) y[l] = (x[l] - m) * a + b;
 }
 
+/// @brief y[c] = (x[c] − m[c])·a[c] + b[c] for one row of C channels (L = 1).
+void normalize_row(const double* x, std::size_t C, const double* m, const double* a,
+                   const double* b, double* y) {
+    for (std::size_t c = 0; c < C; ++c) y[c] = (x[c] - m[c]) * a[c] + b[c];
+}
+
+/// @brief Per channel, for the input gradient: γ/√(σ² + ε), Σg/M and Σ(g·x̂)/M.
+struct ChannelTerms {
+    std::vector<double> scale, mean_g, mean_gx;
+    void resize(std::size_t C) {
+        scale.resize(C);
+        mean_g.resize(C);
+        mean_gx.resize(C);
+    }
+};
+
+/// @brief input_gradient_plane for one row of C channels (L = 1), the channels' terms in k.
+void input_gradient_row(const double* g, const double* x, std::size_t C, const double* m,
+                        const double* inv, const ChannelTerms& k, bool first, double* out) {
+    const double* scale = k.scale.data();
+    const double* mg = k.mean_g.data();
+    const double* mgx = k.mean_gx.data();
+    if (first) {
+        for (std::size_t c = 0; c < C; ++c) {
+            out[c] = scale[c] * (g[c] - mg[c] - (x[c] - m[c]) * inv[c] * mgx[c]);
+        }
+    } else {
+        for (std::size_t c = 0; c < C; ++c) {
+            out[c] += scale[c] * (g[c] - mg[c] - (x[c] - m[c]) * inv[c] * mgx[c]);
+        }
+    }
+}
+
+/// @brief scaled_plane for one row of C channels (L = 1).
+void scaled_row(const double* g, std::size_t C, const double* scale, bool first, double* out) {
+    if (first) {
+        for (std::size_t c = 0; c < C; ++c) out[c] = scale[c] * g[c];
+    } else {
+        for (std::size_t c = 0; c < C; ++c) out[c] += scale[c] * g[c];
+    }
+}
+
 /// @brief Σ g and Σ g·(x − m) over one plane.
 struct PlaneSums {
     double g, g_centred;
@@ -136,13 +178,22 @@ class BatchNormNode final : public Node {
         value_.resize(x.shape());
         const double* in = x.data();
         double* y = value_.data();
-        std::vector<double>& a = scale_;
-        a.resize(C);
-        for (std::size_t c = 0; c < C; ++c) a[c] = inv_[c] * gamma(c);
+        scale_.resize(C);
+        shift_.resize(C);
+        for (std::size_t c = 0; c < C; ++c) {
+            scale_[c] = inv_[c] * gamma(c);
+            shift_[c] = beta(c);
+        }
+        if (L_ == 1) {  // (N, C): each row's channels side by side, a loop across them
+            for (std::size_t n = 0; n < N_; ++n) {
+                normalize_row(in + n * C, C, mean_.data(), scale_.data(), shift_.data(), y + n * C);
+            }
+            return;
+        }
         for (std::size_t n = 0; n < N_; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
                 const std::size_t base = (n * C + c) * L_;
-                normalize_plane(in + base, L_, mean_[c], a[c], beta(c), y + base);
+                normalize_plane(in + base, L_, mean_[c], scale_[c], shift_[c], y + base);
             }
         }
     }
@@ -158,9 +209,18 @@ class BatchNormNode final : public Node {
         sum_g.assign(C, 0.0);
         sum_gx.assign(C, 0.0);
         const bool need_sums = spec_.affine || spec_.training;
-        if (need_sums) {  // Σ g and Σ g·x̂ = Σ g·(x − μ) / √(σ² + ε), one plane at a time
+        if (need_sums) {  // Σ g and Σ g·x̂ = Σ g·(x − μ) / √(σ² + ε)
             for (std::size_t n = 0; n < N_; ++n) {
-                for (std::size_t c = 0; c < C; ++c) {
+                if (L_ == 1) {  // a row of channels at a time
+                    const double* gn = g + n * C;
+                    const double* xn = in + n * C;
+                    for (std::size_t c = 0; c < C; ++c) {
+                        sum_g[c] += gn[c];
+                        sum_gx[c] += gn[c] * (xn[c] - mean_[c]);
+                    }
+                    continue;
+                }
+                for (std::size_t c = 0; c < C; ++c) {  // a plane at a time
                     const std::size_t base = (n * C + c) * L_;
                     const PlaneSums sums = gradient_sums(g + base, in + base, L_, mean_[c]);
                     sum_g[c] += sums.g;
@@ -183,15 +243,32 @@ class BatchNormNode final : public Node {
         const GradSink gx(input(0));
         const double M = static_cast<double>(N_ * L_);
         double* out = gx.data();
+        // per channel: γ/√(σ² + ε) and the means of g and g·x̂ (used in training only)
+        ChannelTerms& k = terms_;
+        k.resize(C);
+        for (std::size_t c = 0; c < C; ++c) {
+            k.scale[c] = gamma(c) * inv_[c];
+            k.mean_g[c] = sum_g[c] / M;
+            k.mean_gx[c] = sum_gx[c] / M;
+        }
         for (std::size_t n = 0; n < N_; ++n) {
+            if (L_ == 1) {
+                const std::size_t base = n * C;
+                if (spec_.training) {
+                    input_gradient_row(g + base, in + base, C, mean_.data(), inv_.data(), k,
+                                       gx.first(), out + base);
+                } else {
+                    scaled_row(g + base, C, k.scale.data(), gx.first(), out + base);
+                }
+                continue;
+            }
             for (std::size_t c = 0; c < C; ++c) {
                 const std::size_t base = (n * C + c) * L_;
-                const double scale = gamma(c) * inv_[c];
                 if (spec_.training) {
-                    input_gradient_plane(g + base, in + base, L_, mean_[c], inv_[c], scale,
-                                         sum_g[c] / M, sum_gx[c] / M, gx.first(), out + base);
+                    input_gradient_plane(g + base, in + base, L_, mean_[c], inv_[c], k.scale[c],
+                                         k.mean_g[c], k.mean_gx[c], gx.first(), out + base);
                 } else {
-                    scaled_plane(g + base, L_, scale, gx.first(), out + base);
+                    scaled_plane(g + base, L_, k.scale[c], gx.first(), out + base);
                 }
             }
         }
@@ -305,16 +382,31 @@ class BatchNormNode final : public Node {
         }
     }
 
-    /// @brief μ, 1/√(σ² + ε) of the batch, and the running statistics updated. Each plane's sum
-    /// and squares about its own mean (two passes over the plane while it is in cache), then the
-    /// planes combined as Chan et al.: Σ(x − μ)² = Σ_p [Σ(x − μ_p)² + L·(μ_p − μ)²].
+    /// @brief μ, 1/√(σ² + ε) of the batch, and the running statistics updated. Planes of L > 1:
+    /// each plane's sum and squares about its own mean (two passes over the plane while it is in
+    /// cache), then the planes combined as Chan et al.: Σ(x − μ)² = Σ_p [Σ(x − μ_p)² +
+    /// L·(μ_p − μ)²]. L = 1: two passes over the rows of channels.
     void batch_statistics(const double* in) {
         const std::size_t C = spec_.channels;
         const double M = static_cast<double>(N_ * L_);
         const double L = static_cast<double>(L_);
+        std::vector<double> squares(C, 0.0);
+        if (L_ == 1) {  // (N, C): two passes a row of channels at a time
+            for (std::size_t n = 0; n < N_; ++n) {
+                for (std::size_t c = 0; c < C; ++c) mean_[c] += in[n * C + c];
+            }
+            for (double& m : mean_) m /= M;
+            for (std::size_t n = 0; n < N_; ++n) {
+                for (std::size_t c = 0; c < C; ++c) {
+                    const double d = in[n * C + c] - mean_[c];
+                    squares[c] += d * d;
+                }
+            }
+            update_statistics(squares, M);
+            return;
+        }
         std::vector<double>& plane_mean = plane_mean_;
         plane_mean.resize(N_ * C);
-        std::vector<double> squares(C, 0.0);
         for (std::size_t n = 0; n < N_; ++n) {
             for (std::size_t c = 0; c < C; ++c) {
                 const double* row = in + (n * C + c) * L_;
@@ -332,10 +424,16 @@ class BatchNormNode final : public Node {
                 squares[c] += L * d * d;
             }
         }
+        update_statistics(squares, M);
+    }
+
+    /// @brief 1/√(σ² + ε) from the channels' sums of squares about μ (of M values each), and the
+    /// running statistics moved towards μ and the unbiased σ².
+    void update_statistics(const std::vector<double>& squares, double M) {
         array& rm = spec_.running_mean.mutable_value();
         array& rv = spec_.running_var.mutable_value();
         const double keep = 1.0 - spec_.momentum;
-        for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t c = 0; c < spec_.channels; ++c) {
             const double var = squares[c] / M;
             inv_[c] = 1.0 / std::sqrt(var + spec_.eps);
             rm.data()[c] = keep * rm.data()[c] + spec_.momentum * mean_[c];
@@ -347,8 +445,9 @@ class BatchNormNode final : public Node {
     BatchNormSpec spec_;
     std::size_t N_ = 0, L_ = 1;
     std::vector<double> mean_, inv_;  // per channel, of the last forward pass
-    // scratch kept between passes: per-channel scales and sums, per-plane means
-    std::vector<double> scale_, sum_g_, sum_gx_, plane_mean_;
+    // scratch kept between passes: per-channel factors and sums, per-plane means
+    std::vector<double> scale_, shift_, sum_g_, sum_gx_, plane_mean_;
+    ChannelTerms terms_;
 };
 
 // ---- layer norm --------------------------------------------------------------------------

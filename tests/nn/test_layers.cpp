@@ -236,15 +236,12 @@ TEST(BatchNorm, TapeReplaysOfATrainingGraphUpdateTheStatisticsWithTheNewBatch) {
     EXPECT_EQ(bn.num_batches_tracked().item(), 2.0);
 }
 
-TEST(BatchNorm, LongPlanesFarFromZeroMatchATwoPassLongDoubleReference) {
-    // Planes of 35 values (sums of eight interleaved chains and a tail of 3), each channel
-    // centred 1000 standard deviations from 0 with a different mean per image: statistics
-    // formed plane by plane and combined (Chan et al.) must match the two-pass formulas in long
-    // double. E[x²] − E[x]² would lose about 6 of the 16 digits here.
+/// @brief The checks of BatchNorm.PlanesFarFromZero... for one input shape (N, 2, ...).
+void check_far_from_zero(const shape_type& shape) {
     std::mt19937_64 rng(17);
-    const std::size_t N = 3, C = 2, H = 5, W = 7, L = H * W;
+    const std::size_t N = shape[0], C = shape[1], L = xt::compute_size(shape) / (N * C);
     const double eps = 1e-5;
-    array data = random_array(rng, {N, C, H, W}, -1.0, 1.0);
+    array data = random_array(rng, shape, -1.0, 1.0);
     for (std::size_t n = 0; n < N; ++n) {
         for (std::size_t c = 0; c < C; ++c) {
             for (std::size_t l = 0; l < L; ++l) {
@@ -253,11 +250,16 @@ TEST(BatchNorm, LongPlanesFarFromZeroMatchATwoPassLongDoubleReference) {
         }
     }
     const array seed = random_array(rng, data.shape());
-    nn::BatchNorm2d bn(C, eps, 0.1);
-    bn.weight().mutable_value() = array{1.5, -0.5};
-    bn.bias().mutable_value() = array{0.25, 2.0};
+    std::unique_ptr<nn::BatchNorm> bn;
+    if (shape.size() == 4) {
+        bn = std::make_unique<nn::BatchNorm2d>(C, eps, 0.1);
+    } else {
+        bn = std::make_unique<nn::BatchNorm1d>(C, eps, 0.1);
+    }
+    bn->weight().mutable_value() = array{1.5, -0.5};
+    bn->bias().mutable_value() = array{0.25, 2.0};
     const Var x = parameter(data);
-    const Var y = bn(x);
+    const Var y = (*bn)(x);
     sum(y * constant(seed)).backward();
 
     const auto M = static_cast<long double>(N * L);
@@ -276,7 +278,7 @@ TEST(BatchNorm, LongPlanesFarFromZeroMatchATwoPassLongDoubleReference) {
             }
         }
         const long double inv = 1.0L / std::sqrt(squares / M + eps);
-        const long double gamma = bn.weight().value()(c), beta = bn.bias().value()(c);
+        const long double gamma = bn->weight().value()(c), beta = bn->bias().value()(c);
         for (std::size_t n = 0; n < N; ++n) {
             for (std::size_t l = 0; l < L; ++l) {
                 const long double xhat = (data.data()[at(n, l)] - mean) * inv;
@@ -286,15 +288,15 @@ TEST(BatchNorm, LongPlanesFarFromZeroMatchATwoPassLongDoubleReference) {
                 size_gx += std::abs(seed.data()[at(n, l)] * xhat);
             }
         }
-        EXPECT_LE(
-            testing::relative_error(bn.running_mean().value()(c), static_cast<double>(0.1L * mean)),
-            1e-15);
-        EXPECT_LE(testing::relative_error(bn.running_var().value()(c),
+        EXPECT_LE(testing::relative_error(bn->running_mean().value()(c),
+                                          static_cast<double>(0.1L * mean)),
+                  1e-15);
+        EXPECT_LE(testing::relative_error(bn->running_var().value()(c),
                                           static_cast<double>(0.9L + 0.1L * squares / (M - 1))),
                   1e-13);
         // sums of terms of both signs: their errors measured against the sums of magnitudes
-        EXPECT_LE(std::abs(bn.weight().grad()(c) - sum_gx), 1e-12L * size_gx);
-        EXPECT_LE(std::abs(bn.bias().grad()(c) - sum_g), 1e-15L * size_g);
+        EXPECT_LE(std::abs(bn->weight().grad()(c) - sum_gx), 1e-12L * size_gx);
+        EXPECT_LE(std::abs(bn->bias().grad()(c) - sum_g), 1e-15L * size_g);
         double worst_y = 0.0, worst_dx = 0.0;
         for (std::size_t n = 0; n < N; ++n) {
             for (std::size_t l = 0; l < L; ++l) {
@@ -314,6 +316,18 @@ TEST(BatchNorm, LongPlanesFarFromZeroMatchATwoPassLongDoubleReference) {
         // (the inputs' own spacing) at most
         EXPECT_LE(worst_y, 1e-11);
         EXPECT_LE(worst_dx, 1e-11);
+    }
+}
+
+TEST(BatchNorm, PlanesFarFromZeroMatchATwoPassLongDoubleReference) {
+    // Each channel centred 1000 standard deviations from 0 with a different mean per image:
+    // statistics must match the two-pass formulas in long double (E[x²] − E[x]² would lose about
+    // 6 of the 16 digits here). Planes of 35 values (BatchNorm2d: formed plane by plane, sums of
+    // eight interleaved chains and a tail of 3, combined as Chan et al.) and of 1 value
+    // (BatchNorm1d on (N, C): a row of channels at a time).
+    for (const shape_type& shape : {shape_type{3, 2, 5, 7}, shape_type{40, 2}}) {
+        SCOPED_TRACE(format_shape(shape));
+        check_far_from_zero(shape);
     }
 }
 
