@@ -295,22 +295,29 @@ struct SplitProduct {
     }
 };
 
+/// @brief Whether OpenBLAS 0.3.21 runs this row-major product with its small-matrix kernels (no
+/// packing, masked edges, one thread), as its SkylakeX / Cooper Lake permit decides: at most 10⁶
+/// multiply-adds, except that a row-major op(a) op(b)ᵀ (its column-major "TN" kernel) also needs
+/// m·n ≤ 1200 and k ≥ 32 (measured here: 32×37×196 Bᵀ 9.4 µs, 32×38×196 Bᵀ 13.5 µs).
+bool openblas_small_kernels(bool trans_a, bool trans_b, std::size_t m, std::size_t n,
+                            std::size_t k) {
+    if (m * n * k > 1000000) return false;
+    return !(trans_b && !trans_a && (m * n > 1200 || k < 32));
+}
+
 /// @brief Whether the packed product beats the BLAS call at this shape, as measured with
 /// bench_matmul: with a side of C under 32, or below ~80³ multiply-adds, OpenBLAS's small-matrix
 /// kernels win; from 512³ on its larger blocking does. (A short k is fine: 256×256 by depth 10
 /// takes 30 µs here against OpenBLAS's 38 µs, or 61 µs when it splits it between two threads.)
-/// Up to 10⁶ multiply-adds OpenBLAS 0.3.21 runs its small-matrix kernels (no packing, masked
-/// edges, one thread), which beat the packed product at every depth of 32 or more: the
-/// convolutions of the Fashion-MNIST CNN, one image at a time (AMD Zen 4, one thread, 128
-/// products): 32×196×144 6.0 → 4.0 ms, 32×144×196 Bᵀ 6.9 → 5.4 ms, 144×196×32 Aᵀ 5.7 → 4.2 ms;
-/// 96³ 34 → 31 µs, 128×128×40 28 → 24 µs.
-bool pays(std::size_t m, std::size_t n, std::size_t k) {
+/// Wherever OpenBLAS's small-matrix kernels run the product they beat the packed product:
+/// the Fashion-MNIST CNN's convolutions, one image at a time (AMD Zen 4, one thread, 128
+/// products): 32×196×144 6.0 → 4.0 ms, 144×196×32 Aᵀ 5.7 → 4.2 ms; 96³ 34 → 31 µs,
+/// 128×128×40 28 → 24 µs, 256×256×10 39 → 29 µs. Where they do not, its ordinary path is
+/// slower than the packed product at 144×32×196 Bᵀ (43 against 35 µs) and 256×256×10 Bᵀ.
+bool pays(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k) {
     const std::size_t work = m * n * k;
-    if (std::min(m, n) < 32 || work < (std::size_t{1} << 19) || work >= (std::size_t{1} << 27)) {
-        return false;
-    }
-    constexpr std::size_t small_kernels_up_to = 1000000;  // OpenBLAS's M·N·K limit for them
-    return work > small_kernels_up_to || k < 32;
+    return std::min(m, n) >= 32 && work >= (std::size_t{1} << 19) &&
+           work < (std::size_t{1} << 27) && !openblas_small_kernels(trans_a, trans_b, m, n, k);
 }
 
 }  // namespace
@@ -318,7 +325,7 @@ bool pays(std::size_t m, std::size_t n, std::size_t k) {
 bool packed_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
                  double alpha, const double* a, std::size_t lda, const double* b, std::size_t ldb,
                  double beta, double* c, std::size_t ldc) {
-    if (!packed_gemm_switch || alpha == 0.0 || !pays(m, n, k)) return false;
+    if (!packed_gemm_switch || alpha == 0.0 || !pays(trans_a, trans_b, m, n, k)) return false;
     const std::size_t parts = parallel_parts(m * n * k, min_work_per_part);
     // Each part packs all of the operand it does not split, so split the one that costs more to
     // pack (A costs nothing when it is read in place), if it has a tile for every part.

