@@ -302,15 +302,21 @@ RawIdx read_raw(const std::string& path) {
         idx.dims.push_back(big_endian32(dims + 4 * i));
         empty = empty || idx.dims.back() == 0;
     }
-    idx.elements = empty ? 0 : 1;
-    for (std::size_t i = 0; i < rank && !empty; ++i) {
+    // The product of the non-zero extents is bounded even when another extent is 0: an array's
+    // strides are products of its extents, and (0, 2^30, 2^30, 2^30) would overflow them (found
+    // by fuzz/fuzz_idx.cpp).
+    std::size_t product = 1;
+    for (std::size_t i = 0; i < rank; ++i) {
+        if (idx.dims[i] == 0) continue;
         // Both factors are at most 2^32, so the product fits in 64 bits before the check.
-        idx.elements *= idx.dims[i];
-        if (idx.elements > max_elements) {
-            source.fail("dimensions " + format_dims(idx.dims) +
-                        " hold more than 2^31 elements: the header is corrupt");
+        product *= idx.dims[i];
+        if (product > max_elements) {
+            source.fail("dimensions " + format_dims(idx.dims) + " hold more than 2^31 elements" +
+                        (empty ? " (not counting the zero extent)" : "") +
+                        ": the header is corrupt");
         }
     }
+    idx.elements = empty ? 0 : product;
     // The buffer grows with the data actually read, so a header that promises more than the
     // file holds costs no more memory than the file's content.
     const std::size_t expected = idx.elements * width;

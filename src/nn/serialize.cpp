@@ -21,6 +21,8 @@
 
 #include <xtensor/xmanipulation.hpp>
 
+#include "xgrad/data/io.hpp"
+
 namespace xgrad::nn {
 
 namespace {
@@ -259,7 +261,8 @@ Bytes read_file(const std::string& path) {
 /// @brief Throws the error of one entry of `path`.
 [[noreturn]] void entry_error(const std::string& path, const std::string& entry,
                               const std::string& what) {
-    throw std::runtime_error("load: '" + path + "', entry '" + entry + "': " + what);
+    // names from the file may hold any byte: quote_text escapes what would break the line
+    throw std::runtime_error("load: '" + path + "', entry " + quote_text(entry, 200) + ": " + what);
 }
 
 /// @brief A Python literal of an NPY header: a string, True/False, or a tuple of integers.
@@ -389,7 +392,7 @@ array parse_npy(const std::string& path, const std::string& entry, const unsigne
     const Literal& descr = fields["descr"];
     if (descr.kind != Literal::text || (descr.string != "<f8" && descr.string != ">f8")) {
         const std::string name = descr.kind == Literal::text ? descr.string : "(a structured type)";
-        entry_error(path, entry, "dtype '" + name + "' is not float64 ('<f8')");
+        entry_error(path, entry, "dtype " + quote_text(name, 200) + " is not float64 ('<f8')");
     }
     const bool big_endian = descr.string == ">f8";
     const bool fortran = fields["fortran_order"].flag;
@@ -426,6 +429,13 @@ array parse_npy(const std::string& path, const std::string& entry, const unsigne
 /// @brief A deflated entry inflated to exactly `size` bytes.
 Bytes inflate_entry(const std::string& path, const std::string& entry, const unsigned char* in,
                     std::size_t in_size, std::size_t size) {
+    // deflate expands at most 1032-fold: a larger stated size is corrupt, refused before it is
+    // allocated (fuzz/fuzz_npz.cpp made a 600-byte file claim 2 GiB)
+    if (size / 1032 > in_size + 1) {
+        entry_error(path, entry,
+                    "stated size " + std::to_string(size) + " is more than deflate can expand " +
+                        std::to_string(in_size) + " compressed bytes to");
+    }
     Bytes out(size);
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) entry_error(path, entry, "zlib failed to start");
@@ -588,7 +598,8 @@ NamedArrays load_npz(const std::string& path) {
         if (key.size() > 4 && key.compare(key.size() - 4, 4, ".npy") == 0) {
             key.resize(key.size() - 4);
         }
-        if (seen[key]++ != 0) entry_error(path, name, "key '" + key + "' appears twice");
+        if (seen[key]++ != 0)
+            entry_error(path, name, "key " + quote_text(key, 200) + " appears twice");
         out.emplace_back(key, parse_npy(path, name, data, info.size));
     }
     return out;
@@ -631,7 +642,7 @@ void load(Module& module, const std::string& path) {
         }
     }
     for (const auto& entry : file) {
-        if (wanted.count(entry.first) == 0) note("unexpected key '" + entry.first + "'");
+        if (wanted.count(entry.first) == 0) note("unexpected key " + quote_text(entry.first, 200));
     }
     if (!problems.empty()) throw std::runtime_error("load: '" + path + "': " + problems);
     for (const NamedVar& target : targets) {

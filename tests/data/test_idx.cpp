@@ -466,6 +466,14 @@ TEST(ReadIdxErrors, TooManyElements) {
     write_file(dir / "c.idx", idx_header(0x0E, {65536, 32768}) + "12345678");
     XGRAD_EXPECT_THROW_WITH(read_idx(dir / "c.idx"), idx_error,
                             "expected 17179869184 bytes of data after the header, found 8");
+    // A zero extent beside huge ones: no element, but the others' product is still bounded (an
+    // array's strides multiply them; fuzz_idx found the overflow)
+    write_file(dir / "d.idx", idx_header(0x08, {0, 0x40000000u, 0x40000000u}));
+    XGRAD_EXPECT_THROW_WITH(read_idx(dir / "d.idx"), idx_error,
+                            "dimensions (0,1073741824,1073741824) hold more than 2^31 elements "
+                            "(not counting the zero extent)");
+    write_file(dir / "e.idx", idx_header(0x08, {3, 0, 65536}));
+    EXPECT_EQ(read_idx(dir / "e.idx").shape(), (xgrad::shape_type{3, 0, 65536}));
 }
 
 TEST(ReadIdxErrors, HeaderPromisesMoreThanTheFileHas) {

@@ -293,6 +293,41 @@ TEST(Serialize, LoadErrorsNameTheFileTheEntryAndTheKey) {
     expect_untouched();
 }
 
+TEST(Serialize, NamesFromTheFileAreEscapedInMessages) {
+    // An entry named with control bytes (found by fuzz/fuzz_npz.cpp: "0.bias.n\x01y" in a CRC
+    // error) is quoted with the bytes escaped: a message is one line of printable text.
+    TempDir dir;
+    const std::string path = dir.file("odd.npz");
+    nn::save_npz(path, {{std::string("bad\x01\nkey\x1b[31m"), xt::zeros<double>({2})}});
+    auto net = small_network(4);
+    try {
+        nn::load(*net, path);
+        FAIL() << "load accepted an unexpected key";
+    } catch (const std::runtime_error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("unexpected key 'bad\\x01\\nkey\\x1b[31m'"), std::string::npos)
+            << message;
+        for (unsigned char c : message) EXPECT_GE(c, 0x20) << message;
+    }
+}
+
+TEST(Serialize, ADeflatedEntryClaimingMoreThanDeflateCanExpandIsRefusedUnallocated) {
+    // fuzz/fuzz_npz.cpp made a 600-byte archive claim 2 GiB of inflated data, which load_npz
+    // allocated before inflating: the stated size is now checked against deflate's 1032:1 limit
+    TempDir dir;
+    std::vector<unsigned char> bytes = ref::savez_compressed;
+    const unsigned char central[] = {80, 75, 1, 2};
+    const auto record = std::search(bytes.begin(), bytes.end(), central, central + 4);
+    ASSERT_NE(record, bytes.end());
+    const std::size_t at = static_cast<std::size_t>(record - bytes.begin()) + 24;  // uncompressed
+    bytes[at] = 0, bytes[at + 1] = 0, bytes[at + 2] = 0, bytes[at + 3] = 0x80;     // 2^31
+    const std::string path = dir.file("claims.npz");
+    write_bytes(path, bytes);
+    XGRAD_EXPECT_THROW_WITH(nn::load_npz(path), std::runtime_error,
+                            "entry '0.weight.npy': stated size 2147483648 is more than deflate "
+                            "can expand 122 compressed bytes to");
+}
+
 TEST(Serialize, AFailedSaveLeavesTheOldFileAndNoTemporary) {
     TempDir dir;
     // a folder that does not exist: nothing can be created
