@@ -487,7 +487,7 @@ NamedArrays load_npz(const std::string& path) {
     if (n >= 22) {
         const std::size_t lowest = n - 22 > 0xFFFF ? n - 22 - 0xFFFF : 0;
         for (std::size_t pos = n - 22 + 1; pos-- > lowest;) {
-            if (get32(base + pos) == end_signature && pos + 22 + get16(base + pos + 20) <= n) {
+            if (get32(base + pos) == end_signature && get16(base + pos + 20) <= n - pos - 22) {
                 end = pos;
                 break;
             }
@@ -507,7 +507,7 @@ NamedArrays load_npz(const std::string& path) {
         (end >= 20 && get32(base + end - 20) == zip64_locator_signature)) {
         archive_error(path, "Zip64 archives (over 65535 entries or 4 GiB) are not supported");
     }
-    if (static_cast<std::uint64_t>(directory_offset) + directory_size > end) {
+    if (directory_size > end || directory_offset > end - directory_size) {
         archive_error(path,
                       "truncated or inconsistent zip archive (the central directory lies "
                       "outside the file)");
@@ -517,7 +517,7 @@ NamedArrays load_npz(const std::string& path) {
     std::size_t at = directory_offset;
     const std::size_t directory_end = static_cast<std::size_t>(directory_offset) + directory_size;
     for (std::size_t k = 0; k < entries; ++k) {
-        if (at + 46 > directory_end || get32(base + at) != central_signature) {
+        if (directory_end - at < 46 || get32(base + at) != central_signature) {
             archive_error(path, "truncated or inconsistent zip archive (central directory entry " +
                                     std::to_string(k) + ")");
         }
@@ -531,21 +531,21 @@ NamedArrays load_npz(const std::string& path) {
         info.offset = get32(c + 42);
         const std::size_t name_length = get16(c + 28), extra_length = get16(c + 30),
                           comment_length = get16(c + 32);
-        if (at + 46 + name_length + extra_length + comment_length > directory_end) {
+        if (name_length + extra_length + comment_length > directory_end - at - 46) {
             archive_error(path, "truncated or inconsistent zip archive (central directory entry " +
                                     std::to_string(k) + ")");
         }
         info.name.assign(reinterpret_cast<const char*>(c + 46), name_length);
         // Zip64 extra field (id 1): the 64-bit values of the fields that read 0xFFFFFFFF.
         const unsigned char* x = c + 46 + name_length;
-        for (std::size_t pos = 0; pos + 4 <= extra_length;) {
+        for (std::size_t pos = 0; extra_length - pos >= 4;) {
             const std::uint16_t id = get16(x + pos), length = get16(x + pos + 2);
-            if (pos + 4 + length > extra_length) break;
+            if (length > extra_length - pos - 4) break;
             if (id == 1) {
                 std::size_t field = pos + 4;
                 for (std::uint64_t* value : {&info.size, &info.compressed, &info.offset}) {
                     if (*value != max32) continue;
-                    if (field + 8 > pos + 4 + length) {
+                    if (pos + 4 + length - field < 8) {
                         entry_error(path, info.name, "truncated Zip64 extra field");
                     }
                     *value = get(x + field, 8);
@@ -563,16 +563,26 @@ NamedArrays load_npz(const std::string& path) {
     for (const EntryInfo& info : infos) {
         const std::string& name = info.name;
         if (info.flags & 1u) entry_error(path, name, "encrypted entries are not supported");
-        if (info.offset + 30 > n || get32(base + info.offset) != local_signature) {
+        // Every bound is checked by subtracting from n, never by adding to an offset: a Zip64
+        // offset such as 2^64 - 16 would wrap `offset + 30` past the check (fuzz seed
+        // zip64_offset_wraps.npz).
+        if (info.offset > n || n - info.offset < 30) {
+            entry_error(path, name,
+                        "its local header (at offset " + std::to_string(info.offset) +
+                            ") runs past the end of the " + std::to_string(n) +
+                            "-byte file (the file is truncated or corrupt)");
+        }
+        const unsigned char* local = base + info.offset;
+        if (get32(local) != local_signature) {
             entry_error(path, name,
                         "no local file header at offset " + std::to_string(info.offset) +
                             " (the file is corrupt)");
         }
-        const unsigned char* local = base + info.offset;
-        const std::uint64_t start = info.offset + 30 + get16(local + 26) + get16(local + 28);
-        if (start > n || info.compressed > n - start) {
+        const std::size_t header = 30 + std::size_t{get16(local + 26)} + get16(local + 28);
+        if (n - info.offset < header || info.compressed > n - info.offset - header) {
             entry_error(path, name, "its data runs past the end of the file (truncated)");
         }
+        const std::size_t start = static_cast<std::size_t>(info.offset) + header;
         const unsigned char* stored = base + start;
         Bytes inflated;
         const unsigned char* data = stored;

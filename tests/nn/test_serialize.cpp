@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -326,6 +327,59 @@ TEST(Serialize, ADeflatedEntryClaimingMoreThanDeflateCanExpandIsRefusedUnallocat
     XGRAD_EXPECT_THROW_WITH(nn::load_npz(path), std::runtime_error,
                             "entry '0.weight.npy': stated size 2147483648 is more than deflate "
                             "can expand 122 compressed bytes to");
+}
+
+/// @brief `bytes` with a Zip64 extra field (id 1) giving `offset` as the first central-directory
+/// entry's local header offset: the 32-bit field set to 0xFFFFFFFF, the 12 bytes inserted after
+/// the name, the entry's extra length and the end record's directory size grown by 12.
+std::string with_zip64_offset(std::string bytes, std::uint64_t offset) {
+    const std::size_t c = bytes.find(std::string("PK\x01\x02", 4));
+    if (c == std::string::npos) throw std::runtime_error("no central directory entry");
+    const std::size_t name_length = static_cast<unsigned char>(bytes[c + 28]) +
+                                    256u * static_cast<unsigned char>(bytes[c + 29]);
+    if (bytes[c + 30] != 0 || bytes[c + 31] != 0) throw std::runtime_error("an extra field");
+    bytes[c + 30] = 12;
+    for (std::size_t k = 0; k < 4; ++k) bytes[c + 42 + k] = '\xff';
+    std::string extra("\x01\x00\x08\x00", 4);
+    for (int k = 0; k < 8; ++k) extra.push_back(static_cast<char>((offset >> (8 * k)) & 0xFF));
+    bytes.insert(c + 46 + name_length, extra);
+    const std::size_t e = bytes.rfind(std::string("PK\x05\x06", 4));
+    if (e == std::string::npos) throw std::runtime_error("no end record");
+    const std::size_t size = static_cast<unsigned char>(bytes[e + 12]) +
+                             256u * static_cast<unsigned char>(bytes[e + 13]) + 12;
+    if (size > 0xFFFF) throw std::runtime_error("a large directory");
+    bytes[e + 12] = static_cast<char>(size & 0xFF);
+    bytes[e + 13] = static_cast<char>(size >> 8);
+    return bytes;
+}
+
+TEST(Serialize, AZip64OffsetThatWrapsAroundIsRefusedWithoutReadingOutsideTheFile) {
+    // A Zip64 extra field may give a 64-bit local header offset: 2^64 - 16 made `offset + 30`
+    // wrap to 14, pass the bounds check, and the signature was read 16 bytes before the buffer.
+    // Every bounds check is now a subtraction from the file size, which cannot wrap.
+    TempDir dir;
+    const std::string good = dir.file("good.npz");
+    nn::save_npz(good, {{"a", array{1.0, 2.0}}});
+    const std::string bytes = read_bytes(good);
+    const std::string path = dir.file("wraps.npz");
+    const std::uint64_t n = bytes.size() + 12;  // the patched file's size
+    for (const std::uint64_t offset :
+         {std::uint64_t{0xFFFFFFFFFFFFFFF0u}, std::uint64_t{0xFFFFFFFFFFFFFFFFu}, n - 29, n}) {
+        SCOPED_TRACE(offset);
+        const std::string patched = with_zip64_offset(bytes, offset);
+        write_bytes(path, patched);
+        XGRAD_EXPECT_THROW_WITH(nn::load_npz(path), std::runtime_error,
+                                "load: '" + path +
+                                    "', entry 'a.npy': its local header (at offset " +
+                                    std::to_string(offset) + ") runs past the end of the " +
+                                    std::to_string(patched.size()) + "-byte file (the file is " +
+                                    "truncated or corrupt)");
+    }
+    // the same field with the true offset 0 loads
+    write_bytes(path, with_zip64_offset(bytes, 0));
+    const nn::NamedArrays back = nn::load_npz(path);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].second, (array{1.0, 2.0}));
 }
 
 TEST(Serialize, AFailedSaveLeavesTheOldFileAndNoTemporary) {
