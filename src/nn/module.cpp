@@ -2,6 +2,7 @@
 #include "xgrad/nn/module.hpp"
 
 #include <stdexcept>
+#include <unordered_set>
 
 namespace xgrad::nn {
 
@@ -14,13 +15,30 @@ void append_prefixed(std::vector<NamedVar>& out, const std::string& prefix,
         out.emplace_back(prefix + "." + entry.first, entry.second);
 }
 
+/// @brief Removes the later entries whose Var (its node) appeared earlier: a module reached
+/// twice (the same child appended twice, or shared between children) is listed once, under the
+/// first name (PyTorch's remove_duplicate = True), so an optimizer steps each Var once.
+void remove_duplicates(std::vector<NamedVar>& entries) {
+    std::unordered_set<const detail::Node*> seen;
+    std::vector<NamedVar> kept;
+    kept.reserve(entries.size());
+    for (NamedVar& entry : entries) {
+        if (seen.insert(entry.second.node_ptr().get()).second) kept.push_back(std::move(entry));
+    }
+    entries = std::move(kept);
+}
+
 }  // namespace
 
 std::vector<Var> Module::parameters() const {
     std::vector<Var> params;
-    for (const NamedVar& p : parameters_) params.push_back(p.second);
+    std::unordered_set<const detail::Node*> seen;
+    auto add = [&](const Var& p) {
+        if (seen.insert(p.node_ptr().get()).second) params.push_back(p);
+    };
+    for (const NamedVar& p : parameters_) add(p.second);
     for (const auto& child : children_) {
-        for (const Var& p : child.second->parameters()) params.push_back(p);
+        for (const Var& p : child.second->parameters()) add(p);
     }
     return params;
 }
@@ -30,6 +48,7 @@ std::vector<NamedVar> Module::named_parameters() const {
     for (const auto& child : children_) {
         append_prefixed(out, child.first, child.second->named_parameters());
     }
+    remove_duplicates(out);
     return out;
 }
 
@@ -38,6 +57,7 @@ std::vector<NamedVar> Module::named_buffers() const {
     for (const auto& child : children_) {
         append_prefixed(out, child.first, child.second->named_buffers());
     }
+    remove_duplicates(out);
     return out;
 }
 

@@ -216,6 +216,40 @@ TEST(Modules, RegistrationRefusesBadNamesAndLeaves) {
     EXPECT_EQ(list.parameters()[0].node_ptr(), layer->weight().node_ptr());
 }
 
+TEST(Modules, AModuleAppendedTwiceListsItsParametersOnce) {
+    // The same Linear twice in a Sequential: its Vars are listed once (the first name wins, as
+    // PyTorch's remove_duplicate), so an optimizer steps each once, by lr times the gradient
+    // summed over both uses.
+    auto layer = std::make_shared<nn::Linear>(2, 2, 7);
+    auto norm = std::make_shared<nn::BatchNorm1d>(2);
+    nn::Sequential net;
+    net.append(layer);
+    net.append(norm);
+    net.append(layer);
+    net.append(norm);
+    std::vector<std::string> names, buffer_names;
+    for (const auto& [name, v] : net.named_parameters()) names.push_back(name);
+    for (const auto& [name, v] : net.named_buffers()) buffer_names.push_back(name);
+    EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias"}));
+    EXPECT_EQ(buffer_names, (std::vector<std::string>{"1.running_mean", "1.running_var",
+                                                      "1.num_batches_tracked"}));
+    const std::vector<Var> params = net.parameters();
+    ASSERT_EQ(params.size(), 4u);
+    EXPECT_EQ(params[0].node_ptr(), layer->weight().node_ptr());
+    EXPECT_EQ(params[1].node_ptr(), layer->bias().node_ptr());
+    EXPECT_EQ(net.buffers().size(), 3u);
+
+    const double lr = 0.125;
+    optim::SGD sgd(net.parameters(), lr);
+    sgd.zero_grad();
+    sum(net(constant(array{{1.0, -2.0}, {0.5, 3.0}, {-1.5, 0.25}}))).backward();
+    const array bias = layer->bias().value();
+    const array grad = layer->bias().grad();
+    ASSERT_GT(xt::amax(xt::abs(grad))(), 0.0);
+    sgd.step();
+    EXPECT_EQ(layer->bias().value(), bias - lr * grad);
+}
+
 TEST(Optimizers, SgdAndAdamSteps) {
     // f = Σ p², ∇f = 2p.
     Var p = parameter({1.0, -2.0});

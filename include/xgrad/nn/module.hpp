@@ -39,16 +39,21 @@ class Module {
     Var operator()(const Var& x) { return forward(x); }
 
     /// @brief The parameters to train, in a fixed order: the module's own registered
-    /// parameters in registration order, then each child's parameters() in registration order.
+    /// parameters in registration order, then each child's parameters() in registration order,
+    /// each Var once: one reached again (a child registered twice, e.g. the same module
+    /// appended twice to a Sequential) is skipped, so an optimizer steps it once.
     /// A subclass may override it (older modules that register nothing do); such a module's
     /// parameters are then not named, and save/load do not see them. Never throws.
     virtual std::vector<Var> parameters() const;
     /// @brief Every registered parameter with its dotted name, in the order of parameters()
-    /// (own, then each child's, recursively): ("0.weight", W), ("0.bias", b), ... Never throws.
+    /// (own, then each child's, recursively): ("0.weight", W), ("0.bias", b), ... A Var reached
+    /// under several names is listed once, under the first (PyTorch's remove_duplicate = True):
+    /// Sequential(a, b, a) lists "0.weight", "0.bias", "1.…", not "2.weight". Never throws.
     std::vector<NamedVar> named_parameters() const;
     /// @brief Every registered buffer with its dotted name, own first then each child's:
     /// ("1.running_mean", ·), ("1.running_var", ·), ("1.num_batches_tracked", ·). Buffers are
-    /// constant leaves (no gradient), updated by the layer itself. Never throws.
+    /// constant leaves (no gradient), updated by the layer itself. Each Var once, under its
+    /// first name, as named_parameters(). Never throws.
     std::vector<NamedVar> named_buffers() const;
     /// @brief The values of named_buffers(), in its order.
     std::vector<Var> buffers() const;
