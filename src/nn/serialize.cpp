@@ -117,11 +117,11 @@ std::string npy_bytes(const array& a) {
 /// equal files), names flagged UTF-8 when not ASCII.
 std::string zip_bytes(const std::string& path, const NamedArrays& arrays) {
     if (arrays.size() > 0xFFFF) {
-        throw std::runtime_error("save: '" + path + "': " + std::to_string(arrays.size()) +
+        throw std::runtime_error("save: '" + escaped(path) + "': " + std::to_string(arrays.size()) +
                                  " arrays exceed the zip limit of 65535 entries (no Zip64)");
     }
     auto too_large = [&path]() {
-        return std::runtime_error("save: '" + path +
+        return std::runtime_error("save: '" + escaped(path) +
                                   "': the archive exceeds the zip limit of 4 GiB (no Zip64)");
     };
     std::string out, directory;
@@ -195,7 +195,7 @@ void write_atomically(const std::string& path, const std::string& bytes) {
     std::string name = path + ".tmp-XXXXXX";
     const int fd = ::mkstemp(name.data());
     if (fd < 0) {
-        throw std::runtime_error("save: cannot create a temporary file next to '" + path +
+        throw std::runtime_error("save: cannot create a temporary file next to '" + escaped(path) +
                                  "': " + system_error_text(errno));
     }
     bool open = true;
@@ -208,23 +208,23 @@ void write_atomically(const std::string& path, const std::string& bytes) {
     struct stat old;
     const mode_t mode =
         ::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode) ? (old.st_mode & 07777) : 0644;
-    if (::fchmod(fd, mode) != 0) fail("setting the mode of '" + name + "'");
+    if (::fchmod(fd, mode) != 0) fail("setting the mode of '" + escaped(name) + "'");
     const char* p = bytes.data();
     std::size_t left = bytes.size();
     while (left > 0) {
         const ssize_t written = ::write(fd, p, left);
         if (written < 0) {
             if (errno == EINTR) continue;
-            fail("writing '" + name + "' (for '" + path + "')");
+            fail("writing '" + escaped(name) + "' (for '" + escaped(path) + "')");
         }
         p += written;
         left -= static_cast<std::size_t>(written);
     }
-    if (::fsync(fd) != 0) fail("flushing '" + name + "' (for '" + path + "')");
+    if (::fsync(fd) != 0) fail("flushing '" + escaped(name) + "' (for '" + escaped(path) + "')");
     open = false;
-    if (::close(fd) != 0) fail("closing '" + name + "' (for '" + path + "')");
+    if (::close(fd) != 0) fail("closing '" + escaped(name) + "' (for '" + escaped(path) + "')");
     if (::rename(name.c_str(), path.c_str()) != 0) {
-        fail("renaming '" + name + "' to '" + path + "'");
+        fail("renaming '" + escaped(name) + "' to '" + escaped(path) + "'");
     }
 }
 
@@ -233,7 +233,8 @@ void write_atomically(const std::string& path, const std::string& bytes) {
 Bytes read_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        throw std::runtime_error("load: cannot open '" + path + "': " + system_error_text(errno));
+        throw std::runtime_error("load: cannot open '" + escaped(path) +
+                                 "': " + system_error_text(errno));
     }
     Bytes data;
     unsigned char chunk[1 << 16];
@@ -243,7 +244,7 @@ Bytes read_file(const std::string& path) {
             if (errno == EINTR) continue;
             const int error = errno;
             ::close(fd);
-            throw std::runtime_error("load: cannot read '" + path +
+            throw std::runtime_error("load: cannot read '" + escaped(path) +
                                      "': " + system_error_text(error));
         }
         if (got == 0) break;
@@ -255,14 +256,15 @@ Bytes read_file(const std::string& path) {
 
 /// @brief Throws the archive-level error for `path`.
 [[noreturn]] void archive_error(const std::string& path, const std::string& what) {
-    throw std::runtime_error("load: '" + path + "': " + what);
+    throw std::runtime_error("load: '" + escaped(path) + "': " + what);
 }
 
 /// @brief Throws the error of one entry of `path`.
 [[noreturn]] void entry_error(const std::string& path, const std::string& entry,
                               const std::string& what) {
     // names from the file may hold any byte: quote_text escapes what would break the line
-    throw std::runtime_error("load: '" + path + "', entry " + quote_text(entry, 200) + ": " + what);
+    throw std::runtime_error("load: '" + escaped(path) + "', entry " + quote_text(entry, 200) +
+                             ": " + what);
 }
 
 /// @brief A Python literal of an NPY header: a string, True/False, or a tuple of integers.
@@ -468,11 +470,11 @@ void save_npz(const std::string& path, const NamedArrays& arrays) {
     std::map<std::string, int> seen;
     for (const auto& entry : arrays) {
         if (entry.first.empty()) {
-            throw std::invalid_argument("save: '" + path + "': an array has an empty key");
+            throw std::invalid_argument("save: '" + escaped(path) + "': an array has an empty key");
         }
         if (seen[entry.first]++ != 0) {
-            throw std::invalid_argument("save: '" + path + "': key '" + entry.first +
-                                        "' is given twice");
+            throw std::invalid_argument("save: '" + escaped(path) + "': key " +
+                                        quote_text(entry.first, 200) + " is given twice");
         }
     }
     write_atomically(path, zip_bytes(path, arrays));
@@ -494,7 +496,10 @@ NamedArrays load_npz(const std::string& path) {
         }
     }
     if (end == std::string::npos) {
-        archive_error(path, "not a zip archive (no end-of-central-directory record)");
+        // a file that starts as a zip archive (a local header) but lost its end: cut short
+        const bool zip_start = n >= 4 && get32(base) == local_signature;
+        archive_error(path, std::string(zip_start ? "truncated zip archive" : "not a zip archive") +
+                                " (no end-of-central-directory record)");
     }
     const unsigned char* e = base + end;
     const std::uint16_t entries = get16(e + 10);
@@ -633,28 +638,35 @@ void load(Module& module, const std::string& path) {
     std::vector<NamedVar> targets = module.named_parameters();
     for (NamedVar& b : module.named_buffers()) targets.push_back(std::move(b));
 
+    // the first max_listed problems, then how many more: a file of another architecture can
+    // miss hundreds of keys
+    constexpr std::size_t max_listed = 5;
     std::string problems;
-    auto note = [&problems](const std::string& text) {
-        problems += (problems.empty() ? "" : "; ") + text;
+    std::size_t count = 0;
+    auto note = [&](const std::string& text) {
+        if (++count <= max_listed) problems += (problems.empty() ? "" : "; ") + text;
     };
     std::map<std::string, int> wanted;
     for (const NamedVar& target : targets) {
         wanted[target.first] = 1;
         const auto found = in_file.find(target.first);
         if (found == in_file.end()) {
-            note("missing key '" + target.first + "'");
+            note("missing key " + quote_text(target.first, 200));
             continue;
         }
         const shape_type& have = file[found->second].second.shape();
         if (have != target.second.shape()) {
-            note("key '" + target.first + "' has shape " + format_shape(have) +
+            note("key " + quote_text(target.first, 200) + " has shape " + format_shape(have) +
                  " in the file but " + format_shape(target.second.shape()) + " in the module");
         }
     }
     for (const auto& entry : file) {
         if (wanted.count(entry.first) == 0) note("unexpected key " + quote_text(entry.first, 200));
     }
-    if (!problems.empty()) throw std::runtime_error("load: '" + path + "': " + problems);
+    if (count > max_listed) {
+        problems += "; \u2026 and " + std::to_string(count - max_listed) + " more";
+    }
+    if (count > 0) throw std::runtime_error("load: '" + escaped(path) + "': " + problems);
     for (const NamedVar& target : targets) {
         target.second.mutable_value() = file[in_file[target.first]].second;
     }

@@ -240,7 +240,9 @@ TEST(Serialize, LoadErrorsNameTheFileTheEntryAndTheKey) {
     // cut short: the end record is gone
     const std::string cut = dir.file("cut.npz");
     write_bytes(cut, bytes.substr(0, bytes.size() / 2));
-    XGRAD_EXPECT_THROW_WITH(nn::load(*net, cut), std::runtime_error, "not a zip archive");
+    XGRAD_EXPECT_THROW_WITH(
+        nn::load(*net, cut), std::runtime_error,
+        "load: '" + cut + "': truncated zip archive (no end-of-central-directory record)");
     // the central directory kept but the first entry's data cut out
     const std::string hollow = dir.file("hollow.npz");
     std::string shifted = bytes;
@@ -300,15 +302,61 @@ TEST(Serialize, NamesFromTheFileAreEscapedInMessages) {
     TempDir dir;
     const std::string path = dir.file("odd.npz");
     nn::save_npz(path, {{std::string("bad\x01\nkey\x1b[31m"), xt::zeros<double>({2})}});
-    auto net = small_network(4);
+    nn::Sequential net;  // no keys: the file's one key is the only problem
+    net.add<nn::ReLU>();
     try {
-        nn::load(*net, path);
+        nn::load(net, path);
         FAIL() << "load accepted an unexpected key";
     } catch (const std::runtime_error& e) {
         const std::string message = e.what();
         EXPECT_NE(message.find("unexpected key 'bad\\x01\\nkey\\x1b[31m'"), std::string::npos)
             << message;
         for (unsigned char c : message) EXPECT_GE(c, 0x20) << message;
+    }
+}
+
+TEST(Serialize, PathsAreEscapedAndLongListsOfKeysAreCut) {
+    // a path with a newline and an escape byte stays one line, in load's and save's messages
+    TempDir dir;
+    const std::string odd = dir.file("two\nlines\x1b.npz");
+    const std::string shown = dir.file("two\\nlines\\x1b.npz");
+    auto net = small_network(4);
+    XGRAD_EXPECT_THROW_WITH(nn::load(*net, odd), std::runtime_error,
+                            "load: cannot open '" + shown + "': No such file or directory");
+    write_bytes(odd, std::string("weights,1,2,3\n"));
+    XGRAD_EXPECT_THROW_WITH(
+        nn::load(*net, odd), std::runtime_error,
+        "load: '" + shown + "': not a zip archive (no end-of-central-directory record)");
+    nn::save_npz(odd, {{"extra", array{1.0}}});
+    XGRAD_EXPECT_THROW_WITH(nn::load(*net, odd), std::runtime_error,
+                            "load: '" + shown + "': missing key '0.weight'");
+    XGRAD_EXPECT_THROW_WITH(nn::save_npz(odd, {{"a", array{1.0}}, {"a", array{2.0}}}),
+                            std::invalid_argument, "save: '" + shown + "': key 'a' is given twice");
+    XGRAD_EXPECT_THROW_WITH(nn::save_npz(odd, {{"a\n", array{1.0}}, {"a\n", array{2.0}}}),
+                            std::invalid_argument, "key 'a\\n' is given twice");
+
+    // more than five problems: the first five, then how many more
+    const std::string empty = dir.file("empty.npz");
+    nn::save_npz(empty, {});
+    nn::MLP mlp({3, 4, 4, 4, 2}, nn::Activation::relu, 1);  // 8 parameters
+    XGRAD_EXPECT_THROW_WITH(nn::load(mlp, empty), std::runtime_error,
+                            "load: '" + empty +
+                                "': missing key '0.weight'; missing key '0.bias'; missing key "
+                                "'2.weight'; missing key '2.bias'; missing key '4.weight'; \u2026 "
+                                "and 3 more");
+    // exactly five are all listed
+    nn::MLP five({3, 4, 4, 2}, nn::Activation::relu, 1);  // 6 parameters
+    nn::NamedArrays one = {nn::state_dict(five)[0]};
+    const std::string path = dir.file("one.npz");
+    nn::save_npz(path, one);
+    try {
+        nn::load(five, path);
+        FAIL() << "load accepted a file missing five keys";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), "load: '" + path +
+                                             "': missing key '0.bias'; missing key '2.weight'; "
+                                             "missing key '2.bias'; missing key '4.weight'; "
+                                             "missing key '4.bias'");
     }
 }
 

@@ -32,11 +32,14 @@ void save_npz(const std::string& path, const NamedArrays& arrays);
 /// entry's name without ".npy". Nothing is returned unless every entry checks out.
 /// @throw std::runtime_error naming the file, and the entry where there is one, for a missing
 /// or unreadable file ("load: cannot open 'x.npz': No such file or directory"), a file that is
-/// not a zip archive, a truncated or inconsistent one, an encrypted entry or an unsupported
-/// compression method, a CRC-32 mismatch ("load: 'x.npz', entry '0.weight.npy': CRC-32
-/// mismatch (stored 0x..., computed 0x...): the file is corrupt"), an entry that is not an NPY
-/// file, a dtype other than float64 ("... dtype '<i8' is not float64 ('<f8')"), data of the
-/// wrong length, or a key given twice; Zip64 end records (over 65 535 entries) are refused.
+/// not a zip archive, a truncated one ("truncated zip archive (no end-of-central-directory
+/// record)" for a file that starts as a zip but lost its end) or an inconsistent one, an encrypted
+/// entry or an unsupported compression method, a CRC-32 mismatch ("load: 'x.npz', entry
+/// '0.weight.npy': CRC-32 mismatch (stored 0x..., computed 0x...): the file is corrupt"), an entry
+/// that is not an NPY file, a dtype other than float64 ("... dtype '<i8' is not float64 ('<f8')"),
+/// data of the wrong length, or a key given twice; Zip64 end records (over 65 535 entries) are
+/// refused. Paths in messages go through xgrad::escaped and names from the file through quote_text,
+/// so a message is one line whatever bytes they hold.
 NamedArrays load_npz(const std::string& path);
 
 /// @brief The module's state: named_parameters() then named_buffers(), (name, value copy)
@@ -54,7 +57,8 @@ void save(const Module& module, const std::string& path);
 /// of load_npz, and, all listed in one message naming the file, every key the module has that
 /// the file lacks ("load: 'x.npz': missing key '1.running_var'"), every key the file has that
 /// the module lacks ("unexpected key 'extra'"), and every shape mismatch ("key '0.weight' has
-/// shape (3,2) in the file but (2,3) in the module").
+/// shape (3,2) in the file but (2,3) in the module"); past the first five problems the message
+/// ends "; … and N more".
 /// @throw std::runtime_error as described.
 void load(Module& module, const std::string& path);
 
