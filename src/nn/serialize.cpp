@@ -1,10 +1,9 @@
 // .npz archives: NPY entries in a zip (stored on write; stored or deflated on read, CRC-32 from
-// zlib), written atomically through a temporary file and rename; save/load of a module's named
-// parameters and buffers.
+// zlib), rendered into bytes and written with xgrad::write_file_atomically; save/load of a
+// module's named parameters and buffers.
 #include "xgrad/nn/serialize.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -115,14 +114,22 @@ std::string npy_bytes(const array& a) {
 /// @brief The whole archive: local header + data per entry, the central directory, the end
 /// record. Stored entries, version 2.0 needed, the date 1980-01-01 (so that equal states give
 /// equal files), names flagged UTF-8 when not ASCII.
-std::string zip_bytes(const std::string& path, const NamedArrays& arrays) {
+/// `who` starts the messages ("save: 'x.npz'", "npz_bytes").
+std::string zip_bytes(const std::string& who, const NamedArrays& arrays) {
+    std::map<std::string, int> seen;
+    for (const auto& entry : arrays) {
+        if (entry.first.empty()) throw std::invalid_argument(who + ": an array has an empty key");
+        if (seen[entry.first]++ != 0) {
+            throw std::invalid_argument(who + ": key " + quote_text(entry.first, 200) +
+                                        " is given twice");
+        }
+    }
     if (arrays.size() > 0xFFFF) {
-        throw std::runtime_error("save: '" + escaped(path) + "': " + std::to_string(arrays.size()) +
+        throw std::runtime_error(who + ": " + std::to_string(arrays.size()) +
                                  " arrays exceed the zip limit of 65535 entries (no Zip64)");
     }
-    auto too_large = [&path]() {
-        return std::runtime_error("save: '" + escaped(path) +
-                                  "': the archive exceeds the zip limit of 4 GiB (no Zip64)");
+    auto too_large = [&who]() {
+        return std::runtime_error(who + ": the archive exceeds the zip limit of 4 GiB (no Zip64)");
     };
     std::string out, directory;
     for (const auto& [key, value] : arrays) {
@@ -187,45 +194,6 @@ std::string zip_bytes(const std::string& path, const NamedArrays& arrays) {
     put32(out, directory_offset);
     put16(out, 0);  // comment
     return out;
-}
-
-/// @brief Writes `bytes` to a temporary file next to `path`, fsyncs it and renames it over
-/// `path`; on failure removes the temporary file and throws, leaving `path` as it was.
-void write_atomically(const std::string& path, const std::string& bytes) {
-    std::string name = path + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0) {
-        throw std::runtime_error("save: cannot create a temporary file next to '" + escaped(path) +
-                                 "': " + system_error_text(errno));
-    }
-    bool open = true;
-    auto fail = [&](const std::string& what) {
-        const int error = errno;
-        if (open) ::close(fd);
-        ::unlink(name.c_str());
-        throw std::runtime_error("save: " + what + " failed: " + system_error_text(error));
-    };
-    struct stat old;
-    const mode_t mode =
-        ::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode) ? (old.st_mode & 07777) : 0644;
-    if (::fchmod(fd, mode) != 0) fail("setting the mode of '" + escaped(name) + "'");
-    const char* p = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-        const ssize_t written = ::write(fd, p, left);
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            fail("writing '" + escaped(name) + "' (for '" + escaped(path) + "')");
-        }
-        p += written;
-        left -= static_cast<std::size_t>(written);
-    }
-    if (::fsync(fd) != 0) fail("flushing '" + escaped(name) + "' (for '" + escaped(path) + "')");
-    open = false;
-    if (::close(fd) != 0) fail("closing '" + escaped(name) + "' (for '" + escaped(path) + "')");
-    if (::rename(name.c_str(), path.c_str()) != 0) {
-        fail("renaming '" + escaped(name) + "' to '" + escaped(path) + "'");
-    }
 }
 
 // ---- reading ------------------------------------------------------------------------------
@@ -466,18 +434,23 @@ struct EntryInfo {
 
 }  // namespace
 
+std::string npz_bytes(const NamedArrays& arrays) {
+    return zip_bytes("npz_bytes", arrays);
+}
+
 void save_npz(const std::string& path, const NamedArrays& arrays) {
-    std::map<std::string, int> seen;
-    for (const auto& entry : arrays) {
-        if (entry.first.empty()) {
-            throw std::invalid_argument("save: '" + escaped(path) + "': an array has an empty key");
+    const std::string who = "save: '" + escaped(path) + "'";
+    const std::string bytes = zip_bytes(who, arrays);
+    try {
+        write_file_atomically(path, bytes);
+    } catch (const std::runtime_error& e) {
+        // "<escaped path>: cannot write: File too large" as "save: '<path>': cannot write: ..."
+        const std::string what = e.what(), prefix = escaped(path) + ": ";
+        if (what.compare(0, prefix.size(), prefix) == 0) {
+            throw std::runtime_error(who + ": " + what.substr(prefix.size()));
         }
-        if (seen[entry.first]++ != 0) {
-            throw std::invalid_argument("save: '" + escaped(path) + "': key " +
-                                        quote_text(entry.first, 200) + " is given twice");
-        }
+        throw std::runtime_error("save: " + what);
     }
-    write_atomically(path, zip_bytes(path, arrays));
 }
 
 NamedArrays load_npz(const std::string& path) {

@@ -13,17 +13,27 @@ namespace xgrad::nn {
 /// @brief (key, array) pairs in file order, as numpy.load(path) lists them.
 using NamedArrays = std::vector<std::pair<std::string, array>>;
 
-/// @brief Writes the arrays to `path` as a .npz archive: a zip of stored (uncompressed) entries
-/// "key.npy", each an NPY version 1.0 file of dtype '<f8' (little-endian float64), C order, its
-/// header padded to 64 bytes, with the CRC-32 of each entry (zlib). numpy.load(path)[key]
-/// returns the array. Written atomically: to a temporary file in the same folder
-/// ("<path>.tmp-XXXXXX"), flushed to disk (fsync) and renamed over `path`; on any failure the
-/// temporary file is removed and an existing file at `path` is left as it was. A new file gets
-/// mode 0644, a replaced one keeps its mode.
+/// @brief The bytes of a .npz archive of the arrays, as save_npz writes them: a zip of stored
+/// (uncompressed) entries "key.npy", each an NPY version 1.0 file of dtype '<f8' (little-endian
+/// float64), C order, its header padded to 64 bytes, with the CRC-32 of each entry (zlib), the
+/// date 1980-01-01 (equal arrays give equal bytes). For writing several files at once with
+/// xgrad::write_files_atomically (xgrad/data/io.hpp): `write_files_atomically({{"a.npz",
+/// npz_bytes(a)}, {"b.npz", npz_bytes(b)}})`.
+/// @throw std::invalid_argument for an empty key ("npz_bytes: an array has an empty key") or one
+/// given twice ("npz_bytes: key 'a' is given twice"); std::runtime_error for an archive beyond
+/// the plain zip limits (65 535 entries, 4 GiB; no Zip64).
+std::string npz_bytes(const NamedArrays& arrays);
+
+/// @brief Writes npz_bytes(arrays) to `path` with xgrad::write_file_atomically (xgrad/data/
+/// io.hpp): through a temporary in the same folder (unnamed where the file system allows it),
+/// flushed to disk (fsync) and renamed over `path`; on any failure no temporary is left and an
+/// existing file at `path` keeps its bytes. numpy.load(path)[key] returns the array. The file
+/// gets mode 0666 less the umask, a replaced file too (its old mode is not kept).
 /// @throw std::invalid_argument for an empty key or one given twice (before anything is
-/// written); std::runtime_error naming the file for an I/O failure ("save: cannot create a
-/// temporary file next to 'dir/x.npz': No such file or directory", "save: writing ... failed:
-/// File too large") or an archive beyond the plain zip limits (65 535 entries, 4 GiB; no Zip64).
+/// written: "save: 'x.npz': key 'a' is given twice"); std::runtime_error naming the file for an
+/// I/O failure ("save: 'dir/x.npz': cannot create: No such file or directory", "save:
+/// 'x.npz': cannot write: File too large", "... cannot rename into place: Is a directory") or an
+/// archive beyond the plain zip limits. Paths in messages go through xgrad::escaped.
 void save_npz(const std::string& path, const NamedArrays& arrays);
 
 /// @brief Reads every array of a .npz archive (or of a zip of .npy entries). Entries may be
