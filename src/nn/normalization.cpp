@@ -33,9 +33,12 @@ std::string number(double v) {
     return text.str();
 }
 
+/// @brief Refuses eps < 0, NaN and ±inf (an infinite eps makes x̂ = 0: every output β, and NaN
+/// where x is infinite).
 void check_eps(const char* layer, double eps) {
-    if (!(eps >= 0.0)) {
-        throw std::invalid_argument(std::string(layer) + ": eps must be >= 0, got " + number(eps));
+    if (!(eps >= 0.0 && std::isfinite(eps))) {
+        throw std::invalid_argument(std::string(layer) + ": eps must be finite and >= 0, got " +
+                                    number(eps));
     }
 }
 

@@ -4,6 +4,7 @@
  * differences, gradgradcheck, tangents; running statistics; errors.        *
  ***************************************************************************/
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -371,7 +372,21 @@ TEST(BatchNorm, ErrorsNameTheLayerAndTheShapes) {
     XGRAD_EXPECT_THROW_WITH(nn::BatchNorm1d(0), std::invalid_argument,
                             "BatchNorm1d: num_features must be > 0");
     XGRAD_EXPECT_THROW_WITH(nn::BatchNorm2d(2, -1.0), std::invalid_argument,
-                            "BatchNorm2d: eps must be >= 0, got -1");
+                            "BatchNorm2d: eps must be finite and >= 0, got -1");
+    // an infinite eps would make every output β (and NaN for an infinite input): refused too
+    XGRAD_EXPECT_THROW_WITH(nn::BatchNorm2d(2, std::numeric_limits<double>::infinity()),
+                            std::invalid_argument,
+                            "BatchNorm2d: eps must be finite and >= 0, got inf");
+    XGRAD_EXPECT_THROW_WITH(nn::BatchNorm1d(2, std::numeric_limits<double>::quiet_NaN()),
+                            std::invalid_argument,
+                            "BatchNorm1d: eps must be finite and >= 0, got nan");
+    XGRAD_EXPECT_THROW_WITH(nn::LayerNorm({2}, std::numeric_limits<double>::infinity()),
+                            std::invalid_argument,
+                            "LayerNorm: eps must be finite and >= 0, got inf");
+    XGRAD_EXPECT_THROW_WITH(nn::LayerNorm({2}, -std::numeric_limits<double>::infinity()),
+                            std::invalid_argument, "got -inf");
+    EXPECT_EQ(nn::BatchNorm2d(2, 0.0).eps(), 0.0);  // 0 is allowed, as PyTorch
+    EXPECT_EQ(nn::BatchNorm2d(2, 1e300).num_features(), 2u);
     XGRAD_EXPECT_THROW_WITH(nn::BatchNorm2d(2, 1e-5, 1.5), std::invalid_argument,
                             "BatchNorm2d: momentum must be in [0, 1], got 1.5");
     // a replay with a wrong shape is refused too

@@ -59,7 +59,8 @@ class BatchNorm : public Module {
   protected:
     /// @param name the layer's name in messages; ranks: the accepted input ranks;
     /// expected: the input's shape for messages, e.g. "(N, C, H, W)".
-    /// @throw std::invalid_argument for num_features = 0, eps < 0 or NaN, momentum outside [0, 1].
+    /// @throw std::invalid_argument for num_features = 0, eps < 0, infinite or NaN ("BatchNorm2d:
+    /// eps must be finite and >= 0, got inf"), momentum outside [0, 1].
     BatchNorm(const char* name, std::size_t min_rank, std::size_t max_rank, const char* expected,
               std::size_t num_features, double eps, double momentum, bool affine);
 
@@ -77,7 +78,9 @@ class BatchNorm : public Module {
 /// rows, and the L positions): torch.nn.BatchNorm1d.
 class BatchNorm1d : public BatchNorm {
   public:
-    /// @throw std::invalid_argument as BatchNorm (num_features = 0, eps < 0, momentum ∉ [0, 1]).
+    /// @brief A batch norm of `num_features` channels C.
+    /// @throw std::invalid_argument as BatchNorm (num_features = 0, eps < 0, infinite or NaN,
+    /// momentum ∉ [0, 1]).
     explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
                          bool affine = true)
         : BatchNorm("BatchNorm1d", 2, 3, "a 2-D (N, C) or 3-D (N, C, L) input", num_features, eps,
@@ -88,10 +91,12 @@ class BatchNorm1d : public BatchNorm {
 /// elements): torch.nn.BatchNorm2d.
 class BatchNorm2d : public BatchNorm {
   public:
-    /// @throw std::invalid_argument as BatchNorm.
-    explicit BatchNorm2d(std::size_t num_channels, double eps = 1e-5, double momentum = 0.1,
+    /// @brief A batch norm of `num_features` channels C (PyTorch's parameter name).
+    /// @throw std::invalid_argument as BatchNorm (num_features = 0, eps < 0, infinite or NaN,
+    /// momentum ∉ [0, 1]).
+    explicit BatchNorm2d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
                          bool affine = true)
-        : BatchNorm("BatchNorm2d", 4, 4, "a 4-D input (N, C, H, W)", num_channels, eps, momentum,
+        : BatchNorm("BatchNorm2d", 4, 4, "a 4-D input (N, C, H, W)", num_features, eps, momentum,
                     affine) {}
 };
 
@@ -104,8 +109,9 @@ class BatchNorm2d : public BatchNorm {
 /// second derivatives through a graph of the same formulas; one node, as the batch norms.
 class LayerNorm : public Module {
   public:
+    /// @brief A layer norm over the last axes `normalized_shape`.
     /// @throw std::invalid_argument for an empty normalized_shape or one with an extent 0, or eps
-    /// < 0 or NaN.
+    /// < 0, infinite or NaN.
     explicit LayerNorm(shape_type normalized_shape, double eps = 1e-5,
                        bool elementwise_affine = true);
     /// @throw shape_error "LayerNorm: expected an input whose last axes are (4,5), got shape
