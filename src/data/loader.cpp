@@ -55,7 +55,8 @@ BatchLoader::BatchLoader(array inputs, std::vector<std::size_t> labels, std::siz
 
 std::size_t BatchLoader::batches() const {
     const std::size_t n = samples();
-    return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+    // ceil(n / b) without n + b - 1, which wraps for b near SIZE_MAX
+    return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0 ? 1 : 0);
 }
 
 void BatchLoader::start_epoch(std::size_t epoch) {

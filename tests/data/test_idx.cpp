@@ -779,6 +779,23 @@ TEST(BatchLoader, LastPartialBatchAndDropLast) {
     EXPECT_EQ(one.batch(0).size(), 10u);
 }
 
+TEST(BatchLoader, ABatchSizeNearSizeMaxGivesOneBatchOfEverything) {
+    // ceil(n / b) as (n + b - 1) / b wrapped for b near SIZE_MAX: 0 batches for n > 0
+    const std::size_t huge = std::numeric_limits<std::size_t>::max();
+    for (const std::size_t b : {huge, huge - 1, huge / 2 + 1}) {
+        SCOPED_TRACE(b);
+        BatchLoader loader(xt::arange<double>(5.0), {0, 1, 2, 3, 4}, b, false);
+        ASSERT_EQ(loader.batches(), 1u);
+        const data::Batch& batch = loader.batch(0);
+        EXPECT_EQ(batch.indices, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+        EXPECT_EQ(batch.inputs, xt::arange<double>(5.0));
+        BatchLoader dropping(xt::arange<double>(5.0), {0, 1, 2, 3, 4}, b, false, 0, true);
+        EXPECT_EQ(dropping.batches(), 0u);
+    }
+    BatchLoader empty(xt::zeros<double>({0}), {}, huge, false);
+    EXPECT_EQ(empty.batches(), 0u);
+}
+
 TEST(BatchLoader, BatchesAreTheSelectedRowsRank2) {
     auto [x, y] = numbered(23, 4);
     BatchLoader loader(x, y, 6, true, 11);
