@@ -453,6 +453,13 @@ ImageDataset load_fashion_mnist(const std::string& dir, bool train) {
         }
         throw;
     }
+    // what the docstring promises: (n, 1, 28, 28) with n >= 1
+    const shape_type& shape = out.images.shape();
+    if (shape[2] != 28 || shape[3] != 28) {
+        throw idx_error(escaped(images) + ": Fashion-MNIST images are 28x28, found " +
+                        std::to_string(shape[2]) + "x" + std::to_string(shape[3]));
+    }
+    if (shape[0] == 0) throw idx_error(escaped(images) + ": holds no images");
     const std::size_t names = fashion_mnist_classes().size();
     if (out.classes > names) {
         throw idx_error(escaped(labels) + ": label " + std::to_string(out.classes - 1) +

@@ -261,12 +261,42 @@ TEST(FashionMnist, MissingFolderSaysWhichPackageToInstall) {
 TEST(FashionMnist, LabelAboveNineIsAnError) {
     TempDir dir;
     write_file(dir / "t10k-images-idx3-ubyte.gz",
-               gzip_stored(idx_header(0x08, {2, 1, 1}) + std::string("\x01\x02", 2)));
+               gzip_stored(idx_header(0x08, {2, 28, 28}) + std::string(2 * 28 * 28, '\x07')));
     write_file(dir / "t10k-labels-idx1-ubyte.gz",
                gzip_stored(idx_header(0x08, {2}) + std::string("\x03\x0a", 2)));
     XGRAD_EXPECT_THROW_WITH(data::load_fashion_mnist(dir.path(), false), idx_error,
                             "t10k-labels-idx1-ubyte.gz: label 10 is out of range: Fashion-MNIST "
                             "has 10 classes, 0 to 9");
+}
+
+TEST(FashionMnist, ImagesMustBe28By28) {
+    TempDir dir;
+    write_file(dir / "t10k-images-idx3-ubyte.gz",
+               gzip_stored(idx_header(0x08, {2, 32, 32}) + std::string(2 * 32 * 32, '\x07')));
+    write_file(dir / "t10k-labels-idx1-ubyte.gz",
+               gzip_stored(idx_header(0x08, {2}) + std::string("\x03\x04", 2)));
+    XGRAD_EXPECT_THROW_WITH(
+        data::load_fashion_mnist(dir.path(), false), idx_error,
+        dir / "t10k-images-idx3-ubyte.gz" + ": Fashion-MNIST images are 28x28, found 32x32");
+    write_file(dir / "t10k-images-idx3-ubyte.gz",
+               gzip_stored(idx_header(0x08, {2, 28, 27}) + std::string(2 * 28 * 27, '\x07')));
+    XGRAD_EXPECT_THROW_WITH(data::load_fashion_mnist(dir.path(), false), idx_error,
+                            "Fashion-MNIST images are 28x28, found 28x27");
+    // 28x28 loads
+    write_file(dir / "t10k-images-idx3-ubyte.gz",
+               gzip_stored(idx_header(0x08, {2, 28, 28}) + std::string(2 * 28 * 28, '\x07')));
+    const ImageDataset d = data::load_fashion_mnist(dir.path(), false);
+    EXPECT_EQ(d.images.shape(), (shape_type{2, 1, 28, 28}));
+    EXPECT_EQ(d.labels, (std::vector<std::size_t>{3, 4}));
+    EXPECT_EQ(d.classes, 10u);
+}
+
+TEST(FashionMnist, ASplitWithoutImagesIsAnError) {
+    TempDir dir;
+    write_file(dir / "train-images-idx3-ubyte.gz", gzip_stored(idx_header(0x08, {0, 28, 28})));
+    write_file(dir / "train-labels-idx1-ubyte.gz", gzip_stored(idx_header(0x08, {0})));
+    XGRAD_EXPECT_THROW_WITH(data::load_fashion_mnist(dir.path(), true), idx_error,
+                            dir / "train-images-idx3-ubyte.gz" + ": holds no images");
 }
 
 // ---------------------------------------------------------------------------------------------

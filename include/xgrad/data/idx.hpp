@@ -68,9 +68,11 @@ const std::vector<std::string>& fashion_mnist_classes();
 /// `t10k-labels-idx1-ubyte.gz` (train = false, 10000 images). `fashion_mnist_dir` is the
 /// package's folder; data/fashion-mnist-sample/ in the repository holds a 2000 + 1000 image
 /// slice under the same names.
-/// @return as read_idx_images, images (n, 1, 28, 28) in [0, 1]; classes is always 10.
+/// @return as read_idx_images, images (n, 1, 28, 28) in [0, 1] with n ≥ 1; classes is always 10.
 /// @throws idx_error as read_idx_images; a missing file's message says which package to install;
-/// a label above 9 is an error.
+/// images of another size ("t10k-images-idx3-ubyte.gz: Fashion-MNIST images are 28x28, found
+/// 32x32"), a split without images ("train-images-idx3-ubyte.gz: holds no images") and a label
+/// above 9 are errors, each naming the file.
 ImageDataset load_fashion_mnist(const std::string& dir, bool train);
 
 }  // namespace xgrad::data
