@@ -55,6 +55,8 @@ class BatchLoader {
 
     /// @brief n, the number of samples.
     std::size_t samples() const { return labels_.size(); }
+    /// @brief The batch size b given to the constructor (≥ 1): every batch but a short last one
+    /// holds b samples.
     std::size_t batch_size() const { return batch_size_; }
     /// @brief Batches per epoch: ceil(n / batch_size), or floor(n / batch_size) with drop_last.
     std::size_t batches() const;
@@ -75,6 +77,7 @@ class BatchLoader {
 
     /// @brief The whole data set, as given.
     const array& inputs() const { return inputs_; }
+    /// @brief The whole data set's labels, as given: n of them, sample k's at k.
     const std::vector<std::size_t>& labels() const { return labels_; }
 
   private:

@@ -17,16 +17,20 @@ namespace xgrad::nn {
 /// in_channels·kernel², fan_out = out_channels·kernel² (nn::init); biases start at zero.
 class Conv2d : public Module {
   public:
+    /// @brief A layer of `out_channels` kernels of in_channels × kernel × kernel, seeded by `seed`.
     /// @throw std::invalid_argument for a channel count, kernel or stride of 0.
     Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
            std::uint64_t seed, std::size_t stride = 1, std::size_t padding = 0,
            Init init = Init::he_uniform, bool bias = true);
+    /// @brief conv2d(x, weight, bias, stride, padding): (N, in_channels, H, W) → (N,
+    /// out_channels, H_out, W_out).
     /// @throw shape_error from conv2d (naming the shapes) for a batch that is not (N,
     /// in_channels, H, W) or smaller than the kernel.
     Var forward(const Var& x) override;
 
+    /// @brief The kernels, (out_channels, in_channels, kernel, kernel).
     const Var& weight() const { return weight_; }
-    /// @brief The bias, or an undefined Var for a layer made without one.
+    /// @brief The bias, (out_channels), or an undefined Var for a layer made without one.
     const Var& bias() const { return bias_; }
 
   private:
@@ -40,8 +44,10 @@ class Conv2d : public Module {
 /// 0 means stride = kernel. No parameters.
 class MaxPool2d : public Module {
   public:
+    /// @brief Max pooling over kernel × kernel windows, `stride` apart (0: kernel).
     /// @throw std::invalid_argument for kernel 0.
     explicit MaxPool2d(std::size_t kernel, std::size_t stride = 0);
+    /// @brief max_pool2d(x, kernel, stride): (N, C, H, W) → (N, C, H_out, W_out).
     /// @throw shape_error from max_pool2d for an input other than (N, C, H, W) of H, W ≥ kernel.
     Var forward(const Var& x) override;
 
@@ -54,8 +60,10 @@ class MaxPool2d : public Module {
 /// 0 means stride = kernel. No parameters.
 class AvgPool2d : public Module {
   public:
+    /// @brief Average pooling over kernel × kernel windows, `stride` apart (0: kernel).
     /// @throw std::invalid_argument for kernel 0.
     explicit AvgPool2d(std::size_t kernel, std::size_t stride = 0);
+    /// @brief avg_pool2d(x, kernel, stride): (N, C, H, W) → (N, C, H_out, W_out).
     /// @throw shape_error from avg_pool2d for an input other than (N, C, H, W) of H, W ≥ kernel.
     Var forward(const Var& x) override;
 

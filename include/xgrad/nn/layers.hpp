@@ -21,11 +21,15 @@ namespace xgrad::nn {
 /// zero gradient, as PyTorch.
 class Dropout : public Module {
   public:
+    /// @brief A dropout layer zeroing each element with probability p.
     /// @param p the probability of zeroing an element, in [0, 1].
     /// @param seed seeds the module's generator.
     /// @throw std::invalid_argument "Dropout: p must be in [0, 1], got 1.5" otherwise (NaN too).
     explicit Dropout(double p = 0.5, std::uint64_t seed = 0);
+    /// @brief x·m/(1 − p) with a fresh mask m in training mode, x itself in eval mode or for
+    /// p = 0 (see the class comment); any shape, the output has x's. Never throws.
     Var forward(const Var& x) override;
+    /// @brief The probability of zeroing an element, as given.
     double p() const { return p_; }
 
   private:
@@ -39,6 +43,8 @@ class Dropout : public Module {
 /// A Tape replay with another batch size recomputes the shape.
 class Flatten : public Module {
   public:
+    /// @brief Merges axes start_dim..end_dim (inclusive, negative from the end); checked against
+    /// the input's rank in forward(), so the constructor never throws.
     explicit Flatten(int start_dim = 1, int end_dim = -1)
         : start_dim_(start_dim), end_dim_(end_dim) {}
     /// @brief flatten(x, start_dim, end_dim).

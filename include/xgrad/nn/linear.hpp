@@ -22,13 +22,17 @@ enum class Init {
 /// transposed, as (out, in), so a torch state_dict's weight must be transposed to load here.
 class Linear : public Module {
   public:
+    /// @brief A layer of `in` inputs and `out` outputs, the weight drawn by `init` from `seed`,
+    /// the bias zero.
     /// @throw std::invalid_argument for in = 0 or out = 0.
     Linear(std::size_t in, std::size_t out, std::uint64_t seed, Init init = Init::xavier_uniform);
     /// @brief x·W + b for x of shape (rows, in).
     /// @throw shape_error "Linear: expects a batch of shape (rows, in), got ..." otherwise.
     Var forward(const Var& x) override;
 
+    /// @brief W, shape (in, out): the transpose of torch.nn.Linear's weight.
     const Var& weight() const { return weight_; }
+    /// @brief b, shape (out).
     const Var& bias() const { return bias_; }
 
   private:

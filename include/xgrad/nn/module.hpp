@@ -36,6 +36,7 @@ class Module {
 
     /// @brief The module's output for the batch x. Shapes and errors: see each layer.
     virtual Var forward(const Var& x) = 0;
+    /// @brief forward(x): `net(x)` as in PyTorch. Throws what forward() throws.
     Var operator()(const Var& x) { return forward(x); }
 
     /// @brief The parameters to train, in a fixed order: the module's own registered

@@ -47,13 +47,19 @@ class BatchNorm : public Module {
     const Var& weight() const { return weight_; }
     /// @brief β, shape (C); an undefined Var when affine is false.
     const Var& bias() const { return bias_; }
+    /// @brief The running mean of each channel, shape (C), a buffer (zeros at first).
     const Var& running_mean() const { return running_mean_; }
+    /// @brief The running (unbiased) variance of each channel, shape (C), a buffer (ones at first).
     const Var& running_var() const { return running_var_; }
     /// @brief The number of training forward passes so far, as a double of shape ().
     const Var& num_batches_tracked() const { return num_batches_tracked_; }
+    /// @brief C, the number of channels (features), as given.
     std::size_t num_features() const { return channels_; }
+    /// @brief ε, added to the variance, as given.
     double eps() const { return eps_; }
+    /// @brief The running statistics' momentum, as given.
     double momentum() const { return momentum_; }
+    /// @brief True if the layer has the parameters γ and β.
     bool affine() const { return weight_.defined(); }
 
   protected:
@@ -114,6 +120,7 @@ class LayerNorm : public Module {
     /// < 0, infinite or NaN.
     explicit LayerNorm(shape_type normalized_shape, double eps = 1e-5,
                        bool elementwise_affine = true);
+    /// @brief The normalised x, of x's shape (..., S).
     /// @throw shape_error "LayerNorm: expected an input whose last axes are (4,5), got shape
     /// (2,3)" when x's trailing extents are not normalized_shape (checked again on replay).
     Var forward(const Var& x) override;
@@ -122,7 +129,9 @@ class LayerNorm : public Module {
     const Var& weight() const { return weight_; }
     /// @brief β, of normalized_shape; undefined without elementwise_affine.
     const Var& bias() const { return bias_; }
+    /// @brief S, the trailing axes normalised over, as given.
     const shape_type& normalized_shape() const { return normalized_shape_; }
+    /// @brief ε, added to the variance, as given.
     double eps() const { return eps_; }
 
   private:

@@ -35,12 +35,15 @@ class Sequential : public Module {
 
     /// @brief Each module's forward() applied in turn (x itself for an empty Sequential).
     Var forward(const Var& x) override;
+    /// @brief The modules in order (a module appended twice is listed at both positions).
     const std::vector<std::shared_ptr<Module>>& modules() const { return modules_; }
 
   private:
     std::vector<std::shared_ptr<Module>> modules_;
 };
 
+/// @brief The activation an MLP puts between its Linear layers: nn::ReLU, nn::LeakyReLU (its
+/// default slope), nn::Tanh, nn::Sigmoid.
 enum class Activation { relu, leaky_relu, tanh, sigmoid };
 
 /// @brief A multi-layer perceptron: Linear layers of the given sizes (sizes.front() inputs,
@@ -49,7 +52,11 @@ enum class Activation { relu, leaky_relu, tanh, sigmoid };
 /// tanh and sigmoid.
 class MLP : public Sequential {
   public:
+    /// @brief The MLP with the initialisation of the class comment (He for relu and leaky_relu,
+    /// Glorot for tanh and sigmoid).
+    /// @throw std::invalid_argument for fewer than two sizes or a size of 0.
     MLP(const std::vector<std::size_t>& sizes, Activation activation, std::uint64_t seed);
+    /// @brief The MLP with every Linear layer initialised by `init`. Throws as above.
     MLP(const std::vector<std::size_t>& sizes, Activation activation, std::uint64_t seed,
         Init init);
 };
