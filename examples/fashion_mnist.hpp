@@ -4,14 +4,17 @@
  ***************************************************************************/
 #pragma once
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -37,13 +40,13 @@ namespace xgrad::examples::fashion {
 
 /// @brief What to train and where: the example's command-line options.
 struct Options {
-    std::string model = "cnn";  ///< "mlp" or "cnn"
-    std::size_t epochs = 0;     ///< 0: the model's default (mlp 20, cnn 12)
-    std::string data_dir = data::fashion_mnist_dir;
-    std::string out_dir = ".";
-    std::size_t batch_size = 128;
-    double max_rate = 0.0;  ///< Adam's peak rate of the one-cycle schedule; 0: the model's default
-    std::uint64_t seed = 1;
+    std::string model = "cnn";                       ///< "mlp" or "cnn"
+    std::size_t epochs = 0;                          ///< 0: the model's default (mlp 20, cnn 12)
+    std::string data_dir = data::fashion_mnist_dir;  ///< the folder of the four IDX files
+    std::string out_dir = ".";     ///< where the model and the SVGs go (must exist)
+    std::size_t batch_size = 128;  ///< images per training step
+    double max_rate = 0.0;   ///< Adam's peak rate of the one-cycle schedule; 0: the model's default
+    std::uint64_t seed = 1;  ///< seeds the weights, the dropout masks and the shuffling
     std::size_t train_limit = 0;  ///< use only the first n training images (0: all)
     bool quiet = false;           ///< no progress bar (tests)
 };
@@ -90,8 +93,7 @@ inline std::shared_ptr<nn::Sequential> make_model(const std::string& kind, std::
         net->add<nn::Dropout>(0.25, seed + 2);
         net->add<nn::Linear>(32 * 7 * 7, 10, seed + 3);
     } else {
-        throw std::invalid_argument("fashion_mnist: --model must be mlp or cnn, got '" + kind +
-                                    "'");
+        throw std::invalid_argument("--model must be mlp or cnn, got '" + kind + "'");
     }
     return net;
 }
@@ -119,11 +121,26 @@ inline std::vector<std::size_t> predict(nn::Module& model, const array& images) 
 }
 
 /// @brief The fraction of `predicted` equal to `labels`.
+/// @throw std::invalid_argument for no labels (an accuracy of nothing is not 0).
 inline double accuracy_of(const std::vector<std::size_t>& predicted,
                           const std::vector<std::size_t>& labels) {
+    if (labels.empty()) throw std::invalid_argument("no test images to score");
     std::size_t right = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i] ? 1 : 0;
-    return labels.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(labels.size());
+    return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+/// @brief Checks that files can be created in `dir` (before minutes of training are spent): a
+/// temporary file made there and removed.
+/// @throw std::runtime_error naming the folder and the system's reason.
+inline void check_writable(const std::string& dir) {
+    std::string name = dir + "/.fashion_mnist_XXXXXX";
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) {
+        throw std::runtime_error("cannot write in '" + dir + "': " + std::strerror(errno));
+    }
+    ::close(fd);
+    ::unlink(name.c_str());
 }
 
 /// @brief m:ss
@@ -138,6 +155,7 @@ inline std::string clock_text(double seconds) {
 /// else nothing until the epoch's summary.
 class ProgressLine {
   public:
+    /// @brief A bar drawn on stderr only if it is a terminal and not `quiet`.
     explicit ProgressLine(bool quiet) : live_(!quiet && isatty(2)) {}
     /// @brief The bar for batch `done` of `total` in epoch `epoch` of `epochs`.
     void show(std::size_t epoch, std::size_t epochs, std::size_t done, std::size_t total,
@@ -175,7 +193,12 @@ inline Result run(const Options& options, std::FILE* out) {
     const bool cnn = options.model == "cnn";
     std::shared_ptr<nn::Sequential> model = make_model(options.model, options.seed);
     const std::size_t epochs = options.epochs > 0 ? options.epochs : (cnn ? 12 : 20);
+    if (!(std::isfinite(options.max_rate) && options.max_rate >= 0.0)) {
+        throw std::invalid_argument("--rate must be a positive number, got " +
+                                    std::to_string(options.max_rate));
+    }
     const double max_rate = options.max_rate > 0.0 ? options.max_rate : (cnn ? 0.01 : 0.003);
+    check_writable(options.out_dir);
 
     data::ImageDataset train = data::load_fashion_mnist(options.data_dir, true);
     const data::ImageDataset test = data::load_fashion_mnist(options.data_dir, false);
@@ -187,16 +210,20 @@ inline Result run(const Options& options, std::FILE* out) {
         train.labels.resize(n);
     }
     const std::size_t train_count = train.labels.size();
+    // batch norm needs two values per channel in training: a last batch of one image is dropped
+    // (each epoch reshuffles, so it is another image every time)
+    const bool drop_last = options.batch_size > 0 && train_count % options.batch_size == 1 &&
+                           train_count > options.batch_size;
     data::BatchLoader loader(std::move(train.images), std::move(train.labels), options.batch_size,
-                             true, options.seed);
+                             true, options.seed, drop_last);
 
     Result result;
     for (const Var& p : model->parameters()) result.parameters += p.value().size();
     std::fprintf(out,
                  "Fashion-MNIST, %s (%zu parameters): %zu training and %zu test images, %zu "
-                 "epochs, batch %zu, Adam one-cycle to %g\n",
+                 "epoch%s, batch %zu, Adam one-cycle to %g\n",
                  options.model.c_str(), result.parameters, train_count, test.labels.size(), epochs,
-                 options.batch_size, max_rate);
+                 epochs == 1 ? "" : "s", options.batch_size, max_rate);
     std::fflush(out);
 
     optim::Adam adam(model->parameters(), max_rate);
@@ -218,6 +245,12 @@ inline Result run(const Options& options, std::FILE* out) {
             }
             const Var loss =
                 cross_entropy((*model)(constant(batch.inputs)), constant(std::move(labels)));
+            if (!std::isfinite(loss.item())) {
+                throw std::runtime_error("training diverged: loss " + std::to_string(loss.item()) +
+                                         " at epoch " + std::to_string(epoch + 1) + ", batch " +
+                                         std::to_string(i + 1) + " (is the rate " +
+                                         std::to_string(max_rate) + " too large?)");
+            }
             adam.zero_grad();
             loss.backward();
             adam.set_learning_rate(rate(step++));
@@ -245,23 +278,8 @@ inline Result run(const Options& options, std::FILE* out) {
     const double final_accuracy = accuracy_of(predicted, test.labels);
     std::fprintf(out, "test accuracy %.4f\n", final_accuracy);
 
-    // save, reload into a model drawn from another seed, and compare every prediction
-    const std::string prefix = options.out_dir + "/fashion_mnist_" + options.model;
-    nn::save(*model, prefix + ".npz");
-    std::shared_ptr<nn::Sequential> reloaded = make_model(options.model, options.seed + 1000);
-    nn::load(*reloaded, prefix + ".npz");
-    const std::vector<std::size_t> again = predict(*reloaded, test.images);
-    result.reloaded_accuracy = accuracy_of(again, test.labels);
-    if (again != predicted) {
-        throw std::runtime_error("fashion_mnist: the model reloaded from " + prefix +
-                                 ".npz predicts differently (test accuracy " +
-                                 std::to_string(result.reloaded_accuracy) + ")");
-    }
-    std::fprintf(out, "saved %s.npz; reloaded: test accuracy %.4f (identical predictions)\n",
-                 prefix.c_str(), result.reloaded_accuracy);
-    result.files.push_back(prefix + ".npz");
-
     // the plots
+    const std::string prefix = options.out_dir + "/fashion_mnist_" + options.model;
     std::vector<double> epoch_axis(epochs);
     for (std::size_t e = 0; e < epochs; ++e) epoch_axis[e] = static_cast<double>(e + 1);
     plot::PlotOptions loss_plot;
@@ -271,7 +289,8 @@ inline Result run(const Options& options, std::FILE* out) {
     plot::PlotOptions accuracy_plot;
     accuracy_plot.title = "Fashion-MNIST " + options.model + ": test accuracy";
     accuracy_plot.x_label = "epoch";
-    accuracy_plot.y_label = "accuracy on the 10 000 test images";
+    accuracy_plot.y_label =
+        "accuracy on the " + std::to_string(test.labels.size()) + " test images";
     const std::vector<std::string>& names = data::fashion_mnist_classes();
     array predicted_array = array::from_shape({predicted.size()});
     array expected_array = array::from_shape({predicted.size()});
@@ -293,7 +312,8 @@ inline Result run(const Options& options, std::FILE* out) {
     plot::ImageGridOptions grid;
     grid.title = "Fashion-MNIST " + options.model +
                  ": the first test images, predicted (true class if wrong)";
-    const std::vector<std::pair<std::string, std::string>> svgs = {
+    // every file rendered before any is written: an error on the way leaves nothing behind
+    const std::vector<OutputFile> svgs = {
         {prefix + "_loss.svg",
          plot::line_plot_svg({{"training loss", epoch_axis, result.train_loss, true}}, loss_plot)},
         {prefix + "_accuracy.svg",
@@ -304,11 +324,24 @@ inline Result run(const Options& options, std::FILE* out) {
                                     names, confusion)},
         {prefix + "_predictions.svg", plot::image_grid_svg(images, captions, grid)},
     };
-    for (const auto& [path, svg] : svgs) {
-        write_file_atomically(path, svg);
-        result.files.push_back(path);
+    // save, reload into a model drawn from another seed, and compare every prediction
+    nn::save(*model, prefix + ".npz");
+    std::shared_ptr<nn::Sequential> reloaded = make_model(options.model, options.seed + 1000);
+    nn::load(*reloaded, prefix + ".npz");
+    const std::vector<std::size_t> again = predict(*reloaded, test.images);
+    result.reloaded_accuracy = accuracy_of(again, test.labels);
+    if (again != predicted) {
+        throw std::runtime_error("the model reloaded from " + prefix +
+                                 ".npz predicts differently (test accuracy " +
+                                 std::to_string(result.reloaded_accuracy) + ")");
     }
+    std::fprintf(out, "saved %s.npz; reloaded: test accuracy %.4f (identical predictions)\n",
+                 prefix.c_str(), result.reloaded_accuracy);
+    result.files.push_back(prefix + ".npz");
+    write_files_atomically(svgs);
+    for (const OutputFile& svg : svgs) result.files.push_back(svg.path);
     std::fprintf(out, "wrote %s_{loss,accuracy,confusion,predictions}.svg\n", prefix.c_str());
+
     return result;
 }
 

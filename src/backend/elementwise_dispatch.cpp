@@ -138,42 +138,44 @@ void binary_backward(BinaryOp op, int side, const double* g, const double* a, st
     });
 }
 
-double sum(const double* x, std::size_t n) {
-    const KernelTable& k = kernels();
-    if (n <= sum_block) return k.sum(x, n);
+/// @brief block(start, count) over blocks of sum_block elements of [0, n), split between threads
+/// when large (whole blocks to each thread: a block's result is the same whichever thread makes
+/// it); the blocks' results in order.
+template <class Block>
+std::vector<double> for_each_block(std::size_t n, Block block) {
     const std::size_t blocks = (n + sum_block - 1) / sum_block;
     std::vector<double> partial(blocks);
-    // whole blocks to each thread: a block's sum is the same whichever thread makes it
     split(
         blocks,
         [&](std::size_t first, std::size_t count) {
             for (std::size_t b = first; b < first + count; ++b) {
                 const std::size_t start = b * sum_block;
-                partial[b] = k.sum(x + start, std::min(sum_block, n - start));
+                partial[b] = block(start, std::min(sum_block, n - start));
             }
         },
         sum_block, 1);
+    return partial;
+}
+
+double sum(const double* x, std::size_t n) {
+    const KernelTable& k = kernels();
+    if (n <= sum_block) return k.sum(x, n);
     double total = 0.0;
-    for (double p : partial) total += p;
+    for (double p : for_each_block(
+             n, [&](std::size_t start, std::size_t count) { return k.sum(x + start, count); })) {
+        total += p;
+    }
     return total;
 }
 
 double reduce(ReduceOp op, const double* x, std::size_t n, double c) {
     const KernelTable& k = kernels();
     if (n <= sum_block) return k.reduce(op, x, n, c);
-    const std::size_t blocks = (n + sum_block - 1) / sum_block;
-    std::vector<double> partial(blocks);
-    split(
-        blocks,
-        [&](std::size_t first, std::size_t count) {
-            for (std::size_t b = first; b < first + count; ++b) {
-                const std::size_t start = b * sum_block;
-                partial[b] = k.reduce(op, x + start, std::min(sum_block, n - start), c);
-            }
-        },
-        sum_block, 1);
-    if (op == ReduceOp::max || op == ReduceOp::min)
-        return k.reduce(op, partial.data(), blocks, 0.0);
+    const std::vector<double> partial = for_each_block(
+        n, [&](std::size_t start, std::size_t count) { return k.reduce(op, x + start, count, c); });
+    if (op == ReduceOp::max || op == ReduceOp::min) {
+        return k.reduce(op, partial.data(), partial.size(), 0.0);
+    }
     double total = 0.0;
     for (double p : partial) total += p;
     return total;

@@ -72,6 +72,12 @@ void finish_geometry(const char* op, ConvGeometry& g, const std::string& what) {
         throw shape_error(name + ": the kernel " + extent_text(g.kh, g.kw) + " is empty (" + what +
                           ")");
     }
+    // a padding near SIZE_MAX (an int −1 passed as size_t) would wrap h + 2·pad around
+    constexpr std::size_t max_extent = std::size_t{1} << 40;
+    if (g.pad > max_extent || g.h > max_extent || g.w > max_extent) {
+        throw shape_error(name + ": padding " + std::to_string(g.pad) + " is too large (" + what +
+                          ")");
+    }
     const std::size_t ph = g.h + 2 * g.pad, pw = g.w + 2 * g.pad;
     if (g.kh > ph || g.kw > pw) {
         throw shape_error(name + ": kernel " + extent_text(g.kh, g.kw) +
@@ -80,6 +86,18 @@ void finish_geometry(const char* op, ConvGeometry& g, const std::string& what) {
     }
     g.ho = (ph - g.kh) / g.stride + 1;
     g.wo = (pw - g.kw) / g.stride + 1;
+    // the output and the column matrix must have a size that fits (and that memory can hold)
+    const double elements = static_cast<double>(g.n) * static_cast<double>(g.k) *
+                            static_cast<double>(g.ho) * static_cast<double>(g.wo);
+    const double columns = static_cast<double>(g.c) * static_cast<double>(g.kh) *
+                           static_cast<double>(g.kw) * static_cast<double>(g.ho) *
+                           static_cast<double>(g.wo);
+    if (elements > 0x1p40 || columns > 0x1p40) {
+        throw shape_error(name + ": the output (" + std::to_string(g.n) + "," +
+                          std::to_string(g.k) + "," + std::to_string(g.ho) + "," +
+                          std::to_string(g.wo) + ") is too large (" + what + ", " + g.settings() +
+                          ")");
+    }
 }
 
 /// @brief conv2d's geometry from the input's and the weight's shapes (and the bias's, if any).
@@ -106,15 +124,15 @@ ConvGeometry conv_geometry(const shape_type& xs, const shape_type& ws, const sha
     return g;
 }
 
-/// @brief conv2d_input_grad's geometry: the gradient G (N, K, H_out, W_out), the weight
-/// (K, C, kH, kW) and the input x (N, C, H, W) whose gradient it is (G's extents alone do not
-/// give H and W at stride > 1).
-ConvGeometry input_grad_geometry(const shape_type& gs, const shape_type& ws, const shape_type& xs,
-                                 std::size_t stride, std::size_t pad) {
-    const char* op = "conv2d_input_grad";
-    if (gs.size() != 4 || ws.size() != 4 || xs.size() != 4) {
-        throw shape_error(std::string(op) + ": expects a 4-D gradient, weight and input, got " +
-                          format_shape(gs) + ", " + format_shape(ws) + " and " + format_shape(xs));
+/// @brief The geometry of a gradient node of conv2d (`op`): the input x (N, C, H, W), the
+/// gradient G (N, K, H_out, W_out) and the weight (K, C, kH, kW), checked to fit each other;
+/// `ranks` lists the three shapes in the op's operand order for the rank error.
+template <class RankMessage>
+ConvGeometry gradient_geometry(const char* op, const shape_type& xs, const shape_type& gs,
+                               const shape_type& ws, std::size_t stride, std::size_t pad,
+                               RankMessage ranks) {
+    if (xs.size() != 4 || gs.size() != 4 || ws.size() != 4) {
+        throw shape_error(std::string(op) + ": expects " + ranks());
     }
     ConvGeometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], stride, pad};
     const std::string what = "weight " + format_shape(ws) + ", input " + format_shape(xs);
@@ -128,25 +146,25 @@ ConvGeometry input_grad_geometry(const shape_type& gs, const shape_type& ws, con
     return g;
 }
 
+/// @brief conv2d_input_grad's geometry: the gradient G (N, K, H_out, W_out), the weight
+/// (K, C, kH, kW) and the input x (N, C, H, W) whose gradient it is (G's extents alone do not
+/// give H and W at stride > 1).
+ConvGeometry input_grad_geometry(const shape_type& gs, const shape_type& ws, const shape_type& xs,
+                                 std::size_t stride, std::size_t pad) {
+    return gradient_geometry("conv2d_input_grad", xs, gs, ws, stride, pad, [&] {
+        return "a 4-D gradient, weight and input, got " + format_shape(gs) + ", " +
+               format_shape(ws) + " and " + format_shape(xs);
+    });
+}
+
 /// @brief conv2d_weight_grad's geometry: the input x (N, C, H, W), the gradient G
 /// (N, K, H_out, W_out) and the weight (K, C, kH, kW) whose gradient it is.
 ConvGeometry weight_grad_geometry(const shape_type& xs, const shape_type& gs, const shape_type& ws,
                                   std::size_t stride, std::size_t pad) {
-    const char* op = "conv2d_weight_grad";
-    if (xs.size() != 4 || gs.size() != 4 || ws.size() != 4) {
-        throw shape_error(std::string(op) + ": expects a 4-D input, gradient and weight, got " +
-                          format_shape(xs) + ", " + format_shape(gs) + " and " + format_shape(ws));
-    }
-    ConvGeometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], stride, pad};
-    const std::string what = "weight " + format_shape(ws) + ", input " + format_shape(xs);
-    finish_geometry(op, g, what);
-    if (ws[1] != xs[1] || gs != g.output_shape()) {
-        throw shape_error(
-            std::string(op) + ": gradient " + format_shape(gs) + " does not fit " + what + " (" +
-            g.settings() + ")" +
-            (ws[1] != xs[1] ? std::string() : ": expected " + format_shape(g.output_shape())));
-    }
-    return g;
+    return gradient_geometry("conv2d_weight_grad", xs, gs, ws, stride, pad, [&] {
+        return "a 4-D input, gradient and weight, got " + format_shape(xs) + ", " +
+               format_shape(gs) + " and " + format_shape(ws);
+    });
 }
 
 // ---- im2col and col2im -----------------------------------------------------------------------

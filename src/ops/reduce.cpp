@@ -382,8 +382,8 @@ array arg_extremum(const char* op, const Var& x, int axis, bool is_max) {
 
 // ---- logsumexp ---------------------------------------------------------------------------
 
-/// @brief The shift of a lane's exponentials: its maximum, or 0 if that is ±inf (as torch), or
-/// if the lane is empty or all NaN.
+/// @brief The shift of a lane's exponentials: its maximum, or 0 if that is ±inf (as torch), if
+/// the lane is empty, or if it holds a NaN (the result is NaN then whatever the shift).
 double lane_shift(const double* x, std::size_t start, const Layout& l) {
     if (l.length == 0) return 0.0;
     const double top = lane_extremum(x, start, l, true);  // NaN if the lane holds one

@@ -646,7 +646,7 @@ std::string image_grid_svg(const array& images, const std::vector<ImageCaption>&
             const std::string& color = captions[i].color;
             svg += "<text x=\"" + number(x + (cell_w - 12.0) / 2) + "\" y=\"" +
                    number(y + image_h + 15.0) + "\" text-anchor=\"middle\" fill=\"" +
-                   escape(color.empty() ? std::string("black") : color) + "\">" +
+                   attribute(color.empty() ? std::string("black") : color) + "\">" +
                    escape(captions[i].text) + "</text>\n";
         }
     }

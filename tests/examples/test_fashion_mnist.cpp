@@ -3,10 +3,12 @@
 // to identical predictions and write their SVGs; bad options and data are refused.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,7 +25,9 @@ struct TempDir {
     std::string path;
     TempDir() {
         char name[] = "/tmp/xgrad_fashion_XXXXXX";
-        path = ::mkdtemp(name);
+        const char* made = ::mkdtemp(name);
+        if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+        path = made;
     }
     ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
 };
@@ -94,6 +98,19 @@ TEST(FashionMnistExample, TheCnnHasUnderOneHundredThousandParameters) {
     }
     EXPECT_LT(count, 100000u);
     EXPECT_EQ(count, 16u * 9 + 16 + 2 * 16 + 32 * 16 * 9 + 32 + 2 * 32 + 1568 * 10 + 10);
+}
+
+TEST(FashionMnistExample, RefusesABadRateAndAnUnwritableOutputBeforeTraining) {
+    fashion::Options options;
+    options.data_dir = XGRAD_DATA_DIR "/fashion-mnist-sample";
+    options.quiet = true;
+    options.max_rate = std::nan("");
+    XGRAD_EXPECT_THROW_WITH(fashion::run(options, stdout), std::invalid_argument,
+                            "--rate must be a positive number, got nan");
+    options.max_rate = 0.0;
+    options.out_dir = "/proc";  // not even root may create files there
+    XGRAD_EXPECT_THROW_WITH(fashion::run(options, stdout), std::runtime_error,
+                            "cannot write in '/proc'");
 }
 
 TEST(FashionMnistExample, RefusesAnUnknownModelAndMissingData) {

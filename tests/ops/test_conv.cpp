@@ -618,6 +618,21 @@ TEST(ConvErrors, EveryShapeErrorNamesTheOpAndTheShapes) {
     XGRAD_EXPECT_THROW_WITH(conv2d(Var(), w1, Var()), graph_error, "conv2d");
 }
 
+TEST(ConvErrors, APaddingThatWouldOverflowOrAnOutputTooLargeIsRefused) {
+    // an int −1 passed as the size_t padding wrapped h + 2·pad around: a (1,2,1,1) output of
+    // zeros, a wrong value at 2⁶³ and a crash at 2⁶² (found in review)
+    const Var x = constant(xt::ones<double>({1, 1, 3, 3}));
+    const Var w = constant(xt::ones<double>({2, 1, 3, 3}));
+    for (std::size_t pad :
+         {std::numeric_limits<std::size_t>::max(), std::size_t{1} << 63, std::size_t{1} << 62}) {
+        XGRAD_EXPECT_THROW_WITH(conv2d(x, w, Var(), 1, pad), shape_error,
+                                "conv2d: padding " + std::to_string(pad) + " is too large");
+    }
+    XGRAD_EXPECT_THROW_WITH(conv2d(x, w, Var(), 1, std::size_t{1} << 30), shape_error,
+                            "conv2d: the output (1,2,2147483649,2147483649) is too large");
+    EXPECT_EQ(conv2d(x, w, Var(), 1, 2).value()(0, 0, 2, 2), 9.0);  // a sane padding still works
+}
+
 TEST(PoolErrors, EveryShapeErrorNamesTheOpAndTheShape) {
     const Var x = constant(array::from_shape({1, 1, 2, 5}));
     XGRAD_EXPECT_THROW_WITH(max_pool2d(x, 3), shape_error,

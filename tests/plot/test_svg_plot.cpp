@@ -133,8 +133,9 @@ TEST(ImageGrid, EmbedsEachImageAsItsPixelsAndWritesTheCaptionsEscaped) {
         images.data()[k] = static_cast<double>(k) * 51.0 / 255.0;
         images.data()[6 + k] = 1.0 - images.data()[k];
     }
+    // the colour is an attribute: a quote in it must not end the attribute (found in review)
     const std::vector<ImageCaption> captions = {{"T-shirt/top & <Bag>", "#c62828"},
-                                                {"Sneaker", ""}};
+                                                {"Sneaker", "red\" onload=\"alert(1)"}};
     ImageGridOptions options;
     options.title = "Test images";
     options.columns = 1;
@@ -153,6 +154,8 @@ TEST(ImageGrid, EmbedsEachImageAsItsPixelsAndWritesTheCaptionsEscaped) {
     EXPECT_NE(svg.find("T-shirt/top &amp; &lt;Bag&gt;"), std::string::npos);
     EXPECT_NE(svg.find("fill=\"#c62828\""), std::string::npos);
     EXPECT_NE(svg.find(">Sneaker<"), std::string::npos);
+    EXPECT_EQ(svg.find("onload=\""), std::string::npos);
+    EXPECT_NE(svg.find("fill=\"red&quot; onload=&quot;alert(1)\""), std::string::npos);
     EXPECT_NE(svg.find(">Test images<"), std::string::npos);
     EXPECT_NE(svg.find("image-rendering:pixelated"), std::string::npos);
     const array flat = xt::reshape_view(images, std::vector<std::size_t>{2, 2, 3});
