@@ -313,7 +313,7 @@ inline Result run(const Options& options, std::FILE* out) {
     grid.title = "Fashion-MNIST " + options.model +
                  ": the first test images, predicted (true class if wrong)";
     // every file rendered before any is written: an error on the way leaves nothing behind
-    const std::vector<OutputFile> svgs = {
+    std::vector<OutputFile> files = {
         {prefix + "_loss.svg",
          plot::line_plot_svg({{"training loss", epoch_axis, result.train_loss, true}}, loss_plot)},
         {prefix + "_accuracy.svg",
@@ -324,8 +324,12 @@ inline Result run(const Options& options, std::FILE* out) {
                                     names, confusion)},
         {prefix + "_predictions.svg", plot::image_grid_svg(images, captions, grid)},
     };
-    // save, reload into a model drawn from another seed, and compare every prediction
-    nn::save(*model, prefix + ".npz");
+    // the model and the plots written together (each file atomically, all renamed into place
+    // only once every one is on disk); then the model reloaded from the file into a model drawn
+    // from another seed, and every prediction compared
+    files.insert(files.begin(), OutputFile{prefix + ".npz", nn::npz_bytes(nn::state_dict(*model))});
+    write_files_atomically(files);
+    for (const OutputFile& file : files) result.files.push_back(file.path);
     std::shared_ptr<nn::Sequential> reloaded = make_model(options.model, options.seed + 1000);
     nn::load(*reloaded, prefix + ".npz");
     const std::vector<std::size_t> again = predict(*reloaded, test.images);
@@ -337,9 +341,6 @@ inline Result run(const Options& options, std::FILE* out) {
     }
     std::fprintf(out, "saved %s.npz; reloaded: test accuracy %.4f (identical predictions)\n",
                  prefix.c_str(), result.reloaded_accuracy);
-    result.files.push_back(prefix + ".npz");
-    write_files_atomically(svgs);
-    for (const OutputFile& svg : svgs) result.files.push_back(svg.path);
     std::fprintf(out, "wrote %s_{loss,accuracy,confusion,predictions}.svg\n", prefix.c_str());
 
     return result;
