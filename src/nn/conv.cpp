@@ -21,21 +21,8 @@ Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t ke
     }
     Random random(seed);
     const shape_type shape = {out_channels, in_channels, kernel, kernel};
-    array w;
-    switch (init) {  // fans of (C_out, C_in, k, k): C_in·k², C_out·k² (init::compute_fans)
-        case Init::xavier_uniform:
-            w = init::xavier_uniform(shape, random);
-            break;
-        case Init::xavier_normal:
-            w = init::xavier_normal(shape, random);
-            break;
-        case Init::he_uniform:
-            w = init::kaiming_uniform(shape, random);
-            break;
-        case Init::he_normal:
-            w = init::kaiming_normal(shape, random);
-            break;
-    }
+    // the fans of (C_out, C_in, k, k): C_in·k², C_out·k²
+    array w = draw_weights(init, shape, init::compute_fans(shape), random);
     weight_ = register_parameter("weight", parameter(std::move(w)));
     if (bias) bias_ = register_parameter("bias", parameter(xt::zeros<double>({out_channels})));
 }

@@ -10,29 +10,27 @@
 
 namespace xgrad::nn {
 
+array draw_weights(Init init, const shape_type& shape, const init::Fans& fans, Random& random) {
+    switch (init) {
+        case Init::xavier_uniform:
+            return init::xavier_uniform(shape, fans, random);
+        case Init::xavier_normal:
+            return init::xavier_normal(shape, fans, random);
+        case Init::he_uniform:
+            return init::kaiming_uniform(shape, fans, random);
+        case Init::he_normal:
+            return init::kaiming_normal(shape, fans, random);
+    }
+    return init::kaiming_uniform(shape, fans, random);  // not reached: every Init is above
+}
+
 Linear::Linear(std::size_t in, std::size_t out, std::uint64_t seed, Init init) {
     if (in == 0 || out == 0) {
         throw std::invalid_argument("Linear: needs in > 0 and out > 0, got " + std::to_string(in) +
                                     " and " + std::to_string(out));
     }
     Random random(seed);
-    const shape_type shape = {in, out};
-    const nn::init::Fans fans{in, out};
-    array w;
-    switch (init) {
-        case Init::xavier_uniform:
-            w = nn::init::xavier_uniform(shape, fans, random);
-            break;
-        case Init::xavier_normal:
-            w = nn::init::xavier_normal(shape, fans, random);
-            break;
-        case Init::he_uniform:
-            w = nn::init::kaiming_uniform(shape, fans, random);
-            break;
-        case Init::he_normal:
-            w = nn::init::kaiming_normal(shape, fans, random);
-            break;
-    }
+    array w = draw_weights(init, {in, out}, nn::init::Fans{in, out}, random);
     weight_ = register_parameter("weight", parameter(std::move(w)));
     bias_ = register_parameter("bias", parameter(xt::zeros<double>({out})));
 }

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "xgrad/core/random.hpp"
+#include "xgrad/nn/init.hpp"
 #include "xgrad/nn/module.hpp"
 
 namespace xgrad::nn {
@@ -16,6 +18,10 @@ enum class Init {
     he_uniform,      ///< U(−a, a), a = √(6 / fan_in): He, for ReLU
     he_normal,       ///< N(0, 2 / fan_in)
 };
+
+/// @brief Weights of `shape` drawn as `init` says, with the fans given (nn::init's draws,
+/// row-major from `random`): what Linear and Conv2d start from. Never throws for non-zero fans.
+array draw_weights(Init init, const shape_type& shape, const init::Fans& fans, Random& random);
 
 /// @brief y = x·W + b with W of shape (in, out) and b of shape (out): a batch (rows, in) gives
 /// (rows, out). Registered as "weight" (in, out) and "bias" (out): PyTorch stores the weight
