@@ -3,8 +3,10 @@
 # Adam update) and peak memory of examples/fashion_mnist.hpp's MLP and CNN, xgrad against PyTorch
 # float64 with the same models, data, batch size (128) and thread count (1 and 2), each case in a
 # fresh process. Builds bench_fashion, installs Debian's PyTorch if missing, runs both sides in one
-# run and prints one markdown table per thread count (bench/peers/fashion_report.py).
-#   scripts/bench-fashion.sh [--smoke]        (all of it takes ~2 min; --smoke ~20 s)
+# run and prints one markdown table per thread count (bench/peers/fashion_report.py). PyTorch runs
+# in each of its thread settings (intra-op × OpenBLAS) with glibc's allocator as it comes and tuned
+# (torch_fashion.py --malloc-tuned: no page faults per step); the table takes its fastest.
+#   scripts/bench-fashion.sh [--smoke]        (all of it takes ~3 min; --smoke ~30 s)
 #   THREADS=1 scripts/bench-fashion.sh         (one thread count; default "1 2")
 #   BUILD_DIR=build-mine scripts/bench-fashion.sh
 #       (an already configured build directory, with XGRAD_BUILD_BENCH=ON: only bench_fashion
@@ -58,8 +60,8 @@ start=$(date +%s.%N)
 # Both sides run every (model, threads) case in a fresh process that sets its own thread counts
 # (xgrad::set_blas_threads; torch.set_num_threads and OPENBLAS_NUM_THREADS) and reports its peak RSS.
 "$bench" "${smoke[@]}" "${thread_flags[@]}" "${extra[@]}" | tee "$out/xgrad.jsonl" >&2
-/usr/bin/python3 bench/peers/torch_fashion.py "${smoke[@]}" "${thread_flags[@]}" "${extra[@]}" \
-    | tee "$out/torch.jsonl" >&2
+/usr/bin/python3 bench/peers/torch_fashion.py --malloc-tuned "${smoke[@]}" "${thread_flags[@]}" \
+    "${extra[@]}" | tee "$out/torch.jsonl" >&2
 
 ticks1=$(busy_ticks)
 times >"$out/times1"

@@ -25,6 +25,13 @@ with its intra-op count. At T threads the cases are "intra-op T, OpenBLAS T" and
 PyTorch's idle OpenMP workers spin and can take the cores from OpenBLAS) and "intra-op T,
 OpenBLAS 1"; the report compares xgrad with the fastest of them.
 
+glibc's allocator: by default its mmap threshold adapts to the sizes freed, and a step that frees a
+large buffer may hand its pages back, so the next step's buffers come as fresh pages (thousands of
+page faults per CNN step, and a step time that differs from one process to the next). With
+--malloc-tuned every setting also runs with MALLOC_MMAP_THRESHOLD_=4 GiB and
+MALLOC_TRIM_THRESHOLD_=64 GiB in its environment (every buffer from the heap, never given back:
+almost no page faults), PyTorch at its fastest ("malloc": "tuned" in its line; else "default").
+
 Timing: warm-up steps for --warmup seconds (at least 3), then whole steps, each timed, for
 --seconds seconds (at least 5), the garbage collector off; images/s = batch / median step.
 Memory: after the data set is loaded the case resets its peak RSS (/proc/self/clear_refs), so
@@ -32,13 +39,13 @@ VmHWM at the end is the training's peak with the data set (and torch's libraries
 RSS before the model is built is printed too.
 
 Prints one JSON object per line, the schema of bench_fashion: {"workload": "fashion training",
-"side": "pytorch", "model", "threads", "intra_op_threads", "openblas_threads", "batch", "data",
+"side": "pytorch", "model", "threads", "intra_op_threads", "openblas_threads", "malloc", "batch", "data",
 "full_data", "train_images", "parameters", "median_us", "mean_us", "steps", "images_per_s",
 "peak_rss_mib", "rss_before_model_mib", "loading_peak_rss_mib" (the peak while the data set was
 read), "faults_per_step", "loss_first", "loss_last"}.
 
 Usage: /usr/bin/python3 bench/peers/torch_fashion.py [--smoke] [--model mlp|cnn]... [--threads T]...
-           [--batch N] [--seconds S] [--warmup S] [--data DIR]
+           [--batch N] [--seconds S] [--warmup S] [--data DIR] [--malloc-tuned]
   defaults: both models, threads 1 and 2, batch 128, 6 s timed after 1.5 s of warm-up per case;
   --smoke: 0.3 s after 0.1 s, and at T > 1 only the first thread setting (proves it runs).
 """
@@ -183,6 +190,7 @@ def run_case(kind, intra_threads, args):
         "threads": int(os.environ.get("XGRAD_BENCH_THREADS", intra_threads)),
         "intra_op_threads": torch.get_num_threads(),
         "openblas_threads": int(os.environ.get("OPENBLAS_NUM_THREADS", "0")),
+        "malloc": "tuned" if "MALLOC_MMAP_THRESHOLD_" in os.environ else "default",
         "batch": args.batch, "data": folder, "full_data": folder == FULL_DATA, "train_images": count,
         "parameters": parameters, "median_us": round(median * 1e6, 1),
         "mean_us": round(total / len(times) * 1e6, 1), "steps": len(times),
@@ -209,6 +217,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--warmup", type=float, default=None)
     parser.add_argument("--data", default="")
+    parser.add_argument("--malloc-tuned", action="store_true")
     parser.add_argument("--case", nargs=2, metavar=("MODEL", "INTRA_OP_THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seconds is None:
@@ -225,15 +234,20 @@ def main():
         if threads < 1:
             sys.exit(f"torch_fashion: --threads {threads} is not a thread count >= 1")
         for kind in args.model or ["mlp", "cnn"]:
-            for intra, blas in settings_for(threads, args.smoke):
+            for (intra, blas), malloc in [(pair, m) for m in (["default", "tuned"] if args.malloc_tuned else ["default"])
+                                          for pair in settings_for(threads, args.smoke)]:
                 env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(intra),
                            XGRAD_BENCH_THREADS=str(threads))
+                env.pop("MALLOC_MMAP_THRESHOLD_", None)
+                env.pop("MALLOC_TRIM_THRESHOLD_", None)
+                if malloc == "tuned":
+                    env.update(MALLOC_MMAP_THRESHOLD_=str(4 << 30), MALLOC_TRIM_THRESHOLD_=str(64 << 30))
                 command = [sys.executable, os.path.abspath(__file__), "--case", kind, str(intra),
                            "--batch", str(args.batch), "--seconds", repr(args.seconds),
                            "--warmup", repr(args.warmup), "--data", data_folder(args.data)]
                 sys.stdout.flush()
                 if subprocess.run(command, env=env).returncode != 0:
-                    failed.append(f"{kind} threads={threads} (intra-op {intra}, OpenBLAS {blas})")
+                    failed.append(f"{kind} threads={threads} (intra-op {intra}, OpenBLAS {blas}, malloc {malloc})")
     if failed:
         sys.exit("torch_fashion: failed: " + ", ".join(failed))
 
