@@ -393,7 +393,8 @@ class BatchNormNode final : public Node {
         const std::size_t C = spec_.channels;
         const double M = static_cast<double>(N_ * L_);
         const double L = static_cast<double>(L_);
-        std::vector<double> squares(C, 0.0);
+        std::vector<double>& squares = squares_;  // kept: a replayed step allocates nothing
+        squares.assign(C, 0.0);
         if (L_ == 1) {  // (N, C): two passes a row of channels at a time
             for (std::size_t n = 0; n < N_; ++n) {
                 for (std::size_t c = 0; c < C; ++c) mean_[c] += in[n * C + c];
@@ -449,7 +450,7 @@ class BatchNormNode final : public Node {
     std::size_t N_ = 0, L_ = 1;
     std::vector<double> mean_, inv_;  // per channel, of the last forward pass
     // scratch kept between passes: per-channel factors and sums, per-plane means
-    std::vector<double> scale_, shift_, sum_g_, sum_gx_, plane_mean_;
+    std::vector<double> scale_, shift_, sum_g_, sum_gx_, plane_mean_, squares_;
     ChannelTerms terms_;
 };
 

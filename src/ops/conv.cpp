@@ -64,25 +64,28 @@ struct ConvGeometry {
 };
 
 /// @brief Fills in H_out and W_out; throws shape_error naming `op` if the kernel does not fit
-/// the padded input or the stride is 0. `what` names the operands for the message.
-void finish_geometry(const char* op, ConvGeometry& g, const std::string& what) {
-    const std::string name(op);
-    if (g.stride == 0) throw shape_error(name + ": stride must be at least 1 (" + what + ")");
+/// the padded input or the stride is 0. `operands()` names the operands for the message (a
+/// callable, so that a forward pass that fits builds no string: a replayed step allocates
+/// nothing).
+template <class Operands>
+void finish_geometry(const char* op, ConvGeometry& g, Operands operands) {
+    if (g.stride == 0)
+        throw shape_error(std::string(op) + ": stride must be at least 1 (" + operands() + ")");
     if (g.kh == 0 || g.kw == 0) {
-        throw shape_error(name + ": the kernel " + extent_text(g.kh, g.kw) + " is empty (" + what +
-                          ")");
+        throw shape_error(std::string(op) + ": the kernel " + extent_text(g.kh, g.kw) +
+                          " is empty (" + operands() + ")");
     }
     // a padding near SIZE_MAX (an int −1 passed as size_t) would wrap h + 2·pad around
     constexpr std::size_t max_extent = std::size_t{1} << 40;
     if (g.pad > max_extent || g.h > max_extent || g.w > max_extent) {
-        throw shape_error(name + ": padding " + std::to_string(g.pad) + " is too large (" + what +
-                          ")");
+        throw shape_error(std::string(op) + ": padding " + std::to_string(g.pad) +
+                          " is too large (" + operands() + ")");
     }
     const std::size_t ph = g.h + 2 * g.pad, pw = g.w + 2 * g.pad;
     if (g.kh > ph || g.kw > pw) {
-        throw shape_error(name + ": kernel " + extent_text(g.kh, g.kw) +
-                          " is larger than the padded input " + extent_text(ph, pw) + " (" + what +
-                          ", padding " + std::to_string(g.pad) + ")");
+        throw shape_error(std::string(op) + ": kernel " + extent_text(g.kh, g.kw) +
+                          " is larger than the padded input " + extent_text(ph, pw) + " (" +
+                          operands() + ", padding " + std::to_string(g.pad) + ")");
     }
     g.ho = (ph - g.kh) / g.stride + 1;
     g.wo = (pw - g.kw) / g.stride + 1;
@@ -93,10 +96,10 @@ void finish_geometry(const char* op, ConvGeometry& g, const std::string& what) {
                            static_cast<double>(g.kw) * static_cast<double>(g.ho) *
                            static_cast<double>(g.wo);
     if (elements > 0x1p40 || columns > 0x1p40) {
-        throw shape_error(name + ": the output (" + std::to_string(g.n) + "," +
+        throw shape_error(std::string(op) + ": the output (" + std::to_string(g.n) + "," +
                           std::to_string(g.k) + "," + std::to_string(g.ho) + "," +
-                          std::to_string(g.wo) + ") is too large (" + what + ", " + g.settings() +
-                          ")");
+                          std::to_string(g.wo) + ") is too large (" + operands() + ", " +
+                          g.settings() + ")");
     }
 }
 
@@ -120,7 +123,8 @@ ConvGeometry conv_geometry(const shape_type& xs, const shape_type& ws, const sha
                           format_shape(ws) + ": expected (" + std::to_string(ws[0]) + ",)");
     }
     ConvGeometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], stride, pad};
-    finish_geometry("conv2d", g, "weight " + format_shape(ws) + ", input " + format_shape(xs));
+    finish_geometry("conv2d", g,
+                    [&] { return "weight " + format_shape(ws) + ", input " + format_shape(xs); });
     return g;
 }
 
@@ -135,11 +139,11 @@ ConvGeometry gradient_geometry(const char* op, const shape_type& xs, const shape
         throw shape_error(std::string(op) + ": expects " + ranks());
     }
     ConvGeometry g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], stride, pad};
-    const std::string what = "weight " + format_shape(ws) + ", input " + format_shape(xs);
+    auto what = [&] { return "weight " + format_shape(ws) + ", input " + format_shape(xs); };
     finish_geometry(op, g, what);
     if (ws[1] != xs[1] || gs != g.output_shape()) {
         throw shape_error(
-            std::string(op) + ": gradient " + format_shape(gs) + " does not fit " + what + " (" +
+            std::string(op) + ": gradient " + format_shape(gs) + " does not fit " + what() + " (" +
             g.settings() + ")" +
             (ws[1] != xs[1] ? std::string() : ": expected " + format_shape(g.output_shape())));
     }

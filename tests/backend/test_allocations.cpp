@@ -183,6 +183,38 @@ TEST(Allocations, ReplayedMlpStepAllocatesNothingOnOneOrTwoThreads) {
     set_blas_threads(threads_before > 0 ? threads_before : 1);
 }
 
+TEST(Allocations, ReplayedCnnStepAllocatesNothing) {
+    // The image issue's layers in one replayed training step: conv2d (its column matrix kept by
+    // the node), batch norm (its scratch kept, its running statistics updated in place), ReLU,
+    // max pooling (its argmax positions), dropout (a fresh mask each replay), flatten, linear.
+    std::mt19937_64 rng(75);
+    nn::Sequential net;
+    net.add<nn::Conv2d>(1, 4, 3, 1, 1, 1);
+    net.add<nn::BatchNorm2d>(4);
+    net.add<nn::ReLU>();
+    net.add<nn::MaxPool2d>(2);
+    net.add<nn::Dropout>(0.25, 2);
+    net.add<nn::Flatten>();
+    net.add<nn::Linear>(4 * 6 * 6, 10, 3);
+    Var X = constant(random_array(rng, {8, 1, 12, 12}));
+    Var labels = constant(xt::floor(10.0 * random_array(rng, {8}, 0.0, 0.999)));
+    Tape tape(cross_entropy(net(X), labels));
+    const std::vector<Var> params = net.parameters();
+    auto steps = [&](int count) {
+        for (int k = 0; k < count; ++k) {
+            tape.forward();
+            zero_grad(params);
+            tape.backward();
+            for (Var p : params) xt::noalias(p.mutable_value()) -= 0.01 * p.grad();
+        }
+    };
+    steps(2);  // first runs size the buffers
+    const long long before = allocations.load();
+    steps(5);
+    EXPECT_EQ(allocations.load() - before, 0);
+    EXPECT_TRUE(std::isfinite(tape.output().item()));
+}
+
 TEST(Allocations, DroppedMillionNodeGraphLeavesNothing) {
     const long long baseline = live_blocks.load();
     {
