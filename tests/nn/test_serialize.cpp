@@ -526,6 +526,7 @@ TEST(Serialize, ArraysOfAnyRankRoundTrip) {
     for (std::size_t k = 0; k < arrays.size(); ++k) {
         EXPECT_EQ(back[k].first, arrays[k].first);
         EXPECT_EQ(back[k].second.shape(), arrays[k].second.shape());
+        if (arrays[k].second.size() == 0) continue;  // an empty array's data() may be null
         EXPECT_EQ(std::memcmp(back[k].second.data(), arrays[k].second.data(),
                               8 * arrays[k].second.size()),
                   0)
