@@ -59,12 +59,26 @@ struct Pending {
     throw std::runtime_error(escaped(path) + ": cannot " + what + ": " + std::strerror(error));
 }
 
+/// @brief Gives the temporary `fd` the mode of the regular file at `path` it will replace, if
+/// there is one (a new file keeps 0666 less the umask); false (errno set) on failure.
+bool keep_mode(int fd, const std::string& path) {
+    struct stat old {};
+    if (::stat(path.c_str(), &old) != 0 || !S_ISREG(old.st_mode)) return true;
+    return ::fchmod(fd, old.st_mode & 07777) == 0;
+}
+
 /// @brief Creates a named temporary holding `content`; false (errno set) on failure.
 bool write_named(Pending& p) {
     p.temporary = temporary_name(p.file->path);
     const int fd = ::open(p.temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         p.temporary.clear();
+        return false;
+    }
+    if (!keep_mode(fd, p.file->path)) {
+        const int error = errno;
+        ::close(fd);
+        errno = error;
         return false;
     }
     const bool ok = write_all(fd, p.file->content);
@@ -147,6 +161,9 @@ void write_files_atomically(const std::vector<OutputFile>& files) {
             ::open(split_path(p.file->path).first.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
         if (p.fd >= 0) {
             p.unnamed = true;
+            if (!keep_mode(p.fd, p.file->path)) {
+                fail(pending, p.file->path, "keep the mode", errno);
+            }
             if (!write_all(p.fd, p.file->content)) fail(pending, p.file->path, "write", errno);
             continue;
         }

@@ -130,6 +130,27 @@ TEST(AtomicWrites, KeepsThePermissionsOfANewFile) {
     EXPECT_EQ(info.st_mode & 0777, 0644u);
 }
 
+TEST(AtomicWrites, AReplacedFileKeepsItsMode) {
+    // a model file made private (0600) stays private when saved again, alone or with others
+    TempDir dir;
+    const std::string path = dir.path() + "/model.npz";
+    const std::string other = dir.path() + "/curve.svg";
+    write_file_atomically(path, "old");
+    ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+    const mode_t mask = ::umask(022);
+    write_file_atomically(path, "new");
+    write_files_atomically({{path, "newer"}, {other, "<svg/>"}});
+    ::umask(mask);
+    struct stat info {};
+    ASSERT_EQ(::stat(path.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0600u);
+    ASSERT_EQ(::stat(other.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0644u);  // a new file: 0666 less the umask
+    std::string content, error;
+    ASSERT_TRUE(read_whole_file(path, content, error)) << error;
+    EXPECT_EQ(content, "newer");
+}
+
 TEST(AtomicWrites, StaleTemporariesOfDeadProcessesAreRemoved) {
     TempDir dir;
     const std::string path = dir.path() + "/model.json";

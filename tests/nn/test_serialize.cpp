@@ -154,7 +154,7 @@ TEST(Serialize, SaveThenLoadIsBitExact) {
 
 TEST(Serialize, ANewFileHasTheUmasksModeAndAnEmptyModuleSavesAnEmptyArchive) {
     // written by write_file_atomically (xgrad/data/io.hpp): a new file is made with mode 0666
-    // less the umask, and a replaced file gets that mode too (its old mode is not copied)
+    // less the umask; a replaced file keeps its own (tests/data/test_io.cpp)
     TempDir dir;
     const std::string path = dir.file("state.npz");
     nn::Sequential empty;

@@ -11,7 +11,8 @@
 namespace xgrad {
 
 /// @brief Writes `content` to `path` through a temporary file in the same directory and a
-/// rename, so that readers never see a half-written file. Throws std::runtime_error naming the
+/// rename, so that readers never see a half-written file; a file it replaces keeps its mode (a
+/// new one gets 0666 less the umask). Throws std::runtime_error naming the
 /// path on failure (and leaves no temporary behind). The temporary is an unnamed O_TMPFILE where
 /// the file system has them (a crash leaves nothing); otherwise `path.tmp.<pid>`, and such files
 /// left by earlier runs that died (their pid is not alive, same owner) are removed.

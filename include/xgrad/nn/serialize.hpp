@@ -28,7 +28,7 @@ std::string npz_bytes(const NamedArrays& arrays);
 /// io.hpp): through a temporary in the same folder (unnamed where the file system allows it),
 /// flushed to disk (fsync) and renamed over `path`; on any failure no temporary is left and an
 /// existing file at `path` keeps its bytes. numpy.load(path)[key] returns the array. The file
-/// gets mode 0666 less the umask, a replaced file too (its old mode is not kept).
+/// gets mode 0666 less the umask; a replaced file keeps its mode.
 /// @throw std::invalid_argument for an empty key or one given twice (before anything is
 /// written: "save: 'x.npz': key 'a' is given twice"); std::runtime_error naming the file for an
 /// I/O failure ("save: 'dir/x.npz': cannot create: No such file or directory", "save:
