@@ -91,6 +91,9 @@ class Module {
     void register_module(const std::string& name, std::shared_ptr<Module> module);
 
   private:
+    /// @brief Checks a name about to be registered on this module.
+    /// @throw std::invalid_argument if it is empty, holds a '.', or is taken already by a
+    /// parameter, buffer or child of this module.
     void check_new_name(const std::string& name) const;
 
     bool training_ = true;
