@@ -78,6 +78,11 @@ class Node : public std::enable_shared_from_this<Node> {
     const array& stored_value() const { return value_; }
     /// @brief The gradient, with a pending zero applied.
     const array& grad();
+    /// @brief The gradient, with a pending zero applied, writable in place.
+    array& mutable_grad() {
+        grad();
+        return grad_;
+    }
     /// @brief The gradient buffer to add a contribution into, sized like the value. `overwrite`
     /// tells the caller this is the first contribution: assign instead of add (no zero pass).
     array& grad_for_accumulate(bool& overwrite);

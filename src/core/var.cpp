@@ -76,6 +76,11 @@ void Var::backward() const {
 void Var::backward(const array& seed) const {
     Tape(*this).backward(seed);
 }
+array& Var::mutable_grad() const {
+    grad();  // the same check and message
+    return node_->mutable_grad();
+}
+
 void Var::zero_grad() const {
     node().schedule_zero_grad();
 }

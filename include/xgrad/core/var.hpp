@@ -37,6 +37,11 @@ class Var {
     /// Throws graph_error for nodes that need no gradient (constants and what depends only on
     /// them).
     const array& grad() const;
+    /// @brief The gradient, writable in place: for what changes a gradient between backward()
+    /// and an optimizer's step (an all-reduce over processes, clipping). A pending zero_grad()
+    /// is applied first (a parameter no backward reached reads as zeros of its shape). Throws
+    /// graph_error as grad() does.
+    array& mutable_grad() const;
 
     const shape_type& shape() const;
     std::size_t size() const;
