@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(cmake g++ make ccache libxtensor-dev libxtensor-blas-dev libopenblas-dev libgtest-dev
           libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libxsimd-dev zlib1g-dev
+          libopenmpi-dev openmpi-bin
           dataset-fashion-mnist "$@")
 
 missing=()

@@ -1,0 +1,148 @@
+// MPI's communicator under mpirun (ctest runs this file with 2, 3 and 4 ranks): the ring
+// all-reduce's sums, bits and determinism, the other collectives, agreement on errors, and
+// data-parallel training equal to one process.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "support.hpp"
+#include "xgrad/distributed.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xd = xgrad::distributed;
+using xgrad::array;
+
+namespace {
+
+xd::MpiCommunicator* world = nullptr;
+
+double sample(int rank, std::size_t i) {
+    return std::sin(1.0 + 0.37 * rank + 0.011 * static_cast<double>(i)) * std::pow(10.0, rank % 3);
+}
+
+std::string bytes_of(const std::vector<double>& v) {
+    std::string out(v.size() * sizeof(double), '\0');
+    if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
+    return out;
+}
+
+/// @brief Prints only the failures of a rank other than 0, prefixed with the rank.
+class FailurePrinter : public ::testing::EmptyTestEventListener {
+  public:
+    explicit FailurePrinter(int rank) : rank_(rank) {}
+    void OnTestPartResult(const ::testing::TestPartResult& result) override {
+        if (result.failed()) {
+            std::printf("[rank %d] %s:%d: %s\n", rank_, result.file_name(), result.line_number(),
+                        result.summary());
+        }
+    }
+
+  private:
+    int rank_;
+};
+
+}  // namespace
+
+TEST(MpiCommunicator, RingSumsAreExactToRoundingWithTheSameBitsOnEveryRankEveryTime) {
+    xd::Communicator& comm = *world;
+    // below and above the 4 KiB gather threshold, fewer elements than ranks, uneven pieces
+    for (std::size_t count : {0u, 1u, 2u, 7u, 511u, 512u, 513u, 100003u, 1u << 20}) {
+        std::vector<double> data(count);
+        for (std::size_t i = 0; i < count; ++i) data[i] = sample(comm.rank(), i);
+        std::vector<double> again = data;
+        comm.allreduce_sum(data.data(), count);
+        comm.allreduce_sum(again.data(), count);
+        EXPECT_EQ(bytes_of(data), bytes_of(again)) << count << " elements: not deterministic";
+        double worst = 0.0;
+        for (std::size_t i = 0; i < count; ++i) {
+            long double exact = 0.0L;
+            double magnitude = 0.0;
+            for (int r = 0; r < comm.size(); ++r) {
+                exact += sample(r, i);
+                magnitude += std::abs(sample(r, i));
+            }
+            worst = std::max(worst, std::abs(static_cast<double>(data[i] - exact)) / magnitude);
+        }
+        EXPECT_LE(worst, comm.size() * 1.2e-16) << count << " elements";
+        const std::vector<std::string> all = comm.allgather(bytes_of(data));
+        for (std::size_t r = 1; r < all.size(); ++r)
+            EXPECT_EQ(all[r], all[0]) << count << " elements: rank " << r << " differs";
+    }
+}
+
+TEST(MpiCommunicator, MaxBroadcastAllgatherAndSplit) {
+    xd::Communicator& comm = *world;
+    const int n = comm.size();
+    std::vector<double> v{static_cast<double>(comm.rank()), comm.rank() == n - 1 ? NAN : 1.0};
+    comm.allreduce_max(v.data(), v.size());
+    EXPECT_EQ(v[0], n - 1.0);
+    EXPECT_TRUE(std::isnan(v[1]));
+    std::vector<double> b(3, sample(comm.rank(), 5));
+    comm.broadcast(b.data(), b.size(), n - 1);
+    EXPECT_EQ(b[2], sample(n - 1, 5));
+    const std::vector<std::string> all =
+        comm.allgather(std::string(static_cast<std::size_t>(comm.rank()), 'x'));
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) EXPECT_EQ(all[r].size(), static_cast<std::size_t>(r));
+    std::unique_ptr<xd::Communicator> sub = comm.split(comm.rank() % 2, comm.rank());
+    EXPECT_EQ(sub->rank(), comm.rank() / 2);
+    double one = 1.0;
+    sub->allreduce_sum(&one, 1);
+    EXPECT_EQ(one, sub->size());
+    XGRAD_EXPECT_THROW_WITH(comm.broadcast(b.data(), 1, n), std::invalid_argument,
+                            "is not in a group of");
+}
+
+TEST(MpiCommunicator, AgreeStopsEveryRankWithTheFailingRanksMessage) {
+    xd::Communicator& comm = *world;
+    const int bad = comm.size() - 1;
+    try {
+        xd::agree(comm, [&] {
+            if (comm.rank() == bad) throw std::runtime_error("shard.csv:12:3: 'x' is not a number");
+        });
+        ADD_FAILURE() << "agree returned";
+    } catch (const xd::distributed_error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "rank " + std::to_string(bad) + ": shard.csv:12:3: 'x' is not a number");
+        EXPECT_EQ(e.failed_rank(), bad);
+    }
+}
+
+TEST(MpiCommunicator, BucketedGradientsAreTheSumOverRanksWhateverTheBucketSize) {
+    xd::Communicator& comm = *world;
+    std::vector<std::string> results;
+    for (std::size_t bucket : {std::size_t{8}, std::size_t{4096}, std::size_t{1} << 25}) {
+        xgrad::Var w = xgrad::parameter(xt::zeros<double>({300, 7}));
+        xgrad::Var b = xgrad::parameter(xt::zeros<double>({7}));
+        array x = array::from_shape({5, 300});
+        for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = sample(comm.rank(), i);
+        xgrad::sum(xgrad::matmul(xgrad::constant(x), w) + b).backward();
+        xd::GradientReducer reducer(comm, {w, b}, bucket);
+        double loss = 1.0;
+        reducer.reduce(xd::Reduction::sum, &loss, 1);
+        EXPECT_EQ(loss, comm.size());
+        EXPECT_EQ(b.grad()(3), 5.0 * comm.size());
+        double expected = 0.0;
+        for (int r = 0; r < comm.size(); ++r)
+            for (std::size_t row = 0; row < 5; ++row) expected += sample(r, row * 300 + 17);
+        EXPECT_NEAR(w.grad()(17, 2), expected, 1e-13 * std::abs(expected) + 1e-15);
+        const std::vector<std::string> all =
+            comm.allgather(bytes_of(std::vector<double>(w.grad().begin(), w.grad().end())));
+        for (const std::string& other : all) EXPECT_EQ(other, all[0]);
+    }
+}
+
+int main(int argc, char** argv) {
+    xd::MpiSession session(argc, argv);
+    world = &session.world();
+    ::testing::InitGoogleTest(&argc, argv);
+    if (world->rank() != 0) {  // one full report (rank 0's); the others print their failures
+        ::testing::TestEventListeners& listeners = ::testing::UnitTest::GetInstance()->listeners();
+        delete listeners.Release(listeners.default_result_printer());
+        listeners.Append(new FailurePrinter(world->rank()));
+    }
+    double failed = RUN_ALL_TESTS() != 0 ? 1.0 : 0.0;
+    world->allreduce_max(&failed, 1);
+    return failed != 0.0 ? 1 : 0;
+}
