@@ -5,11 +5,14 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <memory>
 
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/tape.hpp"
+#include "xgrad/distributed/communicator.hpp"
+#include "xgrad/distributed/gradients.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/optimizer.hpp"
 #include "xgrad/optim/sgd.hpp"
@@ -36,16 +39,29 @@ vector axpy(const vector& a, double t, const vector& b) {
 }
 
 /// @brief The objective as a function of one flat vector holding every parameter in order,
-/// evaluated by replaying its graph; it also keeps the result's histories.
+/// evaluated by replaying its graph; it also keeps the result's histories. With a communicator
+/// the objective and its gradient (and Hessian) are summed over the ranks.
 class Problem {
   public:
-    Problem(const Var& objective, std::vector<Var> params)
-        : tape_(objective), params_(std::move(params)), start_(clock::now()) {
-        if (objective.size() != 1) {
-            throw graph_error("solver: the objective must be a single number, got shape " +
-                              format_shape(objective.shape()));
+    Problem(const Var& objective, std::vector<Var> params, const StopOptions& stop)
+        : tape_(objective),
+          params_(std::move(params)),
+          start_(clock::now()),
+          comm_(stop.communicator) {
+        const auto check = [&] {
+            if (objective.size() != 1) {
+                throw graph_error("solver: the objective must be a single number, got shape " +
+                                  format_shape(objective.shape()));
+            }
+            optim::require_parameters(params_, "solver");
+        };
+        if (comm_ == nullptr) {
+            check();
+        } else {
+            distributed::agree(*comm_, check);
+            // One message per evaluation: the gradient with f after it. Checks the shapes.
+            reducer_ = std::make_unique<distributed::GradientReducer>(*comm_, params_);
         }
-        optim::require_parameters(params_, "solver");
         for (const Var& p : params_) size_ += p.size();
     }
 
@@ -73,17 +89,22 @@ class Problem {
         tape_.forward();
         for (const Var& p : params_) p.zero_grad();
         tape_.backward();
+        double f = tape_.output().item();
+        if (reducer_) reducer_->reduce(distributed::Reduction::sum, &f, 1);  // Σ_r [∇f_r, f_r]
         gradient.clear();
         for (const Var& p : params_)
             gradient.insert(gradient.end(), p.grad().begin(), p.grad().end());
         ++result_.evaluations;
-        const double f = tape_.output().item();
         if (!std::isfinite(f)) throw std::runtime_error("solver: the objective is not finite");
         return f;
     }
 
-    /// @brief The Hessian at the position of the last evaluate().
-    array hessian() { return xgrad::hessian(tape_.output(), params_); }
+    /// @brief The Hessian at the position of the last evaluate() (Σ over the ranks' blocks).
+    array hessian() {
+        array H = xgrad::hessian(tape_.output(), params_);
+        if (comm_ != nullptr) comm_->allreduce_sum(H.data(), H.size());
+        return H;
+    }
 
     /// @brief Records an iterate; true when ‖∇f‖ is below the tolerance.
     bool record(double f, const vector& gradient, const StopOptions& stop) {
@@ -108,6 +129,8 @@ class Problem {
     std::vector<Var> params_;
     std::size_t size_ = 0;
     clock::time_point start_;
+    distributed::Communicator* comm_;
+    std::unique_ptr<distributed::GradientReducer> reducer_;  // with a communicator only
     SolveResult result_;
 };
 
@@ -243,20 +266,20 @@ SolveResult run_optimizer(Problem& problem, optim::Optimizer& optimizer, const S
 
 SolveResult gradient_descent(const Var& objective, const std::vector<Var>& params,
                              double learning_rate, const StopOptions& stop) {
-    Problem problem(objective, params);
+    Problem problem(objective, params, stop);
     optim::SGD sgd(params, learning_rate);
     return run_optimizer(problem, sgd, stop);
 }
 
 SolveResult adam(const Var& objective, const std::vector<Var>& params, double learning_rate,
                  const StopOptions& stop) {
-    Problem problem(objective, params);
+    Problem problem(objective, params, stop);
     optim::Adam adam(params, learning_rate);  // β₁ = 0.9, β₂ = 0.999, ε = 1e-8
     return run_optimizer(problem, adam, stop);
 }
 
 SolveResult newton(const Var& objective, const std::vector<Var>& params, const StopOptions& stop) {
-    Problem problem(objective, params);
+    Problem problem(objective, params, stop);
     vector x = problem.position();
     vector g;
     double f = problem.evaluate(x, g);
@@ -287,7 +310,7 @@ SolveResult newton(const Var& objective, const std::vector<Var>& params, const S
 
 SolveResult lbfgs(const Var& objective, const std::vector<Var>& params,
                   const LbfgsOptions& options) {
-    Problem problem(objective, params);
+    Problem problem(objective, params, options.stop);
     WolfeSearch line_search(problem, options);
     vector x = problem.position();
     vector g;

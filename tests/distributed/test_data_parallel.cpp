@@ -1,3 +1,514 @@
-// (being written)
+// Data-parallel training (ranks as threads, run_ranks): the solvers, train_minibatches and the
+// models' fit() on each rank's shard give the single-process results on all rows, with
+// bitwise identical parameters on every rank; input errors stop every rank with one message.
 #include <gtest/gtest.h>
-TEST(BeingWritten, Placeholder) {}
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+#include "xgrad/distributed/communicator.hpp"
+#include "xgrad/distributed/gradients.hpp"
+#include "xgrad/distributed/thread_group.hpp"
+#include "xgrad/losses.hpp"
+#include "xgrad/nn/activations.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/optim/solvers.hpp"
+#include "xgrad/optim/training.hpp"
+#include "xgrad/regularization.hpp"
+
+namespace xd = xgrad::distributed;
+using xgrad::array;
+using xgrad::Var;
+
+namespace {
+
+/// @brief Two-class data: X (m, n) standard normal, y = 1 where X·w + noise > 0 (seeded).
+std::pair<array, array> make_classification(std::size_t m, std::size_t n, std::uint64_t seed) {
+    std::mt19937_64 engine(seed);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    array X = array::from_shape({m, n});
+    array y = array::from_shape({m});
+    std::vector<double> w(n);
+    for (double& v : w) v = normal(engine);
+    for (std::size_t i = 0; i < m; ++i) {
+        double z = 0.0;
+        for (std::size_t j = 0; j < n; ++j) z += (X(i, j) = normal(engine)) * w[j];
+        y(i) = z + 0.8 * normal(engine) > 0.3 ? 1.0 : 0.0;
+    }
+    return {X, y};
+}
+
+/// @brief Three Gaussian clusters in 4 dimensions, as iris: labels 0, 1, 2 (seeded).
+std::pair<array, array> make_three_classes(std::size_t m, std::uint64_t seed) {
+    std::mt19937_64 engine(seed);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    array X = array::from_shape({m, std::size_t{4}});
+    array y = array::from_shape({m});
+    for (std::size_t i = 0; i < m; ++i) {
+        const std::size_t k = i % 3;
+        y(i) = static_cast<double>(k);
+        for (std::size_t j = 0; j < 4; ++j)
+            X(i, j) = 1.2 * normal(engine) + (j == k ? 2.0 : 0.0) - (j == 3 ? 0.5 * k : 0.0);
+    }
+    return {X, y};
+}
+
+/// @brief The given rows of a (rows, ...) array, in that order.
+array take_rows(const array& a, const std::vector<std::size_t>& rows) {
+    xgrad::shape_type shape = a.shape();
+    const std::size_t width = a.shape()[0] == 0 ? 0 : a.size() / a.shape()[0];
+    shape[0] = rows.size();
+    array out = array::from_shape(shape);
+    for (std::size_t r = 0; r < rows.size(); ++r)
+        std::copy(a.data() + rows[r] * width, a.data() + (rows[r] + 1) * width,
+                  out.data() + r * width);
+    return out;
+}
+
+/// @brief Rank r's contiguous block (shard_rows) as a list of row indices.
+std::vector<std::size_t> block_rows(std::size_t m, const xd::Communicator& comm) {
+    const xd::Shard shard = xd::shard_rows(m, comm.rank(), comm.size());
+    std::vector<std::size_t> rows;
+    for (std::size_t i = shard.begin; i < shard.end; ++i) rows.push_back(i);
+    return rows;
+}
+
+/// @brief Rows i with i % size == rank (a non-contiguous assignment).
+std::vector<std::size_t> round_robin_rows(std::size_t m, const xd::Communicator& comm) {
+    std::vector<std::size_t> rows;
+    for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < m;
+         i += static_cast<std::size_t>(comm.size()))
+        rows.push_back(i);
+    return rows;
+}
+
+/// @brief max |a − b| / max |b|, over all elements.
+double relative(const array& a, const array& b) {
+    EXPECT_EQ(a.shape(), b.shape());
+    double diff = 0.0;
+    double scale = 0.0;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        diff = std::max(diff, std::abs(a.data()[i] - b.data()[i]));
+        scale = std::max(scale, std::abs(b.data()[i]));
+    }
+    return scale == 0.0 ? diff : diff / scale;
+}
+double relative(const std::vector<double>& a, const std::vector<double>& b) {
+    EXPECT_EQ(a.size(), b.size());
+    array x = array::from_shape({a.size()});
+    array y = array::from_shape({b.size()});
+    std::copy(a.begin(), a.end(), x.begin());
+    std::copy(b.begin(), b.end(), y.begin());
+    return a.size() == b.size() ? relative(x, y) : INFINITY;
+}
+
+/// @brief The worst relative error seen per test, printed at its end (the measured tolerances).
+class Worst {
+  public:
+    explicit Worst(std::string what) : what_(std::move(what)) {}
+    ~Worst() { std::cout << "[ worst    ] " << what_ << ": " << value_ << "\n"; }
+    void see(double error) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        value_ = std::max(value_, error);
+    }
+
+  private:
+    std::string what_;
+    std::mutex mutex_;
+    double value_ = 0.0;
+};
+
+/// @brief Expects every rank to hold the same bits in `values` (compared through allgather).
+void expect_identical_on_every_rank(xd::Communicator& comm, const std::vector<array>& values) {
+    std::string bytes;
+    for (const array& v : values)
+        bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+    const std::vector<std::string> all = comm.allgather(bytes);
+    for (std::size_t r = 1; r < all.size(); ++r)
+        EXPECT_EQ(all[r], all[0]) << "rank " << r << " differs from rank 0";
+}
+std::vector<array> values_of(const std::vector<Var>& params) {
+    std::vector<array> out;
+    for (const Var& p : params) out.push_back(p.value());
+    return out;
+}
+
+/// @brief The logistic objective of rows (X, y) as a share of `global_rows` rows:
+/// Σ bce / global_rows + (l2/2·global_rows)‖w‖² · rows/global_rows.
+Var logistic_share(const array& X, const array& y, const Var& w, const Var& b, double l2,
+                   std::size_t global_rows) {
+    const double share = static_cast<double>(X.shape()[0]) / static_cast<double>(global_rows);
+    Var f = xgrad::bce_with_logits(xgrad::matmul(xgrad::constant(X), w) + b, xgrad::constant(y));
+    if (l2 > 0.0) f = f + xgrad::l2_penalty(w, l2, global_rows);
+    return f * share;
+}
+
+enum class Solver { gradient_descent, adam, lbfgs, newton };
+const char* solver_name(Solver s) {
+    switch (s) {
+        case Solver::gradient_descent:
+            return "gradient_descent";
+        case Solver::adam:
+            return "adam";
+        case Solver::lbfgs:
+            return "lbfgs";
+        case Solver::newton:
+            return "newton";
+    }
+    return "";
+}
+
+xgrad::solvers::SolveResult solve(Solver s, const Var& f, const std::vector<Var>& params,
+                                  xd::Communicator* comm) {
+    namespace solvers = xgrad::solvers;
+    solvers::StopOptions stop(50, 1e-10);
+    stop.communicator = comm;
+    switch (s) {
+        case Solver::gradient_descent:
+            return solvers::gradient_descent(f, params, 0.5, stop);
+        case Solver::adam:
+            return solvers::adam(f, params, 0.05, stop);
+        case Solver::lbfgs: {
+            solvers::LbfgsOptions options;
+            options.stop = stop;
+            return solvers::lbfgs(f, params, options);
+        }
+        case Solver::newton:
+            return solvers::newton(f, params, stop);
+    }
+    return {};
+}
+
+}  // namespace
+
+// gradient descent, Adam (50 steps), L-BFGS and Newton (to convergence) on a hand-built
+// logistic objective: each rank's graph is its share, and the iterates match one process.
+TEST(DataParallelSolvers, EveryRankTakesTheSingleProcessIterations) {
+    const auto [X, y] = make_classification(103, 5, 11);
+    for (Solver s : {Solver::gradient_descent, Solver::adam, Solver::lbfgs, Solver::newton}) {
+        const double l2 = s == Solver::gradient_descent ? 0.0 : 0.5;
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({5})));
+        Var b = xgrad::parameter(0.0);
+        const auto reference =
+            solve(s, logistic_share(X, y, w, b, l2, X.shape()[0]), {w, b}, nullptr);
+        const array w_ref = w.value();
+        const array b_ref = b.value();
+        const bool first_order = s == Solver::gradient_descent || s == Solver::adam;
+        // 50 fixed steps agree to rounding; converged solvers to the optimum's conditioning.
+        const double weight_tolerance = first_order ? 1e-12 : 1e-8;
+        Worst worst_w(std::string(solver_name(s)) + " weights");
+        Worst worst_f(std::string(solver_name(s)) + " objective");
+        for (std::size_t ranks : {2, 3, 4}) {
+            xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+                const auto rows = block_rows(X.shape()[0], comm);
+                Var wr = xgrad::parameter(xgrad::array(xt::zeros<double>({5})));
+                Var br = xgrad::parameter(0.0);
+                const auto result = solve(
+                    s, logistic_share(take_rows(X, rows), take_rows(y, rows), wr, br, l2, 103),
+                    {wr, br}, &comm);
+                EXPECT_EQ(result.iterations, reference.iterations) << solver_name(s);
+                EXPECT_EQ(result.converged, reference.converged);
+                const double ew =
+                    std::max(relative(wr.value(), w_ref), relative(br.value(), b_ref));
+                const double ef = relative(result.objective_history, reference.objective_history);
+                worst_w.see(ew);
+                worst_f.see(ef);
+                EXPECT_LE(ew, weight_tolerance) << solver_name(s) << " ranks " << ranks;
+                EXPECT_LE(ef, 1e-12) << solver_name(s) << " ranks " << ranks;
+                // grad() holds the global gradient, the same on every rank
+                expect_identical_on_every_rank(comm, {wr.value(), br.value(), wr.grad()});
+                if (!first_order) {
+                    EXPECT_TRUE(result.converged);
+                }
+            });
+        }
+    }
+}
+
+TEST(DataParallelSolvers, RanksWithOtherParameterShapesStopWithOneError) {
+    xd::run_ranks(3, [](xd::Communicator& comm) {
+        const std::size_t n = comm.rank() == 2 ? 4 : 3;
+        Var w = xgrad::parameter(xgrad::array(xt::ones<double>({n})));
+        xgrad::solvers::StopOptions stop(5);
+        stop.communicator = &comm;
+        XGRAD_EXPECT_THROW_WITH(xgrad::solvers::gradient_descent(xgrad::sum(w * w), {w}, 0.1, stop),
+                                xd::distributed_error,
+                                "rank 2 has parameters (4,); rank 0 has (3,)");
+    });
+}
+
+TEST(DataParallelSolvers, AnObjectiveOfManyElementsOnOneRankStopsEveryRank) {
+    xd::run_ranks(2, [](xd::Communicator& comm) {
+        Var w = xgrad::parameter(xgrad::array(xt::ones<double>({3})));
+        const Var f = comm.rank() == 1 ? w * w : xgrad::sum(w * w);
+        xgrad::solvers::StopOptions stop(5);
+        stop.communicator = &comm;
+        XGRAD_EXPECT_THROW_WITH(xgrad::solvers::lbfgs(f, {w}, {stop}), xd::distributed_error,
+                                "rank 1: solver: the objective must be a single number");
+    });
+}
+
+TEST(DataParallelSolvers, ANonFiniteObjectiveOnOneRankStopsEveryRank) {
+    xd::run_ranks(3, [](xd::Communicator& comm) {
+        Var w = xgrad::parameter(xgrad::array(xt::ones<double>({2})));
+        const double c = comm.rank() == 1 ? NAN : 1.0;
+        xgrad::solvers::StopOptions stop(5);
+        stop.communicator = &comm;
+        XGRAD_EXPECT_THROW_WITH(xgrad::solvers::newton(xgrad::sum(w * w) * c, {w}, stop),
+                                std::runtime_error, "solver: the objective is not finite");
+    });
+}
+
+namespace {
+
+/// @brief How a test trains a logistic model with train_minibatches.
+struct MinibatchRun {
+    std::vector<double> history;
+    std::vector<array> params;
+};
+
+/// @brief Logistic regression by train_minibatches (SGD or Adam), on (X, y) alone or as a rank.
+MinibatchRun train_logistic(const array& X, const array& y, bool adam, std::size_t batch,
+                            std::size_t epochs, xd::Communicator* comm,
+                            std::vector<std::size_t> global_rows = {}) {
+    Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({X.shape()[1]})));
+    Var b = xgrad::parameter(0.0);
+    const std::vector<Var> params{w, b};
+    std::unique_ptr<xgrad::optim::Optimizer> optimizer;
+    if (adam) {
+        optimizer = std::make_unique<xgrad::optim::Adam>(params, 0.05);
+    } else {
+        optimizer = std::make_unique<xgrad::optim::SGD>(params, 0.3);
+    }
+    xgrad::EpochOptions options(epochs, batch, 7);
+    options.communicator = comm;
+    options.global_rows = std::move(global_rows);
+    MinibatchRun run;
+    run.history = xgrad::train_minibatches(
+        X, y,
+        [&](const Var& f, const Var& t) {
+            return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t) +
+                   xgrad::l2_penalty(w, 0.1, X.shape()[0]);
+        },
+        params, [&] { optimizer->step(); }, options);
+    run.params = values_of(params);
+    return run;
+}
+
+}  // namespace
+
+// 150 rows in batches of 16 (9 full, a last one of 6), 10 epochs, SGD and Adam; the ranks hold
+// contiguous blocks, then every size-th row (global_rows), and the batches are still the
+// single-process ones. (The L2 term is scaled by the global rows in both.)
+TEST(DataParallelMinibatches, SgdAndAdamMatchOneProcessForContiguousAndRoundRobinRows) {
+    const auto [X, y] = make_classification(150, 4, 5);
+    for (bool adam : {false, true}) {
+        for (std::size_t batch : {std::size_t{16}, std::size_t{0}}) {
+            // the L2 term uses X.shape()[0]: give every run the global rows
+            const MinibatchRun reference = train_logistic(X, y, adam, batch, 10, nullptr);
+            Worst worst(std::string(adam ? "adam" : "sgd") + " batch " + std::to_string(batch) +
+                        " weights and history");
+            for (bool round_robin : {false, true}) {
+                for (std::size_t ranks : {2, 3, 4}) {
+                    xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+                        const auto rows =
+                            round_robin ? round_robin_rows(150, comm) : block_rows(150, comm);
+                        // global_rows given for round robin; the contiguous default otherwise
+                        const array Xr = take_rows(X, rows);
+                        // the penalty's m must be the global 150: a wrapper graph per rank
+                        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({4})));
+                        Var b = xgrad::parameter(0.0);
+                        const std::vector<Var> params{w, b};
+                        std::unique_ptr<xgrad::optim::Optimizer> optimizer;
+                        if (adam) {
+                            optimizer = std::make_unique<xgrad::optim::Adam>(params, 0.05);
+                        } else {
+                            optimizer = std::make_unique<xgrad::optim::SGD>(params, 0.3);
+                        }
+                        xgrad::EpochOptions options(10, batch, 7);
+                        options.communicator = &comm;
+                        if (round_robin) options.global_rows = rows;
+                        const auto history = xgrad::train_minibatches(
+                            Xr, take_rows(y, rows),
+                            [&](const Var& f, const Var& t) {
+                                return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t) +
+                                       xgrad::l2_penalty(w, 0.1, 150);
+                            },
+                            params, [&] { optimizer->step(); }, options);
+                        const double e = std::max({relative(w.value(), reference.params[0]),
+                                                   relative(b.value(), reference.params[1]),
+                                                   relative(history, reference.history)});
+                        worst.see(e);
+                        EXPECT_LE(e, 1e-12) << "ranks " << ranks << " round robin " << round_robin;
+                        expect_identical_on_every_rank(comm, values_of(params));
+                        const std::vector<double> all = xd::allgather_values(comm, history);
+                        for (std::size_t k = 0; k < all.size(); ++k)
+                            EXPECT_EQ(all[k], all[k % history.size()]);
+                    });
+                }
+            }
+        }
+    }
+}
+
+// A rank may hold no rows at all (it contributes zeros to every batch), and the parameters
+// start from rank 0's values whatever the others hold.
+TEST(DataParallelMinibatches, ARankWithoutRowsAndOtherStartingValuesStillMatch) {
+    const auto [X, y] = make_classification(40, 3, 9);
+    const MinibatchRun reference = train_logistic(X, y, false, 8, 5, nullptr);
+    xd::run_ranks(3, [&](xd::Communicator& comm) {
+        std::vector<std::size_t> rows;
+        if (comm.rank() == 0) rows = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+        if (comm.rank() == 2)
+            for (std::size_t i = 16; i < 40; ++i) rows.push_back(i);
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({3})) + comm.rank());
+        Var b = xgrad::parameter(0.0);
+        xgrad::optim::SGD sgd({w, b}, 0.3);
+        xgrad::EpochOptions options(5, 8, 7);
+        options.communicator = &comm;
+        const auto history = xgrad::train_minibatches(
+            take_rows(X, rows), take_rows(y, rows),
+            [&](const Var& f, const Var& t) {
+                return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t) +
+                       xgrad::l2_penalty(w, 0.1, 40);
+            },
+            {w, b}, [&] { sgd.step(); }, options);
+        EXPECT_LE(relative(w.value(), reference.params[0]), 1e-12);
+        EXPECT_LE(relative(history, reference.history), 1e-12);
+        expect_identical_on_every_rank(comm, {w.value(), b.value()});
+    });
+}
+
+// An nn::Sequential (Linear, ReLU, Linear) trained by train_minibatches and Adam on 3 classes.
+TEST(DataParallelMinibatches, ASequentialNetworkWithAdamMatchesOneProcess) {
+    const auto [X, y] = make_three_classes(90, 3);
+    auto make_net = [] {
+        auto net = std::make_shared<xgrad::nn::Sequential>();
+        net->add<xgrad::nn::Linear>(4, 8, 1);
+        net->add<xgrad::nn::ReLU>();
+        net->add<xgrad::nn::Linear>(8, 3, 2);
+        return net;
+    };
+    auto train = [&](const array& Xr, const array& yr, xd::Communicator* comm,
+                     std::vector<std::size_t> global_rows) {
+        auto net = make_net();
+        const std::vector<Var> params = net->parameters();
+        xgrad::optim::Adam adam(params, 0.01);
+        xgrad::EpochOptions options(10, 16, 3);
+        options.communicator = comm;
+        options.global_rows = std::move(global_rows);
+        auto history = xgrad::train_minibatches(
+            Xr, yr, [&](const Var& f, const Var& t) { return xgrad::cross_entropy((*net)(f), t); },
+            params, [&] { adam.step(); }, options);
+        return MinibatchRun{history, values_of(params)};
+    };
+    const MinibatchRun reference = train(X, y, nullptr, {});
+    Worst worst("nn::Sequential adam parameters and history");
+    for (std::size_t ranks : {2, 3, 4}) {
+        xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+            const auto rows = round_robin_rows(90, comm);
+            const MinibatchRun run = train(take_rows(X, rows), take_rows(y, rows), &comm, rows);
+            double e = relative(run.history, reference.history);
+            for (std::size_t k = 0; k < run.params.size(); ++k)
+                e = std::max(e, relative(run.params[k], reference.params[k]));
+            worst.see(e);
+            EXPECT_LE(e, 1e-12) << "ranks " << ranks;
+            expect_identical_on_every_rank(comm, run.params);
+        });
+    }
+}
+
+TEST(DataParallelMinibatches, GlobalRowsHeldTwiceOrOutOfRangeStopEveryRank) {
+    const auto [X, y] = make_classification(12, 2, 1);
+    auto run = [&](xd::Communicator& comm, std::vector<std::size_t> ids) {
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({2})));
+        xgrad::EpochOptions options(1, 4, 0);
+        options.communicator = &comm;
+        options.global_rows = ids;
+        std::vector<std::size_t> rows(ids.size());
+        std::iota(rows.begin(), rows.end(), std::size_t{0});
+        xgrad::train_minibatches(
+            take_rows(X, rows), take_rows(y, rows),
+            [&](const Var& f, const Var& t) { return xgrad::mse(xgrad::matmul(f, w), t); }, {w},
+            [] {}, options);
+    };
+    xd::run_ranks(2, [&](xd::Communicator& comm) {
+        // rank 1 claims global row 4, which rank 0 holds as its row 4
+        const std::vector<std::size_t> ids = comm.rank() == 0
+                                                 ? std::vector<std::size_t>{0, 1, 2, 3, 4, 5}
+                                                 : std::vector<std::size_t>{6, 7, 4, 9, 10, 11};
+        XGRAD_EXPECT_THROW_WITH(run(comm, ids), xd::distributed_error,
+                                "train_minibatches: global row 4 is held by rank 0 (row 4) and by "
+                                "rank 1 (row 2)");
+    });
+    xd::run_ranks(3, [&](xd::Communicator& comm) {
+        const std::vector<std::size_t> ids =
+            comm.rank() == 2 ? std::vector<std::size_t>{4, 5, 12} : std::vector<std::size_t>{};
+        std::vector<std::size_t> mine = ids;
+        if (comm.rank() == 0) mine = {0, 1, 2};
+        if (comm.rank() == 1) mine = {3, 6};
+        XGRAD_EXPECT_THROW_WITH(run(comm, mine), xd::distributed_error,
+                                "global row 12 of rank 2 (row 2) is not below the 8 rows");
+    });
+    xd::run_ranks(2, [&](xd::Communicator& comm) {
+        // global_rows of another length than the rank's rows
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({2})));
+        xgrad::EpochOptions options(1, 4, 0);
+        options.communicator = &comm;
+        if (comm.rank() == 1) options.global_rows = {0, 1};
+        XGRAD_EXPECT_THROW_WITH(
+            xgrad::train_minibatches(
+                X, y,
+                [&](const Var& f, const Var& t) { return xgrad::mse(xgrad::matmul(f, w), t); }, {w},
+                [] {}, options),
+            xd::distributed_error,
+            "rank 1: train_minibatches: global_rows holds 2 indices for 12 rows");
+    });
+}
+
+TEST(DataParallelMinibatches, OtherRowShapesOrParameterShapesStopEveryRank) {
+    xd::run_ranks(2, [](xd::Communicator& comm) {
+        const std::size_t n = comm.rank() == 1 ? 3 : 2;
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({n})));
+        xgrad::EpochOptions options(1, 0, 0);
+        options.communicator = &comm;
+        const array X = xt::ones<double>({std::size_t{4}, n});
+        const array y = xt::ones<double>({std::size_t{4}});
+        XGRAD_EXPECT_THROW_WITH(
+            xgrad::train_minibatches(
+                X, y,
+                [&](const Var& f, const Var& t) { return xgrad::mse(xgrad::matmul(f, w), t); }, {w},
+                [] {}, options),
+            xd::distributed_error, "rank 1 has X rows (3,), y rows (); rank 0 has X rows (2,)");
+    });
+    xd::run_ranks(2, [](xd::Communicator& comm) {
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({2})));
+        Var extra = xgrad::parameter(xgrad::array(xt::zeros<double>({comm.rank() + 1u})));
+        xgrad::EpochOptions options(1, 0, 0);
+        options.communicator = &comm;
+        const array X = xt::ones<double>({std::size_t{4}, std::size_t{2}});
+        const array y = xt::ones<double>({std::size_t{4}});
+        XGRAD_EXPECT_THROW_WITH(
+            xgrad::train_minibatches(
+                X, y,
+                [&](const Var& f, const Var& t) {
+                    return xgrad::mse(xgrad::matmul(f, w), t) + xgrad::sum(extra);
+                },
+                {w, extra}, [] {}, options),
+            xd::distributed_error, "rank 1 has parameters (2,) (2,); rank 0 has (2,) (1,)");
+    });
+}

@@ -7,6 +7,10 @@
 
 #include "xgrad/core/var.hpp"
 
+namespace xgrad::distributed {
+class Communicator;
+}  // namespace xgrad::distributed
+
 namespace xgrad::solvers {
 
 /// @brief When to stop: ‖∇f‖₂ below the tolerance, or the iteration budget spent.
@@ -21,6 +25,16 @@ struct StopOptions {
     /// @brief Called at the start (iteration 0) and after every iteration with f and ‖∇f‖₂,
     /// e.g. for a progress display. What it throws propagates out of the solver.
     std::function<void(std::size_t iteration, double objective, double gradient_norm)> on_iteration;
+    /// @brief Data-parallel solving (null, the default: this process alone). With a group, each
+    /// rank's `objective` is its share f_r of the global objective f = Σ_r f_r (e.g. the sum of
+    /// its rows' losses divided by the global row count, plus each penalty times local rows /
+    /// global rows so that it counts once); every evaluation sums [∇f_r, f_r] over the ranks
+    /// with one Communicator::allreduce_sum (the same bits on every rank), Newton also sums the
+    /// ranks' Hessians (N×N), so every rank takes the same iterations from the same start and
+    /// sees the global f, ∇f (left in the parameters' grad()) and convergence. The call is
+    /// collective: every rank of the group solves, with parameters of the same shapes (checked:
+    /// distributed_error on every rank otherwise) and the same starting values.
+    distributed::Communicator* communicator = nullptr;
 };
 
 /// @brief Settings of L-BFGS.
@@ -55,6 +69,9 @@ struct SolveResult {
 //    "solver: parameters must be parameter() leaves, got '<op>'" (optim::require_parameters),
 //    and std::runtime_error "solver: the objective is not finite" when f is NaN or infinite at
 //    a point they evaluate.
+//  - With stop.communicator (see StopOptions), f and ∇f are the sums over the ranks; the checks
+//    above are agreed (distributed::distributed_error on every rank, "rank R: ..."), and the
+//    non-finite check sees the global f, so every rank throws it.
 
 /// @brief Fixed-step gradient descent x ← x − η∇f(x): optim::SGD (no momentum, no weight decay)
 /// stepped until ‖∇f‖₂ < stop.gradient_tolerance or stop.max_iterations steps; one evaluation
