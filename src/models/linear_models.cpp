@@ -3,10 +3,12 @@
  ***************************************************************************/
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 
 #include <xtensor/xnoalias.hpp>
 
+#include "xgrad/distributed/communicator.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
@@ -36,27 +38,51 @@ optim::OptimizerKind optimizer_kind(const std::string& name, const std::string& 
 
 void LinearModel::fit(const array& X, const array& y, const TrainOptions& options) {
     const std::string who = std::string(name()) + ".fit: ";
-    if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
-        throw shape_error(who + "expects X of shape (rows, features) and y of shape (rows,), got " +
-                          format_shape(X.shape()) + " and " + format_shape(y.shape()));
-    }
+    distributed::Communicator* const comm = options.communicator;
+    // Checks one rank makes alone are agreed with a group: a bad row stops every rank.
+    const auto agreed = [comm](const std::function<void()>& body) {
+        if (comm != nullptr) {
+            distributed::agree(*comm, body);
+        } else {
+            body();
+        }
+    };
+    agreed([&] {
+        if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
+            throw shape_error(who +
+                              "expects X of shape (rows, features) and y of shape (rows,), got " +
+                              format_shape(X.shape()) + " and " + format_shape(y.shape()));
+        }
+        if (X.shape()[0] == 0) {
+            throw std::invalid_argument(
+                comm == nullptr ? who + "no rows to fit"
+                                : who + "rank " + std::to_string(comm->rank()) +
+                                      " has no training rows (each rank needs at least one)");
+        }
+        const std::size_t width = X.shape()[1];
+        for (std::size_t i = 0; i < X.size(); ++i) {
+            if (!std::isfinite(X.data()[i])) {
+                throw std::invalid_argument(who + "X has a non-finite value at row " +
+                                            std::to_string(i / width) + ", column " +
+                                            std::to_string(i % width));
+            }
+        }
+        check_targets(y);
+        if (!(options.learning_rate > 0.0))
+            throw std::invalid_argument(who + "learning_rate must be > 0");
+    });
     const std::size_t rows = X.shape()[0];
     const std::size_t width = X.shape()[1];
-    if (rows == 0) throw std::invalid_argument(who + "no rows to fit");
-    for (std::size_t i = 0; i < X.size(); ++i) {
-        if (!std::isfinite(X.data()[i])) {
-            throw std::invalid_argument(who + "X has a non-finite value at row " +
-                                        std::to_string(i / width) + ", column " +
-                                        std::to_string(i % width));
-        }
-    }
-    check_targets(y);
-    if (!(options.learning_rate > 0.0))
-        throw std::invalid_argument(who + "learning_rate must be > 0");
+    // m of the penalties and of each rank's share: all ranks' rows
+    const std::size_t global_rows = comm == nullptr
+                                        ? rows
+                                        : static_cast<std::size_t>(distributed::allreduce_sum(
+                                              *comm, static_cast<double>(rows)));
 
     prepare_fit(y, options);
-    const bool validating = options.validation_X.dimension() > 0;  // a default array is 0-d
-    if (validating) {
+    bool validating = options.validation_X.dimension() > 0;  // a default array is 0-d
+    agreed([&] {
+        if (!validating) return;
         if (options.validation_X.dimension() != 2 || options.validation_X.shape()[1] != width ||
             options.validation_y.dimension() != 1 ||
             options.validation_y.size() != options.validation_X.shape()[0]) {
@@ -65,7 +91,26 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
                               format_shape(options.validation_y.shape()) + " do not match X");
         }
         check_targets(options.validation_y);
+    });
+    // With a group: validating when any rank has validation rows; the loss is the sum of the
+    // ranks' loss sums over all validation rows.
+    const double local_validation_rows =
+        validating ? static_cast<double>(options.validation_X.shape()[0]) : 0.0;
+    double global_validation_rows = local_validation_rows;
+    if (comm != nullptr) {
+        double counts[2] = {validating ? 1.0 : 0.0, local_validation_rows};
+        comm->allreduce_sum(counts, 2);
+        validating = counts[0] > 0.0;
+        global_validation_rows = counts[1];
     }
+    const auto validation_loss = [&]() -> double {
+        if (comm == nullptr) return loss_on(options.validation_X, options.validation_y);
+        const double local =
+            local_validation_rows > 0.0
+                ? loss_on(options.validation_X, options.validation_y) * local_validation_rows
+                : 0.0;
+        return distributed::allreduce_sum(*comm, local) / global_validation_rows;
+    };
 
     weights_ = parameter(xt::zeros<double>(weight_shape(width)));
     bias_ = fit_intercept_ ? parameter(xt::zeros<double>(bias_shape())) : Var();
@@ -75,17 +120,22 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     validation_history_.clear();
     summary_ = {};
     // The objective of a batch: its mean loss plus the penalties, scaled by the full m.
-    auto objective = [this, rows, &options](const Var& features, const Var& targets) {
+    auto objective = [this, global_rows, &options](const Var& features, const Var& targets) {
         Var total = batch_loss(features, targets);
-        if (options.l2 > 0.0) total = total + l2_penalty(weights_, options.l2, rows);
-        if (options.l1 > 0.0) total = total + l1_penalty(weights_, options.l1, rows);
+        if (options.l2 > 0.0) total = total + l2_penalty(weights_, options.l2, global_rows);
+        if (options.l1 > 0.0) total = total + l1_penalty(weights_, options.l1, global_rows);
         return total;
     };
 
     const optim::OptimizerKind kind = optimizer_kind(options.optimizer, who);
     if (optim::is_solver(kind)) {
-        const Var full = objective(constant(X), constant(y));
+        Var full = objective(constant(X), constant(y));
+        // A rank's share of the global objective: its rows' mean (penalties included) times
+        // its rows / all rows, so that the shares sum to the objective on all rows.
+        if (comm != nullptr)
+            full = full * (static_cast<double>(rows) / static_cast<double>(global_rows));
         solvers::StopOptions stop(options.epochs, 1e-10);
+        stop.communicator = comm;
         if (options.on_epoch) {  // one report per iteration, as if each were an epoch
             stop.on_iteration = [&options](std::size_t iteration, double f, double) {
                 if (iteration > 0) options.on_epoch({iteration - 1, options.epochs, f, NAN, NAN});
@@ -98,9 +148,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
                                                 : solvers::newton(full, params, stop);
         loss_history_ = result.objective_history;
         summary_ = {result.iterations, options.epochs, result.converged, false};
-        if (validating) {
-            validation_history_.push_back(loss_on(options.validation_X, options.validation_y));
-        }
+        if (validating) validation_history_.push_back(validation_loss());
         return;
     }
 
@@ -113,7 +161,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
     auto after_epoch = [&](std::size_t epoch, double train_loss) {
         double validation = NAN;
         if (validating) {
-            validation = loss_on(options.validation_X, options.validation_y);
+            validation = validation_loss();
             validation_history_.push_back(validation);
             if (validation < best) {
                 best = validation;
@@ -132,9 +180,11 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
         return !(options.patience > 0 && validating && since_best >= options.patience);
     };
     if (options.schedule) optimizer->set_learning_rate(options.schedule(0));
+    EpochOptions epochs(options.epochs, options.batch_size, options.seed, after_epoch);
+    epochs.communicator = comm;
+    if (comm != nullptr) epochs.global_rows = options.row_ids;
     loss_history_ = train_minibatches(
-        X, y, objective, params, [&optimizer] { optimizer->step(); },
-        EpochOptions(options.epochs, options.batch_size, options.seed, after_epoch));
+        X, y, objective, params, [&optimizer] { optimizer->step(); }, epochs);
     summary_ = {loss_history_.size(), options.epochs, false, loss_history_.size() < options.epochs};
     if (options.patience > 0 && !best_params.empty()) {
         for (std::size_t k = 0; k < params.size(); ++k) params[k].mutable_value() = best_params[k];
@@ -142,7 +192,20 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
 }
 
 void LinearModel::prepare_fit(const array& y, const TrainOptions& options) {
-    if (options.balanced_class_weights) class_weights_ = balanced_class_weights(y);
+    if (!options.balanced_class_weights) return;
+    if (options.communicator == nullptr) {
+        class_weights_ = balanced_class_weights(y);
+        return;
+    }
+    // The global counts (the labels were checked to be 0 or 1, on every rank).
+    double counts[2] = {static_cast<double>(y.size()), 0.0};  // rows, ones
+    for (const double v : y) counts[1] += v;
+    options.communicator->allreduce_sum(counts, 2);
+    const double zeros = counts[0] - counts[1];
+    if (counts[1] == 0.0 || zeros == 0.0) {  // the same on every rank
+        throw std::invalid_argument("balanced_class_weights: both classes must occur");
+    }
+    class_weights_ = {counts[0] / (2.0 * zeros), counts[0] / (2.0 * counts[1])};
 }
 
 Var LinearModel::batch_loss(const Var& features, const Var& targets) const {

@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
+#include "xgrad/distributed/communicator.hpp"
 #include "xgrad/errors.hpp"
 #include "xgrad/models/softmax_regression.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -72,33 +74,66 @@ Var MLPModel::objective(const Var& X, const Var& y, double l2_per_row) const {
 }
 
 void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) {
-    if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0] ||
-        X.shape()[0] == 0) {
-        throw shape_error(std::string(name()) +
-                          ".fit: expects X of shape (rows, features) and y of shape (rows,), got " +
-                          format_shape(X.shape()) + " and " + format_shape(y.shape()));
+    distributed::Communicator* const comm = options.communicator;
+    communicator_ = comm;
+    std::optional<optim::OptimizerKind> kind;
+    // Checks one rank makes alone are agreed with a group: a bad row stops every rank.
+    const auto checks = [&] {
+        if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
+            throw shape_error(
+                std::string(name()) +
+                ".fit: expects X of shape (rows, features) and y of shape (rows,), got " +
+                format_shape(X.shape()) + " and " + format_shape(y.shape()));
+        }
+        if (X.shape()[0] == 0) {
+            if (comm != nullptr) {
+                throw std::invalid_argument(std::string(name()) + ".fit: rank " +
+                                            std::to_string(comm->rank()) +
+                                            " has no training rows (each rank needs at least one)");
+            }
+            throw shape_error(
+                std::string(name()) +
+                ".fit: expects X of shape (rows, features) and y of shape (rows,), got " +
+                format_shape(X.shape()) + " and " + format_shape(y.shape()));
+        }
+        for (std::size_t i = 0; i < X.size(); ++i) {
+            if (!std::isfinite(X.data()[i])) {
+                throw std::invalid_argument(std::string(name()) +
+                                            ".fit: X holds a non-finite value at row " +
+                                            std::to_string(i / X.shape()[1]) + ", column " +
+                                            std::to_string(i % X.shape()[1]));
+            }
+        }
+        kind = optim::parse_optimizer(options.optimizer);
+        if (!kind) {
+            throw std::invalid_argument(std::string(name()) + ".fit: unknown optimizer '" +
+                                        options.optimizer + "'");
+        }
+        if (optim::is_solver(*kind)) {
+            throw std::invalid_argument(std::string(name()) + ".fit: optimizer " +
+                                        options.optimizer +
+                                        " is a solver for convex objectives; train an MLP with "
+                                        "sgd, momentum, nesterov, adagrad, rmsprop or adam");
+        }
+        if (options.l1 > 0.0) {
+            throw std::invalid_argument(std::string(name()) +
+                                        ".fit: L1 is not supported for an MLP");
+        }
+        check_targets(y);
+    };
+    if (comm != nullptr) {
+        distributed::agree(*comm, checks);
+    } else {
+        checks();
     }
-    for (double v : X) {
-        if (!std::isfinite(v))
-            throw std::invalid_argument(std::string(name()) + ".fit: X holds a non-finite value");
-    }
-    const auto kind = optim::parse_optimizer(options.optimizer);
-    if (!kind) {
-        throw std::invalid_argument(std::string(name()) + ".fit: unknown optimizer '" +
-                                    options.optimizer + "'");
-    }
-    if (optim::is_solver(*kind)) {
-        throw std::invalid_argument(std::string(name()) + ".fit: optimizer " + options.optimizer +
-                                    " is a solver for convex objectives; train an MLP with sgd, "
-                                    "momentum, nesterov, adagrad, rmsprop or adam");
-    }
-    if (options.l1 > 0.0)
-        throw std::invalid_argument(std::string(name()) + ".fit: L1 is not supported for an MLP");
-    check_targets(y);
-    const std::size_t m = X.shape()[0];
+    const std::size_t rows = X.shape()[0];
+    // m of the weight decay: all ranks' rows
+    const std::size_t m = comm == nullptr ? rows
+                                          : static_cast<std::size_t>(distributed::allreduce_sum(
+                                                *comm, static_cast<double>(rows)));
     std::vector<std::size_t> sizes{X.shape()[1]};
     sizes.insert(sizes.end(), hidden_.begin(), hidden_.end());
-    sizes.push_back(outputs(y));
+    sizes.push_back(outputs(y));  // a classifier's K: of all ranks' labels
     net_ = std::make_shared<nn::MLP>(sizes, activation_, options.seed);
     inputs_ = X.shape()[1];
     const std::vector<Var> params = net_->parameters();
@@ -106,9 +141,8 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
     const double l2_per_row = options.l2 / static_cast<double>(m);
     // A regressor's one output is (rows, 1): so are its targets.
     const bool column_targets = sizes.back() == 1;
-    const array targets = column_targets ? array(xt::reshape_view(y, {m, std::size_t{1}})) : y;
-    const bool validating =
-        options.validation_X.dimension() == 2 && options.validation_X.size() > 0;
+    const array targets = column_targets ? array(xt::reshape_view(y, {rows, std::size_t{1}})) : y;
+    bool validating = options.validation_X.dimension() == 2 && options.validation_X.size() > 0;
     array validation_targets;
     if (validating) {
         validation_targets =
@@ -116,6 +150,26 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
                                                     {options.validation_y.size(), std::size_t{1}}))
                            : options.validation_y;
     }
+    // With a group: validating when any rank has validation rows; the loss is the sum of the
+    // ranks' loss sums over all validation rows.
+    const double local_validation_rows =
+        validating ? static_cast<double>(options.validation_X.shape()[0]) : 0.0;
+    double global_validation_rows = local_validation_rows;
+    if (comm != nullptr) {
+        global_validation_rows = distributed::allreduce_sum(*comm, local_validation_rows);
+        validating = global_validation_rows > 0.0;
+    }
+    const auto validation_loss_now = [&] {
+        double local = 0.0;
+        if (local_validation_rows > 0.0) {
+            no_grad scope;
+            local = loss((*net_)(constant(options.validation_X)), constant(validation_targets))
+                        .value()();
+        }
+        if (comm == nullptr) return local;
+        return distributed::allreduce_sum(*comm, local * local_validation_rows) /
+               global_validation_rows;
+    };
     loss_history_.clear();
     validation_history_.clear();
     summary_ = {};
@@ -127,10 +181,7 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
     epochs.after_epoch = [&](std::size_t epoch, double train_loss) {
         double validation_loss = std::numeric_limits<double>::quiet_NaN();
         if (validating) {
-            no_grad scope;
-            validation_loss =
-                loss((*net_)(constant(options.validation_X)), constant(validation_targets))
-                    .value()();
+            validation_loss = validation_loss_now();
             validation_history_.push_back(validation_loss);
         }
         summary_.steps = epoch + 1;
@@ -154,6 +205,8 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
         if (options.schedule) optimizer->set_learning_rate(options.schedule(summary_.steps));
         optimizer->step();
     };
+    epochs.communicator = comm;
+    if (comm != nullptr) epochs.global_rows = options.row_ids;
     loss_history_ = train_minibatches(
         X, targets,
         [&](const Var& features, const Var& batch_targets) {
@@ -229,12 +282,17 @@ MLPClassifier::MLPClassifier(std::vector<std::size_t> hidden, nn::Activation act
 }
 
 std::size_t MLPClassifier::outputs(const array& y) const {
-    classes_ = class_count(y, requested_classes_, "MLPClassifier.fit");
+    classes_ = class_count(y, requested_classes_, "MLPClassifier.fit", communicator_);
     return classes_;
 }
 
 void MLPClassifier::check_targets(const array& y) const {
-    class_count(y, requested_classes_, "MLPClassifier.fit");
+    // With a group a rank may hold one class only: outputs() counts the classes of all ranks.
+    if (communicator_ != nullptr) {
+        check_class_labels(y, requested_classes_, "MLPClassifier.fit");
+    } else {
+        class_count(y, requested_classes_, "MLPClassifier.fit");
+    }
 }
 
 Var MLPClassifier::loss(const Var& z, const Var& y) const {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "xgrad/distributed/communicator.hpp"
 #include "xgrad/models/softmax_regression.hpp"
 #include "xgrad/ops.hpp"
 
@@ -31,14 +32,28 @@ OneVsRest::OneVsRest(bool fit_intercept, std::size_t classes)
 
 void OneVsRest::fit(const array& X, const array& y, const TrainOptions& options) {
     const std::string who = "OneVsRest.fit";
-    if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
-        throw shape_error(who +
-                          ": expects X of shape (rows, features) and y of shape (rows,), got " +
-                          format_shape(X.shape()) + " and " + format_shape(y.shape()));
+    const auto check_shapes = [&] {
+        if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
+            throw shape_error(who +
+                              ": expects X of shape (rows, features) and y of shape (rows,), got " +
+                              format_shape(X.shape()) + " and " + format_shape(y.shape()));
+        }
+    };
+    if (options.communicator != nullptr) {
+        distributed::agree(*options.communicator, check_shapes);
+    } else {
+        check_shapes();
     }
-    const std::size_t K = class_count(y, requested_classes_, who);
+    const std::size_t K = class_count(y, requested_classes_, who, options.communicator);
     const bool validating = options.validation_y.dimension() == 1;
-    if (validating) check_class_labels(options.validation_y, K, who + " (validation)");
+    const auto check_validation = [&] {
+        if (validating) check_class_labels(options.validation_y, K, who + " (validation)");
+    };
+    if (options.communicator != nullptr) {
+        distributed::agree(*options.communicator, check_validation);
+    } else {
+        check_validation();
+    }
     std::vector<LogisticRegression> models(K, LogisticRegression(fit_intercept_));
     TrainOptions binary = options;
     for (std::size_t k = 0; k < K; ++k) {

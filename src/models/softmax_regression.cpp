@@ -9,6 +9,7 @@
 
 #include "core/op.hpp"
 #include "fusion/softmax_kernel.hpp"
+#include "xgrad/distributed/communicator.hpp"
 #include "xgrad/losses.hpp"
 #include "xgrad/ops.hpp"
 
@@ -201,7 +202,31 @@ void check_class_labels(const array& labels, std::size_t classes, const std::str
     }
 }
 
-std::size_t class_count(const array& labels, std::size_t classes, const std::string& who) {
+std::size_t class_count(const array& labels, std::size_t classes, const std::string& who,
+                        distributed::Communicator* communicator) {
+    if (communicator != nullptr) {
+        distributed::agree(*communicator, [&] { check_class_labels(labels, classes, who); });
+        double largest = -1.0;
+        for (const double c : labels) largest = std::max(largest, c);
+        communicator->allreduce_max(&largest, 1);
+        if (largest < 0.0) throw std::invalid_argument(who + ": no labels");
+        std::vector<double> counts(static_cast<std::size_t>(largest) + 1, 0.0);
+        for (const double c : labels) counts[static_cast<std::size_t>(c)] += 1.0;
+        communicator->allreduce_sum(counts.data(), counts.size());
+        std::size_t present = 0;
+        std::size_t one = 0;
+        for (std::size_t k = 0; k < counts.size(); ++k) {
+            if (counts[k] > 0.0) {
+                ++present;
+                one = k;
+            }
+        }
+        if (present < 2) {
+            throw std::invalid_argument(who + ": the labels hold only one class (" +
+                                        std::to_string(one) + "); at least two are needed");
+        }
+        return classes > 0 ? classes : counts.size();
+    }
     check_class_labels(labels, classes, who);
     if (labels.size() == 0) throw std::invalid_argument(who + ": no labels");
     double first = labels.data()[0];
@@ -233,18 +258,29 @@ void SoftmaxRegression::check_targets(const array& y) const {
 
 void SoftmaxRegression::prepare_fit(const array& y, const TrainOptions& options) {
     const std::string who = std::string(name()) + ".fit";
-    classes_ = class_count(y, requested_classes_, who);
-    if (options.validation_y.dimension() == 1) {
-        check_class_labels(options.validation_y, classes_, who + " (validation)");
+    distributed::Communicator* const comm = options.communicator;
+    classes_ = class_count(y, requested_classes_, who, comm);
+    const auto check_validation = [&] {
+        if (options.validation_y.dimension() == 1) {
+            check_class_labels(options.validation_y, classes_, who + " (validation)");
+        }
+    };
+    if (comm != nullptr) {
+        distributed::agree(*comm, check_validation);
+    } else {
+        check_validation();
     }
     fix_gauge_ = options.optimizer == "newton";
     per_class_weights_.clear();
     if (options.balanced_class_weights) {
-        std::vector<double> counts(classes_, 0.0);
+        std::vector<double> counts(classes_ + 1, 0.0);  // per class, then the rows
         for (const double c : y) counts[static_cast<std::size_t>(c)] += 1.0;
+        counts.back() = static_cast<double>(y.size());
+        if (comm != nullptr) comm->allreduce_sum(counts.data(), counts.size());  // all ranks'
+        const double m = counts.back();
+        counts.pop_back();
         double present = 0.0;
         for (const double count : counts) present += count > 0.0 ? 1.0 : 0.0;
-        const auto m = static_cast<double>(y.size());
         // m / (classes present · count), as scikit-learn's "balanced"; an absent class's weight
         // is never used.
         for (const double count : counts)

@@ -20,6 +20,10 @@
 #include "xgrad/distributed/gradients.hpp"
 #include "xgrad/distributed/thread_group.hpp"
 #include "xgrad/losses.hpp"
+#include "xgrad/models/logistic_regression.hpp"
+#include "xgrad/models/mlp_model.hpp"
+#include "xgrad/models/one_vs_rest.hpp"
+#include "xgrad/models/softmax_regression.hpp"
 #include "xgrad/nn/activations.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -510,5 +514,335 @@ TEST(DataParallelMinibatches, OtherRowShapesOrParameterShapesStopEveryRank) {
                 },
                 {w, extra}, [] {}, options),
             xd::distributed_error, "rank 1 has parameters (2,) (2,); rank 0 has (2,) (1,)");
+    });
+}
+
+namespace {
+
+namespace xm = xgrad::models;
+
+/// @brief The fitted parameters of a linear model (weights, then the bias if any).
+std::vector<array> parameters_of(const xm::LinearModel& model) {
+    std::vector<array> out{model.weights().value()};
+    if (model.fit_intercept()) out.push_back(model.bias().value());
+    return out;
+}
+
+/// @brief The worst relative error over two lists of arrays.
+double relative(const std::vector<array>& a, const std::vector<array>& b) {
+    EXPECT_EQ(a.size(), b.size());
+    double e = 0.0;
+    for (std::size_t k = 0; k < std::min(a.size(), b.size()); ++k)
+        e = std::max(e, relative(a[k], b[k]));
+    return e;
+}
+
+void expect_same_summary(const xm::LinearModel::FitSummary& a,
+                         const xm::LinearModel::FitSummary& b) {
+    EXPECT_EQ(a.steps, b.steps);
+    EXPECT_EQ(a.budget, b.budget);
+    EXPECT_EQ(a.converged, b.converged);
+    EXPECT_EQ(a.stopped_early, b.stopped_early);
+}
+
+/// @brief Fits `Model` on all rows, then on each rank's rows for 2, 3 and 4 ranks (contiguous
+/// blocks, or round robin with row_ids), and compares the parameters (to `weight_tolerance`),
+/// the loss and validation histories (to `history_tolerance`), the summary (exactly), and the
+/// bits of the parameters across ranks. Validation rows, when given, are shared out too.
+template <class Model, class Make>
+void expect_data_parallel_fit(const std::string& what, Make make, const array& X, const array& y,
+                              xm::TrainOptions options, double weight_tolerance,
+                              double history_tolerance, bool round_robin = false) {
+    Model reference = make();
+    reference.fit(X, y, options);
+    const std::vector<array> expected = parameters_of(reference);
+    Worst worst_weights(what + " weights");
+    Worst worst_history(what + " histories");
+    const array validation_X = options.validation_X;
+    const array validation_y = options.validation_y;
+    const bool validating = validation_X.dimension() == 2;
+    for (std::size_t ranks : {2, 3, 4}) {
+        xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+            const std::size_t m = X.shape()[0];
+            const auto rows = round_robin ? round_robin_rows(m, comm) : block_rows(m, comm);
+            xm::TrainOptions mine = options;
+            mine.communicator = &comm;
+            if (round_robin) mine.row_ids = rows;
+            if (validating) {
+                // rank 0 holds no validation rows; the others share them
+                std::vector<std::size_t> v;
+                for (std::size_t i = 0; i < validation_X.shape()[0]; ++i) {
+                    if (comm.rank() != 0 && i % (ranks - 1) == std::size_t(comm.rank() - 1))
+                        v.push_back(i);
+                }
+                mine.validation_X = take_rows(validation_X, v);
+                mine.validation_y = take_rows(validation_y, v);
+            }
+            Model model = make();
+            model.fit(take_rows(X, rows), take_rows(y, rows), mine);
+            const double ew = relative(parameters_of(model), expected);
+            const double eh = std::max(
+                relative(model.loss_history(), reference.loss_history()),
+                relative(model.validation_loss_history(), reference.validation_loss_history()));
+            worst_weights.see(ew);
+            worst_history.see(eh);
+            EXPECT_LE(ew, weight_tolerance) << what << ", ranks " << ranks;
+            EXPECT_LE(eh, history_tolerance) << what << ", ranks " << ranks;
+            expect_same_summary(model.fit_summary(), reference.fit_summary());
+            expect_identical_on_every_rank(comm, parameters_of(model));
+            const std::vector<double> histories = xd::allgather_values(comm, model.loss_history());
+            for (std::size_t k = 0; k < histories.size(); ++k)
+                EXPECT_EQ(histories[k], histories[k % model.loss_history().size()]);
+        });
+    }
+}
+
+xm::TrainOptions train_options(const std::string& optimizer, double learning_rate,
+                               std::size_t epochs, std::size_t batch) {
+    xm::TrainOptions options(learning_rate, epochs, batch, 13);
+    options.optimizer = optimizer;
+    return options;
+}
+
+}  // namespace
+
+// Full-batch gradient descent, 50 epochs: as one process to 1e-12.
+TEST(DataParallelModels, LogisticRegressionFullBatchGradientDescent) {
+    const auto [X, y] = make_classification(101, 6, 21);
+    expect_data_parallel_fit<xm::LogisticRegression>(
+        "LogisticRegression sgd full batch", [] { return xm::LogisticRegression(); }, X, y,
+        train_options("sgd", 0.5, 50, 0), 1e-12, 1e-12);
+}
+
+// L-BFGS and Newton to convergence: the objective to 1e-12, the weights to 1e-8 (the
+// converged point is determined only to the conditioning of the optimum times rounding).
+TEST(DataParallelModels, LogisticAndSoftmaxRegressionWithLbfgsAndNewton) {
+    const auto [X, y] = make_classification(120, 5, 31);
+    const auto [X3, y3] = make_three_classes(150, 8);
+    for (const std::string optimizer : {"lbfgs", "newton"}) {
+        xm::TrainOptions options = train_options(optimizer, 0.1, 100, 0);
+        options.l2 = 1.0;
+        expect_data_parallel_fit<xm::LogisticRegression>(
+            "LogisticRegression " + optimizer, [] { return xm::LogisticRegression(); }, X, y,
+            options, 1e-8, 1e-12);
+        options.l2 = 0.5;
+        for (bool round_robin : {false, true}) {
+            expect_data_parallel_fit<xm::SoftmaxRegression>(
+                "SoftmaxRegression " + optimizer + (round_robin ? " round robin" : ""),
+                [] { return xm::SoftmaxRegression(); }, X3, y3, options, 1e-8, 1e-12, round_robin);
+        }
+    }
+}
+
+// Mini-batches of 16 with a shorter last batch, 10 epochs, SGD and Adam, contiguous and
+// round-robin rows (row_ids); the same with SoftmaxRegression (round robin over 3 ranks gives
+// each rank one class only: the class count is global).
+TEST(DataParallelModels, MinibatchSgdAndAdamWithContiguousAndRoundRobinRows) {
+    const auto [X, y] = make_classification(150, 4, 41);
+    const auto [X3, y3] = make_three_classes(150, 9);
+    for (const std::string optimizer : {"sgd", "adam"}) {
+        for (bool round_robin : {false, true}) {
+            const std::string what = optimizer + (round_robin ? " round robin" : " blocks");
+            expect_data_parallel_fit<xm::LogisticRegression>(
+                "LogisticRegression " + what, [] { return xm::LogisticRegression(); }, X, y,
+                train_options(optimizer, 0.1, 10, 16), 1e-12, 1e-12, round_robin);
+            expect_data_parallel_fit<xm::SoftmaxRegression>(
+                "SoftmaxRegression " + what, [] { return xm::SoftmaxRegression(); }, X3, y3,
+                train_options(optimizer, 0.1, 10, 16), 1e-12, 1e-12, round_robin);
+        }
+    }
+}
+
+// Validation rows (none on rank 0), patience, balanced class weights, L2 and L1: the same
+// validation history, stopping epoch and restored best parameters as one process.
+TEST(DataParallelModels, ValidationEarlyStoppingBalancedWeightsAndPenalties) {
+    // few noisy rows and many features: the validation loss turns up and training stops early
+    const auto [X, y] = make_classification(140, 30, 51);
+    std::vector<std::size_t> train_rows;
+    std::vector<std::size_t> validation_rows;
+    for (std::size_t i = 0; i < 140; ++i) (i < 60 ? train_rows : validation_rows).push_back(i);
+    xm::TrainOptions options = train_options("sgd", 2.0, 300, 8);
+    options.validation_X = take_rows(X, validation_rows);
+    options.validation_y = take_rows(y, validation_rows);
+    options.patience = 5;
+    options.balanced_class_weights = true;
+    options.l2 = 0.01;
+    options.l1 = 0.01;
+    xm::LogisticRegression probe;
+    probe.fit(take_rows(X, train_rows), take_rows(y, train_rows), options);
+    ASSERT_TRUE(probe.fit_summary().stopped_early);  // the case under test happens
+    ASSERT_LT(probe.fit_summary().steps, 300u);
+    for (bool round_robin : {false, true}) {
+        expect_data_parallel_fit<xm::LogisticRegression>(
+            std::string("LogisticRegression early stopping") + (round_robin ? " round robin" : ""),
+            [] { return xm::LogisticRegression(); }, take_rows(X, train_rows),
+            take_rows(y, train_rows), options, 1e-12, 1e-12, round_robin);
+    }
+    const auto [X3, y3] = make_three_classes(90, 4);
+    xm::TrainOptions softmax = train_options("adam", 0.05, 40, 16);
+    softmax.validation_X = X3;
+    softmax.validation_y = y3;
+    softmax.balanced_class_weights = true;
+    softmax.l2 = 0.1;
+    softmax.l1 = 0.05;
+    softmax.patience = 3;
+    expect_data_parallel_fit<xm::SoftmaxRegression>(
+        "SoftmaxRegression validation, balanced, L1+L2", [] { return xm::SoftmaxRegression(); }, X3,
+        y3, softmax, 1e-12, 1e-12);
+}
+
+TEST(DataParallelModels, OneVsRestFitsEveryBinaryModelAsOneProcess) {
+    const auto [X, y] = make_three_classes(120, 12);
+    xm::TrainOptions options = train_options("lbfgs", 0.1, 100, 0);
+    options.l2 = 0.5;
+    xm::OneVsRest reference;
+    reference.fit(X, y, options);
+    Worst worst("OneVsRest lbfgs weights");
+    for (std::size_t ranks : {2, 3, 4}) {
+        xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+            const auto rows = round_robin_rows(120, comm);  // one class per rank for 3 ranks
+            xm::TrainOptions mine = options;
+            mine.communicator = &comm;
+            xm::OneVsRest model;
+            model.fit(take_rows(X, rows), take_rows(y, rows), mine);
+            ASSERT_EQ(model.classes(), 3u);
+            for (std::size_t k = 0; k < 3; ++k) {
+                const double e =
+                    relative(parameters_of(model.model(k)), parameters_of(reference.model(k)));
+                worst.see(e);
+                EXPECT_LE(e, 1e-8);
+                expect_identical_on_every_rank(comm, parameters_of(model.model(k)));
+            }
+        });
+    }
+}
+
+namespace {
+
+std::vector<array> layers_of(const xm::MLPModel& model) {
+    std::vector<array> out;
+    for (const auto& layer : model.layers()) {
+        out.push_back(layer.weight);
+        out.push_back(layer.bias);
+    }
+    return out;
+}
+
+}  // namespace
+
+// MLPClassifier (Adam, batch 16, validation with patience, L2) and MLPRegressor (SGD): the
+// single-process network to 1e-12 on every rank.
+TEST(DataParallelModels, MlpClassifierAndRegressorMatchOneProcess) {
+    const auto [X, y] = make_three_classes(120, 14);
+    const auto [Xv, yv] = make_three_classes(45, 15);
+    xm::TrainOptions options = train_options("adam", 0.01, 12, 16);
+    options.l2 = 0.1;
+    options.validation_X = Xv;
+    options.validation_y = yv;
+    options.patience = 4;
+    xm::MLPClassifier reference({8}, xgrad::nn::Activation::relu);
+    reference.fit(X, y, options);
+    array yr = array::from_shape({120});
+    for (std::size_t i = 0; i < 120; ++i) yr(i) = X(i, 0) - 0.5 * X(i, 1) * X(i, 2);
+    xm::TrainOptions regression = train_options("sgd", 0.05, 12, 16);
+    xm::MLPRegressor reference_r({6}, xgrad::nn::Activation::tanh);
+    reference_r.fit(X, yr, regression);
+    Worst worst("MLPClassifier adam and MLPRegressor sgd parameters and histories");
+    for (std::size_t ranks : {2, 3, 4}) {
+        xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+            const auto rows = round_robin_rows(120, comm);
+            const xd::Shard v = xd::shard_rows(45, comm.rank(), comm.size());
+            std::vector<std::size_t> vrows;
+            for (std::size_t i = v.begin; i < v.end; ++i) vrows.push_back(i);
+            xm::TrainOptions mine = options;
+            mine.communicator = &comm;
+            mine.row_ids = rows;
+            mine.validation_X = take_rows(Xv, vrows);
+            mine.validation_y = take_rows(yv, vrows);
+            xm::MLPClassifier model({8}, xgrad::nn::Activation::relu);
+            model.fit(take_rows(X, rows), take_rows(y, rows), mine);
+            double e = std::max(
+                {relative(layers_of(model), layers_of(reference)),
+                 relative(model.loss_history(), reference.loss_history()),
+                 relative(model.validation_loss_history(), reference.validation_loss_history())});
+            expect_same_summary(model.fit_summary(), reference.fit_summary());
+            expect_identical_on_every_rank(comm, layers_of(model));
+            xm::TrainOptions mine_r = regression;
+            mine_r.communicator = &comm;  // contiguous blocks
+            const auto blocks = block_rows(120, comm);
+            xm::MLPRegressor model_r({6}, xgrad::nn::Activation::tanh);
+            model_r.fit(take_rows(X, blocks), take_rows(yr, blocks), mine_r);
+            e = std::max({e, relative(layers_of(model_r), layers_of(reference_r)),
+                          relative(model_r.loss_history(), reference_r.loss_history())});
+            worst.see(e);
+            EXPECT_LE(e, 1e-12) << "ranks " << ranks;
+            expect_identical_on_every_rank(comm, layers_of(model_r));
+        });
+    }
+}
+
+TEST(DataParallelModels, ANonFiniteValueOnOneRankStopsEveryRankWithOneMessage) {
+    const auto [X, y] = make_classification(40, 3, 61);
+    xd::run_ranks(3, [&](xd::Communicator& comm) {
+        const auto rows = block_rows(40, comm);
+        array Xr = take_rows(X, rows);
+        if (comm.rank() == 1) Xr(3, 2) = NAN;
+        xm::TrainOptions options = train_options("lbfgs", 0.1, 10, 0);
+        options.communicator = &comm;
+        xm::LogisticRegression model;
+        XGRAD_EXPECT_THROW_WITH(
+            model.fit(Xr, take_rows(y, rows), options), xd::distributed_error,
+            "rank 1: LogisticRegression.fit: X has a non-finite value at row 3, column 2");
+        options.optimizer = "adam";
+        xm::MLPClassifier mlp({4}, xgrad::nn::Activation::relu);
+        XGRAD_EXPECT_THROW_WITH(
+            mlp.fit(Xr, take_rows(y, rows), options), xd::distributed_error,
+            "rank 1: MLPClassifier.fit: X holds a non-finite value at row 3, column 2");
+        // a bad label on rank 2 only
+        array yr = take_rows(y, rows);
+        if (comm.rank() == 2) yr(0) = 0.5;
+        XGRAD_EXPECT_THROW_WITH(model.fit(take_rows(X, rows), yr, options), xd::distributed_error,
+                                "rank 2: LogisticRegression.fit: labels");
+        xm::SoftmaxRegression softmax;
+        XGRAD_EXPECT_THROW_WITH(softmax.fit(take_rows(X, rows), yr, options), xd::distributed_error,
+                                "rank 2: SoftmaxRegression.fit: label at row 0");
+    });
+}
+
+TEST(DataParallelModels, ARankWithoutTrainingRowsIsRefusedOnEveryRank) {
+    const auto [X, y] = make_classification(20, 2, 71);
+    xd::run_ranks(3, [&](xd::Communicator& comm) {
+        std::vector<std::size_t> rows;
+        if (comm.rank() != 2)
+            for (std::size_t i = 0; i < 10; ++i) rows.push_back(10 * comm.rank() + i);
+        xm::TrainOptions options = train_options("sgd", 0.1, 3, 4);
+        options.communicator = &comm;
+        xm::LogisticRegression model;
+        XGRAD_EXPECT_THROW_WITH(model.fit(take_rows(X, rows), take_rows(y, rows), options),
+                                xd::distributed_error,
+                                "rank 2: LogisticRegression.fit: rank 2 has no training rows");
+        xm::MLPRegressor mlp({3}, xgrad::nn::Activation::relu);
+        XGRAD_EXPECT_THROW_WITH(mlp.fit(take_rows(X, rows), take_rows(y, rows), options),
+                                xd::distributed_error, "rank 2 has no training rows");
+    });
+}
+
+TEST(DataParallelModels, ClassesOfAllRanksCountAndOneClassOverallIsRefused) {
+    xd::run_ranks(2, [](xd::Communicator& comm) {
+        const array X = xt::ones<double>({std::size_t{3}, std::size_t{2}});
+        const array y = xt::zeros<double>({std::size_t{3}});  // class 0 on both ranks
+        xm::TrainOptions options = train_options("sgd", 0.1, 3, 0);
+        options.communicator = &comm;
+        xm::SoftmaxRegression model;
+        XGRAD_EXPECT_THROW_WITH(model.fit(X, y, options), std::invalid_argument,
+                                "the labels hold only one class (0)");
+        options.balanced_class_weights = true;
+        xm::LogisticRegression logistic;
+        XGRAD_EXPECT_THROW_WITH(logistic.fit(X, y, options), std::invalid_argument,
+                                "both classes must occur");
+        // class 0 on rank 0 and class 1 on rank 1: two classes overall
+        const array yk = xt::zeros<double>({std::size_t{3}}) + comm.rank();
+        logistic.fit(X, yk, options);
+        EXPECT_EQ(logistic.fit_summary().steps, 3u);
     });
 }

@@ -15,7 +15,10 @@ namespace xgrad::models {
 /// (features,), b one number) and SoftmaxRegression (W (features, classes), b (classes,)).
 class LinearModel {
   public:
-    /// @brief Fits from zero weights. X is (rows, features), y is (rows,).
+    /// @brief Fits from zero weights. X is (rows, features), y is (rows,). With
+    /// options.communicator, collective: X, y and the validation rows are this rank's, and every
+    /// rank reaches the single-process fit on all ranks' rows (see TrainOptions::communicator);
+    /// input errors are then distributed::distributed_error on every rank ("rank R: ...").
     void fit(const array& X, const array& y, const TrainOptions& options = {});
     /// @brief The linear score X w + b for each row.
     array decision_function(const array& X) const;
@@ -58,7 +61,8 @@ class LinearModel {
     virtual void check_targets(const array& y) const = 0;
     /// @brief Settles, before fit() makes the parameters, what the training targets decide (after
     /// check_targets(y) and the checks of X): here the class weights when
-    /// options.balanced_class_weights. SoftmaxRegression also fixes its class count here.
+    /// options.balanced_class_weights. SoftmaxRegression also fixes its class count here. With
+    /// options.communicator it is collective and counts the labels of all ranks.
     virtual void prepare_fit(const array& y, const TrainOptions& options);
     /// @brief The shape of the weights for X of `features` columns: (features,) here.
     virtual shape_type weight_shape(std::size_t features) const { return {features}; }

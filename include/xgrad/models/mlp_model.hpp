@@ -39,7 +39,14 @@ class MLPModel {
     /// @brief Trains a fresh network on X (m, n), y (m,). Throws shape_error "<name>.fit:
     /// expects X of shape (rows, features) and y of shape (rows,), got ...",
     /// std::invalid_argument for a solver optimizer, an unknown one, a learning rate ≤ 0, L1 > 0
-    /// (not supported), non-finite X, or targets the model refuses.
+    /// (not supported), non-finite X ("X holds a non-finite value at row i, column j"), or
+    /// targets the model refuses. With options.communicator, collective: X, y and the
+    /// validation rows are this rank's (at least one training row per rank), and every rank
+    /// trains the single-process network on all ranks' rows (global m of the weight decay,
+    /// global class count, the single-process mini-batches, the validation loss over all ranks'
+    /// validation rows, so early stopping is the same everywhere; see
+    /// TrainOptions::communicator); input errors are then distributed::distributed_error on
+    /// every rank ("rank R: ...").
     void fit(const array& X, const array& y, const TrainOptions& options = {});
 
     /// @brief The network's outputs for X: logits (m, K) for a classifier, (m,) for a regressor.
@@ -76,6 +83,9 @@ class MLPModel {
     virtual const char* name() const = 0;
     /// @brief Throws graph_error before fit() and shape_error for X not (rows, features).
     void check_fitted(const array& X) const;
+    /// @brief The group of the fit in progress (null: one process), for outputs() and
+    /// check_targets() to count the classes of all ranks.
+    distributed::Communicator* communicator_ = nullptr;
 
   private:
     /// @brief The training objective on a batch: loss(net(X), y) + (l2_per_row/2)·Σ‖W‖² over

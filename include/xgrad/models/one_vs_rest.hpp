@@ -24,7 +24,10 @@ class OneVsRest {
     template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
     explicit OneVsRest(T) = delete;
 
-    /// @brief Fits the K models from zero weights. X (m, n), y (m,).
+    /// @brief Fits the K models from zero weights. X (m, n), y (m,). With options.communicator,
+    /// collective: X, y are this rank's rows, K and the classes that occur are those of all
+    /// ranks, and each binary model is fitted data-parallel (LinearModel::fit); errors found on
+    /// one rank are distributed::distributed_error on every rank.
     /// @throw shape_error "OneVsRest.fit: expects X of shape (rows, features) and y of shape
     /// (rows,), got ..."; std::invalid_argument for labels (as class_count, prefix
     /// "OneVsRest.fit"), and what LogisticRegression::fit throws (non-finite X, options).

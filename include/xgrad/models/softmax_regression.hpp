@@ -37,8 +37,12 @@ void check_class_labels(const array& labels, std::size_t classes, const std::str
 /// @brief The class count K of class-index labels: `classes` when given (> 0), else the largest
 /// label + 1. Checks the labels as check_class_labels, and throws std::invalid_argument
 /// "<who>: the labels hold only one class (c); at least two are needed" when fewer than two
-/// distinct classes occur (or "<who>: no labels").
-std::size_t class_count(const array& labels, std::size_t classes, const std::string& who);
+/// distinct classes occur (or "<who>: no labels"). With a communicator, collective: `labels` are
+/// this rank's and K, the classes that occur, "no labels" are of all ranks' labels (the same
+/// result, or the same exception, on every rank); a bad label on one rank throws
+/// distributed::distributed_error "rank R: <who>: label at row i ..." on every rank.
+std::size_t class_count(const array& labels, std::size_t classes, const std::string& who,
+                        distributed::Communicator* communicator = nullptr);
 
 /// @brief Multinomial logistic regression: P(y = k | x) = softmax(x W + b)ₖ over K classes,
 /// W (features, K), b (K,), trained on the mean cross-entropy plus the TrainOptions penalties:

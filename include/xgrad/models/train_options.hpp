@@ -5,8 +5,13 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "xgrad/core/var.hpp"
+
+namespace xgrad::distributed {
+class Communicator;
+}  // namespace xgrad::distributed
 
 namespace xgrad::models {
 
@@ -48,6 +53,24 @@ struct TrainOptions {
     std::size_t patience = 0;
     /// @brief Called after every epoch (progress bars, logs).
     std::function<void(const EpochReport&)> on_epoch;
+    /// @brief Data-parallel training (null, the default: this process alone). With a group,
+    /// fit() is collective: each rank passes its own training rows X, y (at least one: "rank R
+    /// has no training rows") and its own validation rows (any number, 0 included), and every
+    /// rank minimises the objective of all ranks' rows with identical steps: the row count m of
+    /// the penalties, balanced class weights and the class count are global, the validation
+    /// loss is Σ over ranks of the local loss sums / the global validation rows (so early
+    /// stopping and the best-parameter restore are the same everywhere), mini-batches are those
+    /// of one process on all rows (train_minibatches with this communicator), and lbfgs/newton
+    /// sum the ranks' shares of the objective (solvers::StopOptions::communicator). Histories,
+    /// fit_summary() and the parameters end identical on every rank. Input errors found on one
+    /// rank (a non-finite X, a bad label) are agreed: every rank throws
+    /// distributed::distributed_error "rank R: <the single-process message>" (rows counted
+    /// within rank R's X).
+    distributed::Communicator* communicator = nullptr;
+    /// @brief With a communicator and mini-batches: the global index of each of this rank's
+    /// training rows (EpochOptions::global_rows; empty: contiguous blocks in rank order). Ignored
+    /// without a communicator.
+    std::vector<std::size_t> row_ids;
 };
 
 }  // namespace xgrad::models
