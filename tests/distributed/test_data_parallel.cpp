@@ -20,6 +20,7 @@
 #include "xgrad/distributed/gradients.hpp"
 #include "xgrad/distributed/thread_group.hpp"
 #include "xgrad/losses.hpp"
+#include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
 #include "xgrad/models/mlp_model.hpp"
 #include "xgrad/models/one_vs_rest.hpp"
@@ -606,12 +607,19 @@ xm::TrainOptions train_options(const std::string& optimizer, double learning_rat
 
 }  // namespace
 
-// Full-batch gradient descent, 50 epochs: as one process to 1e-12.
-TEST(DataParallelModels, LogisticRegressionFullBatchGradientDescent) {
+// Full-batch gradient descent, 50 epochs (logistic; linear with L2): as one process to 1e-12.
+TEST(DataParallelModels, LogisticAndLinearRegressionFullBatchGradientDescent) {
     const auto [X, y] = make_classification(101, 6, 21);
     expect_data_parallel_fit<xm::LogisticRegression>(
         "LogisticRegression sgd full batch", [] { return xm::LogisticRegression(); }, X, y,
         train_options("sgd", 0.5, 50, 0), 1e-12, 1e-12);
+    array targets = array::from_shape({101});
+    for (std::size_t i = 0; i < 101; ++i) targets(i) = 2.0 * X(i, 0) - X(i, 3) + 0.1 * y(i);
+    xm::TrainOptions options = train_options("sgd", 0.1, 50, 0);
+    options.l2 = 0.3;
+    expect_data_parallel_fit<xm::LinearRegression>(
+        "LinearRegression sgd full batch, L2", [] { return xm::LinearRegression(); }, X, targets,
+        options, 1e-12, 1e-12);
 }
 
 // L-BFGS and Newton to convergence: the objective to 1e-12, the weights to 1e-8 (the
