@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
+#include <utility>
 
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/split.hpp"
@@ -31,14 +33,14 @@ Dataset where_label(const Dataset& d, const std::function<bool(double)>& keep) {
     return out;
 }
 
-Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
-                       bool stratify) {
-    if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
-        throw shape_error("train_test_split: expects X (rows, features) and y (rows,), got " +
-                          format_shape(X.shape()) + " and " + format_shape(y.shape()));
-    }
+namespace {
+
+/// @brief train_test_indices, with `caller` naming the function in messages.
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> split_indices(
+    const array& y, double test_fraction, std::uint64_t seed, bool stratify,
+    const std::string& caller) {
     if (!(test_fraction > 0.0 && test_fraction < 1.0)) {
-        throw std::invalid_argument("train_test_split: test_fraction must be in (0, 1), got " +
+        throw std::invalid_argument(caller + ": test_fraction must be in (0, 1), got " +
                                     std::to_string(test_fraction));
     }
     // Groups of rows that must be split alike: one per label when stratifying, else one.
@@ -54,13 +56,33 @@ Split train_test_split(const array& X, const array& y, double test_fraction, std
         train.insert(train.end(), rows.begin() + n_test, rows.end());
     }
     if (train.empty() || test.empty()) {
-        throw std::invalid_argument("train_test_split: a test fraction of " +
+        throw std::invalid_argument(caller + ": a test fraction of " +
                                     std::to_string(test_fraction) + " of " +
                                     std::to_string(y.size()) + " rows leaves the " +
                                     (test.empty() ? "test" : "training") + " part empty");
     }
     random.shuffle(train);  // groups must not stay in label order
     random.shuffle(test);
+    return {std::move(train), std::move(test)};
+}
+
+}  // namespace
+
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> train_test_indices(
+    const array& y, double test_fraction, std::uint64_t seed, bool stratify) {
+    if (y.dimension() != 1) {
+        throw shape_error("train_test_indices: expects y (rows,), got " + format_shape(y.shape()));
+    }
+    return split_indices(y, test_fraction, seed, stratify, "train_test_indices");
+}
+
+Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
+                       bool stratify) {
+    if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
+        throw shape_error("train_test_split: expects X (rows, features) and y (rows,), got " +
+                          format_shape(X.shape()) + " and " + format_shape(y.shape()));
+    }
+    const auto [train, test] = split_indices(y, test_fraction, seed, stratify, "train_test_split");
     return {take_rows(X, train), take_rows(y, train), take_rows(X, test), take_rows(y, test)};
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
+#include <vector>
 
 #include "xgrad/data/csv.hpp"
 
@@ -22,6 +24,15 @@ struct Split {
 /// `stratify` every label value keeps its share in both parts (labels are class values).
 Split train_test_split(const array& X, const array& y, double test_fraction, std::uint64_t seed,
                        bool stratify = true);
+
+/// @brief The rows train_test_split puts in each part: (training rows, test rows), indices into
+/// y, each list in the order train_test_split gives its rows (so take_rows(X, first) is its
+/// X_train). Same seed, fraction and stratification: same lists. Throws shape_error for a y that
+/// is not 1-D, std::invalid_argument for a test_fraction outside (0, 1) or one that leaves a
+/// part empty (`train_test_indices: a test fraction of 0.010000 of 10 rows leaves the test part
+/// empty`).
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> train_test_indices(
+    const array& y, double test_fraction, std::uint64_t seed, bool stratify = true);
 
 /// @brief The row indices of each of `folds` folds for k-fold cross-validation, each sorted.
 /// With `stratify` (labels are class values) the rows of each class are shuffled and dealt to the
