@@ -5,10 +5,16 @@
 
 #include "data/csv_text.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 
@@ -53,9 +59,15 @@ struct Record {
 /// size of the text whatever the quotes do.
 class Tokenizer {
   public:
+    /// @brief Reads a whole file's text (or its start): a UTF-8 byte-order mark is skipped.
     Tokenizer(std::string_view text, const std::string& path) : text_(text), path_(path) {
         if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte-order mark
     }
+
+    /// @brief Reads a piece of a file that starts at the start of a record on line `first_line`:
+    /// lines are counted from there, and the first bytes are data whatever they are.
+    Tokenizer(std::string_view text, const std::string& path, std::size_t first_line)
+        : text_(text), path_(path), line_(first_line) {}
 
     /// @brief The next record, skipping blank lines; false at the end of the text.
     bool next(Record& out) {
@@ -334,17 +346,19 @@ Dataset parse_dataset(std::string_view text, const std::string& path,
     return out;
 }
 
-/// @brief Every cell of the text as a Table (trimmed, quotes undone), with the same tokenizer and
-/// the same messages as parse_dataset.
-Table parse_whole_table(std::string_view text, const std::string& path) {
-    parse_steps = 0;
-    Tokenizer tokens(text, path);
-    Record record;
+/// @brief The table (no rows yet) of the header record the tokenizer reads next; throws as
+/// read_header does.
+Table header_table(Tokenizer& tokens, Record& record, const std::string& path) {
     std::vector<std::string> names = read_header(tokens, record, path);
     const std::size_t header_line = record.lines.front();
     std::vector<std::size_t> header_lines;
     if (record.lines.back() != header_line) header_lines = record.lines;
-    Table table(path, std::move(names), header_line, std::move(header_lines));
+    return Table(path, std::move(names), header_line, std::move(header_lines));
+}
+
+/// @brief Appends every record the tokenizer has left to `table` (trimmed); a record with
+/// another number of fields than the header fails as a ragged row.
+void append_rows(Tokenizer& tokens, Record& record, Table& table, const std::string& path) {
     const std::vector<std::size_t> same_line;
     while (tokens.next(record)) {
         const std::size_t first_line = record.lines.front();
@@ -361,6 +375,16 @@ Table parse_whole_table(std::string_view text, const std::string& path) {
         table.append_row(record.fields, first_line,
                          record.lines.back() != first_line ? record.lines : same_line);
     }
+}
+
+/// @brief Every cell of the text as a Table (trimmed, quotes undone), with the same tokenizer and
+/// the same messages as parse_dataset.
+Table parse_whole_table(std::string_view text, const std::string& path) {
+    parse_steps = 0;
+    Tokenizer tokens(text, path);
+    Record record;
+    Table table = header_table(tokens, record, path);
+    append_rows(tokens, record, table, path);
     return table;
 }
 
@@ -369,6 +393,150 @@ std::string read_text(const std::string& path) {
     std::string error;
     if (!read_whole_file(path, text, error)) throw csv_error(escaped(path) + ": " + error);
     return text;
+}
+
+/// @brief The size of the blocks read_table_shard reads (detail::set_shard_block_bytes).
+std::atomic<std::size_t> shard_block_bytes{std::size_t{1} << 20};
+
+/// @brief A file read in pieces at given offsets (pread), closed when this goes.
+class RandomAccessFile {
+  public:
+    /// @brief Opens `path`, failing with read_table's messages ("cannot open file: ...", "is a
+    /// directory, not a file"), and for a file that cannot be read twice (a pipe, a terminal).
+    explicit RandomAccessFile(const std::string& path) : path_(path) {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw csv_error(escaped(path) + ": cannot open file: " + std::strerror(errno));
+        struct stat info {};
+        if (::fstat(fd_, &info) != 0)
+            fail_and_close(std::string("cannot read: ") + std::strerror(errno));
+        if (S_ISDIR(info.st_mode)) fail_and_close("is a directory, not a file");
+        if (!S_ISREG(info.st_mode)) {
+            fail_and_close("is not a regular file (a share is found by reading the file twice)");
+        }
+    }
+    ~RandomAccessFile() { ::close(fd_); }
+    RandomAccessFile(const RandomAccessFile&) = delete;
+    RandomAccessFile& operator=(const RandomAccessFile&) = delete;
+
+    /// @brief Reads up to `n` bytes at `offset` into `out`; returns how many (0 at the end).
+    std::size_t read(std::size_t offset, char* out, std::size_t n) const {
+        for (;;) {
+            const ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(offset));
+            if (got >= 0) return static_cast<std::size_t>(got);
+            if (errno != EINTR) {
+                throw csv_error(escaped(path_) + ": cannot read: " + std::strerror(errno));
+            }
+        }
+    }
+
+    /// @brief Bytes [begin, end) of the file; fails if the file has become shorter.
+    std::string read_range(std::size_t begin, std::size_t end) const {
+        std::string out(end - begin, '\0');
+        for (std::size_t done = 0; done < out.size();) {
+            const std::size_t got = read(begin + done, out.data() + done, out.size() - done);
+            if (got == 0) changed();
+            done += got;
+        }
+        return out;
+    }
+
+    /// @brief Fails because what one pass over the file found is not there in the next.
+    [[noreturn]] void changed() const {
+        throw csv_error(escaped(path_) + ": the file changed while it was being read");
+    }
+
+  private:
+    [[noreturn]] void fail_and_close(const std::string& what) {
+        ::close(fd_);
+        throw csv_error(escaped(path_) + ": " + what);
+    }
+
+    std::string path_;
+    int fd_ = -1;
+};
+
+/// @brief Finds where the file's records start and end without building cells: the Tokenizer's
+/// rules reduced to a state machine over quotes, commas and line breaks, fed one block at a time
+/// (a record may cross any number of blocks; the machine carries its state over). A byte-order
+/// mark at the start is skipped, blank lines too. On a well-formed file it finds the records the
+/// Tokenizer finds, on the same lines. On a malformed one it agrees with the Tokenizer up to the
+/// Tokenizer's first error, then reads on (text after a closing quote as if it were unquoted), so
+/// that every shard finds the same boundaries; a quote still open at the end ends the last record
+/// just past that quote (the Tokenizer needs no more to report it).
+///
+/// `visitor.start(record, offset, line)` is called at the first byte of each record (record
+/// counted from 0, line from 1), `visitor.end(record, offset)` just past the line break that ends
+/// it (or at the end of the file); the scan stops when `end` returns false. Returns the records
+/// seen (the header is record 0). Time linear in the bytes scanned; memory: `block`.
+template <class Visitor>
+std::size_t scan_records(const RandomAccessFile& file, std::vector<char>& block, Visitor& visitor) {
+    enum class State { between, field_start, unquoted, quoted, quote_seen };
+    State state = State::between;
+    std::size_t records = 0;
+    std::size_t line = 1;
+    std::size_t open_quote = 0;  // the offset of the last quote that opened a field
+    std::size_t offset = 0;
+    char bom[3] = {};
+    std::size_t got = 0;
+    for (std::size_t n = 1; got < 3 && n > 0; got += n) n = file.read(got, bom + got, 3 - got);
+    if (got == 3 && std::memcmp(bom, "\xEF\xBB\xBF", 3) == 0) offset = 3;
+    for (;;) {
+        const std::size_t n = file.read(offset, block.data(), block.size());
+        if (n == 0) break;
+        for (std::size_t i = 0; i < n; ++i) {
+            const char c = block[i];
+            bool ends = false;  // a line break that ends the record
+            switch (state) {
+                case State::between:
+                    if (c == '\n') {
+                        ++line;
+                        break;
+                    }
+                    if (c == ' ' || c == '\t' || c == '\r') break;
+                    visitor.start(records, offset + i, line);
+                    state = State::field_start;
+                    [[fallthrough]];
+                case State::field_start:
+                    if (c == ' ' || c == '\t') break;
+                    if (c == '"') {
+                        state = State::quoted;
+                        open_quote = offset + i;
+                        break;
+                    }
+                    state = State::unquoted;
+                    [[fallthrough]];
+                case State::unquoted:
+                    if (c == ',') state = State::field_start;
+                    ends = c == '\n';
+                    break;
+                case State::quoted:
+                    if (c == '"') state = State::quote_seen;
+                    if (c == '\n') ++line;
+                    break;
+                case State::quote_seen:
+                    if (c == '"') {  // a doubled quote: one quote in the field
+                        state = State::quoted;
+                        break;
+                    }
+                    // Up to a comma or a line break, as in an unquoted field: spaces, or text
+                    // the Tokenizer fails on.
+                    state = c == ',' ? State::field_start : State::unquoted;
+                    ends = c == '\n';
+                    break;
+            }
+            if (ends) {
+                ++line;
+                state = State::between;
+                if (!visitor.end(records++, offset + i + 1)) return records;
+            }
+        }
+        offset += n;
+    }
+    if (state != State::between) {
+        const std::size_t end = state == State::quoted ? open_quote + 1 : offset;
+        visitor.end(records++, end);
+    }
+    return records;
 }
 
 }  // namespace
@@ -488,6 +656,88 @@ Table parse_table(std::string_view text, const std::string& name) {
 Table read_table(const std::string& path) {
     return parse_whole_table(read_text(path), path);
 }
+
+TableShard read_table_shard(const std::string& path, std::size_t shard, std::size_t shards) {
+    if (shards == 0) {
+        throw std::invalid_argument("read_table_shard: 0 shards of " +
+                                    quote_text(path, std::string::npos) +
+                                    " asked for (at least 1 is needed)");
+    }
+    if (shard >= shards) {
+        throw std::invalid_argument("read_table_shard: shard " + std::to_string(shard) + " of " +
+                                    quote_text(path, std::string::npos) + " is out of range for " +
+                                    std::to_string(shards) + " shards (0 to " +
+                                    std::to_string(shards - 1) + ")");
+    }
+    parse_steps = 0;
+    const RandomAccessFile file(path);
+    std::vector<char> block(std::max<std::size_t>(1, shard_block_bytes.load()));
+
+    // Pass 1 counts the records and finds where the header ends.
+    struct {
+        std::size_t header_end = 0;
+        void start(std::size_t, std::size_t, std::size_t) {}
+        bool end(std::size_t record, std::size_t offset) {
+            if (record == 0) header_end = offset;
+            return true;
+        }
+    } counter;
+    const std::size_t records = scan_records(file, block, counter);
+
+    // The header, read as read_table reads it: every shard reports its errors.
+    const std::string head = file.read_range(0, records == 0 ? 0 : counter.header_end);
+    Tokenizer header_tokens(head, path);
+    Record record;
+    Table table = header_table(header_tokens, record, path);
+    const std::size_t rows = records - 1;  // records > 0 here
+    if (rows < shards) {
+        throw csv_error(escaped(path) + ": " + count(rows, "data row", "data rows") +
+                        " cannot be shared by " + count(shards, "rank", "ranks") +
+                        " (each needs at least one row)");
+    }
+    const std::size_t per_shard = rows / shards;
+    const std::size_t extra = rows % shards;  // the first `extra` shards get one row more
+    const std::size_t first = shard * per_shard + std::min(shard, extra);
+    const std::size_t size = per_shard + (shard < extra ? 1 : 0);
+
+    // Pass 2 finds where this shard's rows (records first + 1 to first + size) start and end.
+    struct {
+        std::size_t first_record = 0;
+        std::size_t last_record = 0;
+        std::size_t begin = Table::npos;
+        std::size_t line = 0;
+        std::size_t stop = Table::npos;
+        void start(std::size_t record, std::size_t offset, std::size_t at_line) {
+            if (record != first_record) return;
+            begin = offset;
+            line = at_line;
+        }
+        bool end(std::size_t record, std::size_t offset) {
+            if (record != last_record) return true;
+            stop = offset;
+            return false;
+        }
+    } finder;
+    finder.first_record = first + 1;
+    finder.last_record = first + size;
+    scan_records(file, block, finder);
+    if (finder.begin == Table::npos || finder.stop == Table::npos) file.changed();
+    block = std::vector<char>();
+
+    const std::string text = file.read_range(finder.begin, finder.stop);
+    Tokenizer tokens(text, path, finder.line);
+    append_rows(tokens, record, table, path);
+    if (table.rows() != size) file.changed();  // a well-formed range holds exactly its records
+    return TableShard{std::move(table), first, rows};
+}
+
+namespace detail {
+
+std::size_t set_shard_block_bytes(std::size_t bytes) {
+    return shard_block_bytes.exchange(std::max<std::size_t>(1, bytes));
+}
+
+}  // namespace detail
 
 std::size_t last_parse_steps() {
     return parse_steps;

@@ -128,6 +128,50 @@ Table read_table(const std::string& path);
 /// @brief read_table on text in memory; `name` stands for the file in messages.
 Table parse_table(std::string_view text, const std::string& name);
 
+/// @brief One rank's share of a CSV file (read_table_shard).
+struct TableShard {
+    /// @brief The header and only this shard's rows, with the file's real lines (where() names
+    /// them; spanning_rows() counts rows from this table's first).
+    Table table;
+    std::size_t first_row = 0;   ///< index (from 0) of the shard's first row among the file's rows
+    std::size_t total_rows = 0;  ///< data rows in the whole file
+};
+
+/// @brief Reads shard `shard` (from 0) of `shards` contiguous blocks of the rows of a CSV file,
+/// for data-parallel training: with R rows, shard s holds rows [s*q + min(s, r), ...) where
+/// q = R / shards and r = R % shards (the first r shards get one row more). Rows are counted as
+/// read_table counts them (same byte-order mark, blank-line, quoting and trimming rules), and the
+/// tables of shards 0 to shards-1, one after another, are read_table(path): the same header,
+/// cells, row_lines(), spanning_rows() (rows counted from each shard's first) and where().
+///
+/// The file is read in fixed-size blocks (1 MiB) twice by a scan that only follows quotes and
+/// line breaks: once to count the rows, once (stopping at the shard's end) to find the shard's
+/// bytes; then the header and those bytes alone are parsed with read_table's tokenizer. Memory:
+/// the header, this shard's rows (their bytes, then the table) and one block, never the whole
+/// file (a quote left open is reported without reading what follows it). Time linear in the
+/// file's size. last_parse_steps() afterwards counts the tokenizer's steps over the header and
+/// the shard's bytes (the scans are not counted).
+///
+/// Throws std::invalid_argument (naming the values) when shards is 0 or shard >= shards;
+/// csv_error with read_table's message for a file that cannot be opened or read and for an
+/// error in the header (every shard finds those), then `file: R data rows cannot be shared by S
+/// ranks (each needs at least one row)` when R < shards (a header-only file included), and
+/// read_table's message (file, line, column) for a bad quote or a ragged row among this shard's
+/// rows. An error in another shard's rows is not looked for here: the rank reading that shard
+/// reports it (after a malformed row, later shards may see different rows). Needs a regular file
+/// (it is read twice: csv_error for a pipe) that does not change while it is read (csv_error
+/// when a pass finds that it did).
+TableShard read_table_shard(const std::string& path, std::size_t shard, std::size_t shards);
+
+namespace detail {
+
+/// @brief For tests: sets the size of the blocks read_table_shard reads files in (1 MiB unless
+/// set; at least 1 byte) and returns the size it replaces. Tiny blocks make records cross block
+/// boundaries anywhere. Takes effect for read_table_shard calls that start afterwards.
+std::size_t set_shard_block_bytes(std::size_t bytes);
+
+}  // namespace detail
+
 /// @brief "is the file separated by ';' instead of commas?" (or tabs, or '|') when a header cell
 /// holds more of one of those than of the others, for a file read as one column; else empty.
 std::string separator_hint(const std::string& header_cell);
