@@ -38,6 +38,8 @@
 #include "xgrad/data/io.hpp"
 #include "xgrad/data/split.hpp"
 #include "xgrad/data/standardize.hpp"
+#include "xgrad/distributed/communicator.hpp"
+#include "xgrad/distributed/data.hpp"
 #include "xgrad/metrics.hpp"
 #include "xgrad/models/linear_regression.hpp"
 #include "xgrad/models/logistic_regression.hpp"
@@ -49,6 +51,9 @@
 #include "xgrad/plot/svg_plot.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/xgrad.hpp"
+#ifdef XGRAD_WITH_MPI
+#include "xgrad/distributed/mpi.hpp"
+#endif
 
 #ifndef XGRAD_VERSION
 #define XGRAD_VERSION "unknown"
@@ -159,6 +164,12 @@ CLI::Validator number_above(double low, bool strictly) {
         "NUMBER " + bound);
 }
 
+/// @brief The one line an error prints: `xgrad: what`.
+void print_error(const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "xgrad: {}\n", escaped(message));
+}
+
 void warn(const std::string& message) {
     std::fflush(stdout);
     fmt::print(stderr, "xgrad: warning: {}\n", escaped(message));
@@ -230,10 +241,9 @@ void require_trainable_magnitudes(const xgrad::data::Dataset& d, bool features, 
 
 /// @brief Fails naming the column whose standardisation is not finite: its spread overflows, or
 /// a row of another part lies too far from the training rows' mean.
-void require_finite_standardization(const xgrad::data::Dataset& d,
-                                    const xgrad::data::Standardizer& scaler,
-                                    const std::vector<const array*>& parts) {
-    const std::size_t width = scaler.mean().size();
+void require_finite_standardization(const xgrad::data::Dataset& d, const array& mean,
+                                    const array& scale, const std::vector<const array*>& parts) {
+    const std::size_t width = mean.size();
     auto fail = [&](std::size_t j, const std::string& why) {
         double largest = 0.0;
         for (std::size_t i = 0; i < d.features.shape()[0]; ++i)
@@ -243,8 +253,8 @@ void require_finite_standardization(const xgrad::data::Dataset& d,
             d.where(npos, d.feature_columns[j]), quote_text(d.feature_names[j]), why, largest));
     };
     for (std::size_t j = 0; j < width; ++j) {
-        if (!std::isfinite(scaler.mean()(j))) fail(j, "its mean overflows a double");
-        if (!std::isfinite(scaler.scale()(j))) fail(j, "its spread overflows a double");
+        if (!std::isfinite(mean(j))) fail(j, "its mean overflows a double");
+        if (!std::isfinite(scale(j))) fail(j, "its spread overflows a double");
     }
     for (const array* X : parts) {
         for (std::size_t i = 0; i < X->shape()[0]; ++i) {
@@ -315,12 +325,13 @@ void require_class_like_labels(const xgrad::data::Dataset& d,
     }
 }
 
-void require_two_classes(const xgrad::data::Dataset& d, const array& labels,
+void require_two_classes(const xgrad::data::Dataset& d, const std::vector<std::size_t>& counts,
                          const std::vector<std::string>& classes, const char* part) {
-    const auto counts = class_counts(labels, classes.size());
     std::size_t present = 0;
     std::size_t which = 0;
+    std::size_t rows = 0;
     for (std::size_t k = 0; k < counts.size(); ++k) {
+        rows += counts[k];
         if (counts[k] > 0) {
             ++present;
             which = k;
@@ -331,22 +342,24 @@ void require_two_classes(const xgrad::data::Dataset& d, const array& labels,
         "{}: label column {} holds only one class, {}, in {} ({} rows): a classifier needs rows "
         "of at least two classes{}",
         d.where(npos, d.label_column), quote_text(d.label_name), quote_text(classes[which]), part,
-        labels.size(),
+        rows,
         std::string(part) == "the file" ? ""
                                         : " (change --test-split, --validation-split or --seed)"));
 }
 
-/// @brief The ROC plot needs rows of every class in `labels` (the rows shown, called `part`).
-void require_every_class(const xgrad::data::Dataset& d, const array& labels,
+/// @brief The ROC plot needs rows of every class among the rows shown (called `part`), whose
+/// class counts are `counts`.
+void require_every_class(const xgrad::data::Dataset& d, const std::vector<std::size_t>& counts,
                          const std::vector<std::string>& classes, const char* part) {
-    const auto counts = class_counts(labels, classes.size());
+    std::size_t rows = 0;
+    for (std::size_t c : counts) rows += c;
     for (std::size_t k = 0; k < counts.size(); ++k) {
         if (counts[k] > 0) continue;
         throw usage_error(fmt::format(
             "{}: class {} of label column {} has no rows in {} ({} rows): the ROC plot needs "
             "every class there (drop --plots, or change --test-split or --seed)",
             d.where(npos, d.label_column), quote_text(classes[k]), quote_text(d.label_name), part,
-            labels.size()));
+            rows));
     }
 }
 
@@ -432,16 +445,37 @@ void print_regression_report(const char* title, const array& predictions, const 
                xgrad::metrics::r2_score(predictions, targets));
 }
 
-/// @brief The report of a model on rows X (raw features, missing values filled) and labels y.
-void print_report(const char* title, const xgrad::models::ModelFile& file, const array& X,
-                  const array& y) {
+/// @brief A model's outputs for some rows, with their labels: what the reports and plots read.
+struct Scored {
+    array
+        scores;  ///< predict(): (rows,) for regression and binary models; predict_proba() (rows, K)
+    array labels;  ///< (rows,)
+};
+
+/// @brief The outputs of `file` for rows X (raw features, missing values filled), labels y.
+Scored score_rows(const xgrad::models::ModelFile& file, const array& X, const array& y) {
+    return {file.classifier() && file.multiclass() ? file.predict_proba(X) : file.predict(X), y};
+}
+
+/// @brief The report of a model on scored rows.
+void print_report(const char* title, const xgrad::models::ModelFile& file, const Scored& s) {
     if (!file.classifier()) {
-        print_regression_report(title, file.predict(X), y);
+        print_regression_report(title, s.scores, s.labels);
     } else if (!file.multiclass()) {
-        print_classification_report(title, file.predict(X), y, file.class_names());
+        print_classification_report(title, s.scores, s.labels, file.class_names());
     } else {
-        print_multiclass_report(title, file.predict_proba(X), y, file.class_names());
+        print_multiclass_report(title, s.scores, s.labels, file.class_names());
     }
+}
+
+/// @brief The classes ModelFile::predict_classes gives, from the scores of score_rows.
+array predicted_classes(const xgrad::models::ModelFile& file, const array& scores) {
+    if (!file.multiclass()) {
+        array out = scores;
+        for (double& v : out) v = v >= 0.5 ? 1.0 : 0.0;
+        return out;
+    }
+    return xgrad::argmax(xgrad::constant(scores), 1);  // the first class on a tie
 }
 
 std::string plot_path(const std::string& dir, const char* name) {
@@ -469,10 +503,12 @@ std::vector<const char*> planned_plots(bool classifier, bool binary, std::size_t
 }
 
 /// @brief The SVG plots of a trained model, rendered into `outputs` (planned before training):
-/// the loss per epoch; for classifiers the ROC curve(s) and the confusion matrix of `shown`.
+/// the loss per epoch; for classifiers the ROC curve(s) and the confusion matrix of the rows
+/// shown (`scored`; `shown` names the features and label, and its features are the rows' points
+/// in the decision-boundary plot of two-feature binary data, in the order of `scored`).
 void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir, const FitRecord& fit,
                   const xgrad::models::ModelFile& file, const xgrad::data::Dataset& shown,
-                  const char* shown_part) {
+                  const Scored& scored, const char* shown_part) {
     std::vector<xgrad::plot::Series> losses;
     for (std::size_t h = 0; h < fit.losses.size(); ++h) {
         std::vector<double> epochs;
@@ -492,16 +528,17 @@ void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir, const Fi
                     losses, {"Loss per epoch", "epoch", "loss", false, true, 760, 480}));
     if (!file.classifier()) return;
     const std::vector<std::string> names = printable(file.class_names());
-    const array predicted = file.predict_classes(shown.features);
-    outputs.set(plot_path(dir, "confusion_matrix.svg"),
-                xgrad::plot::confusion_matrix_svg(
-                    xgrad::metrics::confusion_matrix(predicted, shown.labels, names.size()), names,
-                    {fmt::format("Confusion matrix ({}, {} rows)", shown_part, shown.labels.size()),
-                     false}));
+    const array& labels = scored.labels;
+    const array predicted = predicted_classes(file, scored.scores);
+    outputs.set(
+        plot_path(dir, "confusion_matrix.svg"),
+        xgrad::plot::confusion_matrix_svg(
+            xgrad::metrics::confusion_matrix(predicted, labels, names.size()), names,
+            {fmt::format("Confusion matrix ({}, {} rows)", shown_part, labels.size()), false}));
+    const array& p = scored.scores;
     if (file.multiclass()) {
-        const array p = file.predict_proba(shown.features);
-        const auto curves = xgrad::metrics::roc_curves_ovr(p, shown.labels);
-        const auto auc = xgrad::metrics::roc_auc_ovr(p, shown.labels);
+        const auto curves = xgrad::metrics::roc_curves_ovr(p, labels);
+        const auto auc = xgrad::metrics::roc_auc_ovr(p, labels);
         std::vector<xgrad::plot::Series> series;
         for (std::size_t k = 0; k < curves.size(); ++k) {
             series.push_back({fmt::format("{} (AUC {:.4f})", names[k], auc.per_class[k]),
@@ -513,12 +550,11 @@ void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir, const Fi
                 series, fmt::format("One-vs-rest ROC curves (macro AUC {:.4f})", auc.macro)));
         return;
     }
-    const array p = file.predict(shown.features);
-    const auto curve = xgrad::metrics::roc_curve(p, shown.labels);
+    const auto curve = xgrad::metrics::roc_curve(p, labels);
     outputs.set(
         plot_path(dir, "roc.svg"),
         xgrad::plot::line_plot_svg(
-            {{fmt::format("ROC (AUC {:.4f})", xgrad::metrics::roc_auc(p, shown.labels)),
+            {{fmt::format("ROC (AUC {:.4f})", xgrad::metrics::roc_auc(p, labels)),
               curve.false_positive_rate, curve.true_positive_rate, false},
              {"chance", {0.0, 1.0}, {0.0, 1.0}, false}},
             {"ROC curve", "false positive rate", "true positive rate", false, false, 760, 480}));
@@ -532,10 +568,10 @@ void render_plots(xgrad::cli::Outputs& outputs, const std::string& dir, const Fi
                                      },
                                      shown.feature_names[0],
                                      shown.feature_names[1]};
-    for (std::size_t i = 0; i < shown.labels.size(); ++i) {
+    for (std::size_t i = 0; i < labels.size(); ++i) {
         panel.x.push_back(shown.features(i, 0));
         panel.y.push_back(shown.features(i, 1));
-        panel.labels.push_back(shown.labels(i));
+        panel.labels.push_back(labels(i));
     }
     outputs.set(plot_path(dir, "decision_boundary.svg"),
                 xgrad::plot::decision_regions_svg(
@@ -643,59 +679,187 @@ xgrad::data::ColumnSpec column_spec(const TrainArguments& a, bool classifier) {
     return spec;
 }
 
+/// @brief The processes a run is spread over: this one alone, or the ranks of an MPI job
+/// (`train --distributed`), each holding a contiguous block of the file's rows. In a job, rank 0
+/// prints and writes; every check that reads one rank's rows runs in agree(), so that bad input on
+/// any rank stops every rank with that one message.
+struct Job {
+    xgrad::distributed::Communicator* comm = nullptr;  ///< null: one process
+    /// @brief Set once no collective is left: an error after it is rank 0's alone (the files).
+    mutable bool collectives_done = false;
+
+    bool distributed() const { return comm != nullptr; }
+    /// @brief Rank 0, or the one process: prints, and writes the output files.
+    bool leader() const { return comm == nullptr || comm->rank() == 0; }
+    /// @brief Runs `body`; in a job, when it throws on any rank every rank throws the same
+    /// distributed_error ("rank R: what"). `body` must not call collectives.
+    void agree(const std::function<void()>& body) const {
+        if (comm != nullptr) {
+            xgrad::distributed::agree(*comm, body);
+        } else {
+            body();
+        }
+    }
+    /// @brief Σ over the ranks, element by element.
+    void sum(std::vector<double>& values) const {
+        if (comm != nullptr) comm->allreduce_sum(values.data(), values.size());
+    }
+    /// @brief The rows of `a` on every rank, in rank order (the same trailing shape everywhere).
+    array gather_rows(const array& a) const {
+        if (comm == nullptr) return a;
+        const std::vector<double> all =
+            xgrad::distributed::allgather_values(*comm, std::vector<double>(a.begin(), a.end()));
+        xgrad::shape_type shape = a.shape();
+        std::size_t width = 1;
+        for (std::size_t d = 1; d < shape.size(); ++d) width *= shape[d];
+        shape[0] = width == 0 ? 0 : all.size() / width;
+        array out = array::from_shape(shape);
+        std::copy(all.begin(), all.end(), out.begin());
+        return out;
+    }
+};
+
+/// @brief How many rows of each class index 0..classes−1 `labels` holds on every rank together.
+std::vector<std::size_t> class_counts(const Job& job, const array& labels, std::size_t classes) {
+    std::vector<double> counts(classes, 0.0);
+    for (double v : labels) counts[static_cast<std::size_t>(v)] += 1.0;
+    job.sum(counts);
+    return std::vector<std::size_t>(counts.begin(), counts.end());
+}
+
+/// @brief The parts of a split: this process's rows of each (all rows, for one process), with
+/// their positions in the whole part (a job's ranks) and the rows of every rank in it.
+struct PartSplit {
+    array X_train, y_train, X_test, y_test;
+    std::vector<std::size_t> train_ids, test_ids;
+    std::size_t train_total = 0;
+    std::size_t test_total = 0;
+};
+
+/// @brief data::train_test_split of X, y in one process; in a job, this rank's share of the
+/// split of every rank's rows, row i here being row ids[i] of the whole (distributed::split_rows:
+/// the labels are gathered, not the features): every rank's rows ordered by id are the parts
+/// one process gets.
+PartSplit split_part(const Job& job, const array& X, const array& y,
+                     const std::vector<std::size_t>& ids, double fraction, std::uint64_t seed,
+                     bool stratify) {
+    if (!job.distributed()) {
+        const xgrad::data::Split s = xgrad::data::train_test_split(X, y, fraction, seed, stratify);
+        return {s.X_train, s.y_train, s.X_test,         s.y_test,
+                {},        {},        s.y_train.size(), s.y_test.size()};
+    }
+    const xgrad::distributed::RowSplit s =
+        xgrad::distributed::split_rows(y, ids, fraction, seed, stratify, *job.comm);
+    return {xgrad::data::take_rows(X, s.train_local),
+            xgrad::data::take_rows(y, s.train_local),
+            xgrad::data::take_rows(X, s.test_local),
+            xgrad::data::take_rows(y, s.test_local),
+            s.train_ids,
+            s.test_ids,
+            s.train_total,
+            s.test_total};
+}
+
 /// @brief Fills the missing values of every part with the statistics of `fit_rows` (the
-/// training split): the imputer of `fitted` is fitted there.
-void impute_parts(xgrad::data::FittedColumns& fitted, const xgrad::data::Dataset& d,
+/// training split, of every rank in a job): the imputer of `fitted` is fitted there.
+void impute_parts(const Job& job, xgrad::data::FittedColumns& fitted, const xgrad::data::Dataset& d,
                   const array& fit_rows, const std::vector<array*>& parts) {
     if (fitted.impute == xgrad::data::Impute::none) return;
-    for (std::size_t j = 0; j < fit_rows.shape()[1]; ++j) {
-        bool any = false;
-        for (std::size_t i = 0; i < fit_rows.shape()[0] && !any; ++i)
-            any = !std::isnan(fit_rows(i, j));
-        if (any) continue;
-        throw usage_error(fmt::format(
-            "{}: cannot impute column {}: all {} values are missing in the training rows (drop "
-            "it with --drop {})",
-            d.where(npos, d.feature_columns[j]), quote_text(d.feature_names[j]),
-            fit_rows.shape()[0], d.feature_names[j]));
+    const std::size_t width = d.feature_names.size();
+    std::vector<double> present(width + 1, 0.0);  // values per column, then the rows
+    for (std::size_t i = 0; i < fit_rows.shape()[0]; ++i) {
+        for (std::size_t j = 0; j < width; ++j) present[j] += std::isnan(fit_rows(i, j)) ? 0 : 1;
     }
-    fitted.imputer.fit(fit_rows, d.feature_names);
+    present[width] = static_cast<double>(fit_rows.shape()[0]);
+    job.sum(present);
+    job.agree([&] {
+        for (std::size_t j = 0; j < width; ++j) {
+            if (present[j] > 0.0) continue;
+            throw usage_error(fmt::format(
+                "{}: cannot impute column {}: all {} values are missing in the training rows "
+                "(drop it with --drop {})",
+                d.where(npos, d.feature_columns[j]), quote_text(d.feature_names[j]), present[width],
+                d.feature_names[j]));
+        }
+    });
+    if (job.distributed()) {
+        fitted.imputer =
+            xgrad::distributed::fit_imputer(fit_rows, d.feature_names, fitted.impute, *job.comm);
+    } else {
+        fitted.imputer.fit(fit_rows, d.feature_names);
+    }
     for (array* part : parts) {
         // a part that is not there (no test rows) is a default, 0-d array
         if (part->dimension() == 2) *part = fitted.imputer.transform(*part);
     }
 }
 
-int train(TrainArguments a) {
+/// @brief `xgrad train`, in one process or (job.distributed()) as one rank of an MPI job: every
+/// rank reads only its block of the file's rows, learns the columns, splits, imputer and scaler of
+/// the whole file, trains on its rows with the gradients summed over the ranks (the updates one
+/// process makes on all rows), and sends its rows' predictions to the reports; rank 0 prints and
+/// writes the files.
+int train(TrainArguments a, const Job& job) {
     a = with_model_defaults(a);
     const bool classifier = wants_classifier(a);
-    if (a.patience > 0 && a.validation_split <= 0.0)
-        throw usage_error("--patience needs --validation-split");
-    a.data = data_or_bundled(a.data, "train");
-    // Everything that can fail without training fails now: the output places, ...
-    if (!a.out.empty()) xgrad::cli::check_output_file("--out", a.out);
-    if (!a.plots.empty()) xgrad::cli::check_output_directory("--plots", a.plots);
+    job.agree([&] {
+        if (a.patience > 0 && a.validation_split <= 0.0)
+            throw usage_error("--patience needs --validation-split");
+        a.data = data_or_bundled(a.data, "train");
+        // Everything that can fail without training fails now: the output places, ...
+        if (!job.leader()) return;
+        if (!a.out.empty()) xgrad::cli::check_output_file("--out", a.out);
+        if (!a.plots.empty()) xgrad::cli::check_output_directory("--plots", a.plots);
+    });
 
-    // ... the data, ...
-    const xgrad::data::Table table = xgrad::data::read_table(a.data);
+    // ... the data (a job's rank: its block of rows), ...
+    xgrad::data::Table table;
+    std::size_t first_row = 0;
+    std::size_t total_rows = 0;
+    job.agree([&] {
+        if (!job.distributed()) {
+            table = xgrad::data::read_table(a.data);
+            total_rows = table.rows();
+            return;
+        }
+        xgrad::data::TableShard shard =
+            xgrad::data::read_table_shard(a.data, static_cast<std::size_t>(job.comm->rank()),
+                                          static_cast<std::size_t>(job.comm->size()));
+        table = std::move(shard.table);
+        first_row = shard.first_row;
+        total_rows = shard.total_rows;
+    });
     xgrad::data::PreparedData prepared = with_separator_hint(table, [&] {
-        return xgrad::data::encode_training_data(table, column_spec(a, classifier));
+        if (!job.distributed())
+            return xgrad::data::encode_training_data(table, column_spec(a, classifier));
+        try {
+            return xgrad::distributed::encode_training_data(table, column_spec(a, classifier),
+                                                            *job.comm);
+        } catch (const xgrad::distributed::distributed_error& e) {
+            const std::string hint = separator_hint(table);
+            if (hint.empty()) throw;
+            throw xgrad::distributed::distributed_error(e.what() + hint, e.failed_rank());
+        }
     });
     xgrad::data::Dataset& all = prepared.data;
     xgrad::data::FittedColumns& fitted = prepared.fitted;
     const std::vector<std::string> classes =
         classifier ? fitted.labels.classes() : std::vector<std::string>{};
     const std::size_t k = classes.size();
-    if (classifier) require_class_like_labels(all, fitted.labels);
-    if (classifier) require_two_classes(all, all.labels, classes, "the file");
     const std::string kind = model_kind(a, k);
-    require_mlp_options(kind, a);
-    require_trainable_magnitudes(all, !a.standardize, !classifier);
+    const std::vector<std::size_t> file_counts =
+        classifier ? class_counts(job, all.labels, k) : std::vector<std::size_t>{};
+    job.agree([&] {
+        if (classifier) require_class_like_labels(all, fitted.labels);
+        if (classifier) require_two_classes(all, file_counts, classes, "the file");
+        require_mlp_options(kind, a);
+        require_trainable_magnitudes(all, !a.standardize, !classifier);
+    });
 
     // ... the files to write, ...
     xgrad::cli::Outputs outputs;
-    if (!a.out.empty()) outputs.add("--out", a.out);
-    if (!a.plots.empty()) {
+    if (job.leader() && !a.out.empty()) outputs.add("--out", a.out);
+    if (job.leader() && !a.plots.empty()) {
         for (const char* name :
              planned_plots(classifier, kind == "logistic", all.feature_names.size()))
             outputs.add("--plots", plot_path(a.plots, name));
@@ -703,41 +867,62 @@ int train(TrainArguments a) {
 
     // ... the splits (stratified for classes), the missing values filled from the training
     // split, ...
-    xgrad::data::Split split{all.features, all.labels, {}, {}};
-    if (a.test_split > 0.0)
-        split = xgrad::data::train_test_split(all.features, all.labels, a.test_split, a.seed,
-                                              classifier);
-    impute_parts(fitted, all, split.X_train, {&split.X_train, &split.X_test, &all.features});
-    xgrad::data::Split fit_split{split.X_train, split.y_train, {}, {}};
+    PartSplit split{all.features, all.labels, {}, {}, {}, {}, total_rows, 0};
+    for (std::size_t i = 0; i < all.labels.size(); ++i) split.train_ids.push_back(first_row + i);
+    if (a.test_split > 0.0) {
+        split = split_part(job, all.features, all.labels, split.train_ids, a.test_split, a.seed,
+                           classifier);
+    }
+    impute_parts(job, fitted, all, split.X_train, {&split.X_train, &split.X_test, &all.features});
+    PartSplit fit = split;
+    fit.X_test = fit.y_test = array();
+    fit.test_ids.clear();
+    fit.test_total = 0;
     if (a.validation_split > 0.0) {
-        fit_split = xgrad::data::train_test_split(split.X_train, split.y_train, a.validation_split,
-                                                  a.seed + 1, classifier);
+        fit = split_part(job, split.X_train, split.y_train, split.train_ids, a.validation_split,
+                         a.seed + 1, classifier);
     }
     xgrad::data::Dataset shown = all;
     shown.features = a.test_split > 0.0 ? split.X_test : split.X_train;
     shown.labels = a.test_split > 0.0 ? split.y_test : split.y_train;
     const char* shown_part = a.test_split > 0.0 ? "the test rows" : "the training rows";
     if (classifier) {
-        require_two_classes(all, fit_split.y_train, classes, "the training rows");
-        if (!a.plots.empty()) require_every_class(all, shown.labels, classes, shown_part);
+        const auto fit_counts = class_counts(job, fit.y_train, k);
+        const auto shown_counts = class_counts(job, shown.labels, k);
+        job.agree([&] {
+            require_two_classes(all, fit_counts, classes, "the training rows");
+            if (!a.plots.empty()) require_every_class(all, shown_counts, classes, shown_part);
+        });
     }
 
     // ... and the standardisation.
     xgrad::data::Standardizer scaler;
-    array X_fit = fit_split.X_train;
-    array X_validation = fit_split.X_test;
+    array X_fit = fit.X_train;
+    array X_validation = fit.X_test;
     if (a.standardize) {
-        scaler.fit(fit_split.X_train);
-        require_finite_standardization(all, scaler, {});
-        X_fit = scaler.transform(fit_split.X_train);
-        std::vector<const array*> parts{&X_fit};
-        if (a.validation_split > 0.0) {
-            X_validation = scaler.transform(fit_split.X_test);
-            parts.push_back(&X_validation);
+        array mean;
+        array scale;
+        if (job.distributed()) {
+            std::tie(mean, scale) =
+                xgrad::distributed::standardizer_statistics(fit.X_train, *job.comm);
+        } else {
+            scaler.fit(fit.X_train);
+            mean = scaler.mean();
+            scale = scaler.scale();
         }
-        const array X_all = scaler.transform(all.features);
-        parts.push_back(&X_all);
-        require_finite_standardization(all, scaler, parts);
+        job.agree([&] {
+            require_finite_standardization(all, mean, scale, {});
+            scaler = xgrad::data::Standardizer(mean, scale);
+            X_fit = scaler.transform(fit.X_train);
+            std::vector<const array*> parts{&X_fit};
+            if (a.validation_split > 0.0) {
+                X_validation = scaler.transform(fit.X_test);
+                parts.push_back(&X_validation);
+            }
+            const array X_all = scaler.transform(all.features);
+            parts.push_back(&X_all);
+            require_finite_standardization(all, mean, scale, parts);
+        });
     }
 
     xgrad::models::TrainOptions options(a.learning_rate, a.epochs, a.batch_size, a.seed);
@@ -748,17 +933,22 @@ int train(TrainArguments a) {
     options.patience = a.patience;
     if (a.validation_split > 0.0) {
         options.validation_X = X_validation;
-        options.validation_y = fit_split.y_test;
+        options.validation_y = fit.y_test;
+    }
+    if (job.distributed()) {
+        options.communicator = job.comm;
+        options.row_ids = fit.train_ids;
     }
     const bool solver = xgrad::optim::is_solver(*xgrad::optim::parse_optimizer(a.optimizer));
     const char* unit = solver ? "iteration" : "epoch";
     const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+    const bool quiet = a.quiet || !job.leader();
     // One progress display per model: one-vs-rest trains K in turn, each named by its class.
     std::unique_ptr<xgrad::cli::Progress> progress;
     std::size_t progress_model = 0;
     const auto start_progress = [&](const std::string& what) {
         progress = std::make_unique<xgrad::cli::Progress>(
-            a.quiet, what, terminal, terminal ? xgrad::cli::terminal_columns(STDOUT_FILENO) : 80,
+            quiet, what, terminal, terminal ? xgrad::cli::terminal_columns(STDOUT_FILENO) : 80,
             stdout);
     };
     start_progress(kind == "ovr" ? quote_text(classes[0]) + " " + unit : unit);
@@ -780,6 +970,7 @@ int train(TrainArguments a) {
     } else {
         ovr = std::make_unique<xgrad::models::OneVsRest>(true, k);
     }
+    // Its values are the same on every rank (reduced over them): so are its errors.
     options.on_epoch = [&](const xgrad::models::EpochReport& r) {
         if (kind == "ovr" && r.epoch == 0 && progress_model++ > 0) {
             progress->finish();
@@ -788,42 +979,43 @@ int train(TrainArguments a) {
         (*progress)(r);
         check_finite_training(model.get(), r.train_loss, r.epoch + 1, unit, a, solver);
     };
-    if (!a.quiet) {
+    if (!quiet) {
         const std::string what = model_title(kind, a, k);
-        fmt::print("training {} on {} ({} rows, {} features, label {}), optimizer {}\n", what,
-                   escaped(a.data), all.labels.size(), all.feature_names.size(),
-                   quote_text(all.label_name), a.optimizer);
+        fmt::print("training {} on {} ({} rows, {} features, label {}), optimizer {}{}\n", what,
+                   escaped(a.data), total_rows, all.feature_names.size(),
+                   quote_text(all.label_name), a.optimizer,
+                   job.distributed() ? fmt::format(", {} processes", job.comm->size()) : "");
     }
-    FitRecord fit;
+    FitRecord record;
     if (mlp) {
-        mlp->fit(X_fit, fit_split.y_train, options);
-        fit.names.push_back("");
-        fit.losses.push_back(mlp->loss_history());
-        fit.validation_losses.push_back(mlp->validation_loss_history());
-        fit.summaries.push_back(mlp->fit_summary());
+        mlp->fit(X_fit, fit.y_train, options);
+        record.names.push_back("");
+        record.losses.push_back(mlp->loss_history());
+        record.validation_losses.push_back(mlp->validation_loss_history());
+        record.summaries.push_back(mlp->fit_summary());
         check_finite_training(nullptr, mlp->loss_history().back(), mlp->fit_summary().steps, unit,
                               a, solver);
     } else if (model) {
-        model->fit(X_fit, fit_split.y_train, options);
-        fit.names.push_back("");
-        fit.models.push_back(model.get());
+        model->fit(X_fit, fit.y_train, options);
+        record.names.push_back("");
+        record.models.push_back(model.get());
     } else {
-        ovr->fit(X_fit, fit_split.y_train, options);
+        ovr->fit(X_fit, fit.y_train, options);
         for (std::size_t c = 0; c < k; ++c) {
-            fit.names.push_back(escaped(classes[c], 40));
-            fit.models.push_back(&ovr->model(c));
+            record.names.push_back(escaped(classes[c], 40));
+            record.models.push_back(&ovr->model(c));
         }
     }
-    for (const auto* m : fit.models) {
-        fit.losses.push_back(m->loss_history());
-        fit.validation_losses.push_back(m->validation_loss_history());
-        fit.summaries.push_back(m->fit_summary());
+    for (const auto* m : record.models) {
+        record.losses.push_back(m->loss_history());
+        record.validation_losses.push_back(m->validation_loss_history());
+        record.summaries.push_back(m->fit_summary());
         check_finite_training(m, m->loss_history().back(), m->fit_summary().steps, unit, a, solver);
     }
     bool converged = true;
     bool stopped_early = true;
     bool stalled = true;
-    for (const auto& summary : fit.summaries) {
+    for (const auto& summary : record.summaries) {
         if (solver && summary.steps == 0 && !summary.converged) {
             throw usage_error(fmt::format(
                 "training made no progress: {} found no step that lowers the objective from the "
@@ -884,37 +1076,65 @@ int train(TrainArguments a) {
         file.hyperparameters["validation_split"] = fmt::format("{}", a.validation_split);
         file.hyperparameters["patience"] = std::to_string(a.patience);
     }
+    if (job.distributed()) file.hyperparameters["processes"] = std::to_string(job.comm->size());
     // Rendered (and so checked) before anything is written.
-    if (!a.out.empty()) outputs.set(a.out, xgrad::models::model_to_json(file, a.out));
-    try {
-        if (!a.quiet) {
+    if (job.leader() && !a.out.empty())
+        outputs.set(a.out, xgrad::models::model_to_json(file, a.out));
+    // Each rank scores its rows; the reports and plots read every rank's, in rank order.
+    Scored train_scores, test_scores, shown_scores;
+    const bool report = !a.quiet;
+    job.agree([&] {
+        try {
+            if (report) train_scores = score_rows(file, fit.X_train, fit.y_train);
+            if (report && a.test_split > 0.0)
+                test_scores = score_rows(file, split.X_test, split.y_test);
+            if (!a.plots.empty()) shown_scores = score_rows(file, shown.features, shown.labels);
+        } catch (const xgrad::models::prediction_error& e) {
+            throw usage_error(std::string("the trained model cannot predict every row: ") +
+                              e.what() + "; nothing was written");
+        }
+    });
+    for (Scored* s : {&train_scores, &test_scores, &shown_scores}) {
+        if (s->labels.dimension() == 0) continue;
+        s->scores = job.gather_rows(s->scores);
+        s->labels = job.gather_rows(s->labels);
+    }
+    if (!a.plots.empty() && kind == "logistic" && shown.features.shape()[1] == 2)
+        shown.features = job.gather_rows(shown.features);  // the decision boundary's points
+    job.collectives_done = true;
+    if (job.leader()) {
+        if (report) {
             // A solver's history starts with the objective at the starting point.
             if (model || mlp) {
-                fmt::print("final training objective {:.12g} after {} {}s\n", fit.losses[0].back(),
-                           fit.summaries[0].steps, unit);
+                fmt::print("final training objective {:.12g} after {} {}s\n",
+                           record.losses[0].back(), record.summaries[0].steps, unit);
             } else {
                 std::string line = "final training objectives (one model per class):";
                 for (std::size_t c = 0; c < k; ++c) {
                     line += fmt::format(" {} {:.6g} ({} {}s)", quote_text(classes[c]),
-                                        fit.losses[c].back(), fit.summaries[c].steps, unit);
+                                        record.losses[c].back(), record.summaries[c].steps, unit);
                 }
                 fmt::print("{}\n", line);
             }
-            print_report("train", file, fit_split.X_train, fit_split.y_train);
-            if (a.test_split > 0.0) print_report("test", file, split.X_test, split.y_test);
+            print_report("train", file, train_scores);
+            if (a.test_split > 0.0) print_report("test", file, test_scores);
         }
-        if (!a.plots.empty()) render_plots(outputs, a.plots, fit, file, shown, shown_part);
-    } catch (const xgrad::models::prediction_error& e) {
-        throw usage_error(std::string("the trained model cannot predict every row: ") + e.what() +
-                          "; nothing was written");
-    }
-    for (std::size_t h = 0; h < fit.summaries.size(); ++h)
-        warn_if_unfinished(fit.summaries[h], fit.losses[h], a, solver, fit_split.y_train.size());
-
-    outputs.commit();
-    if (!a.quiet) {
-        for (const auto& f : outputs.files())
-            fmt::print("{}: {}\n", f.path == a.out ? "model" : "plot", escaped(f.path));
+        if (!a.plots.empty()) {
+            try {
+                render_plots(outputs, a.plots, record, file, shown, shown_scores, shown_part);
+            } catch (const xgrad::models::prediction_error& e) {
+                throw usage_error(std::string("the trained model cannot predict every row: ") +
+                                  e.what() + "; nothing was written");
+            }
+        }
+        for (std::size_t h = 0; h < record.summaries.size(); ++h) {
+            warn_if_unfinished(record.summaries[h], record.losses[h], a, solver, fit.train_total);
+        }
+        outputs.commit();
+        if (!a.quiet) {
+            for (const auto& f : outputs.files())
+                fmt::print("{}: {}\n", f.path == a.out ? "model" : "plot", escaped(f.path));
+        }
     }
     return 0;
 }
@@ -929,7 +1149,7 @@ int evaluate(const std::string& model_path, const std::string& data_path) {
         throw usage_error(escaped(data_path) + ": no data rows after the header");
     }
     try {
-        print_report("evaluation", model, d.data.features, d.data.labels);
+        print_report("evaluation", model, score_rows(model, d.data.features, d.data.labels));
     } catch (const xgrad::models::prediction_error& e) {
         rethrow_at(e, d.data);
     }
@@ -1046,7 +1266,7 @@ int cross_validate(TrainArguments a, std::size_t folds, std::vector<double> l2_s
         classifier ? fitted.labels.classes() : std::vector<std::string>{};
     const std::size_t k = classes.size();
     if (classifier) require_class_like_labels(all, fitted.labels);
-    if (classifier) require_two_classes(all, all.labels, classes, "the file");
+    if (classifier) require_two_classes(all, class_counts(all.labels, k), classes, "the file");
     require_trainable_magnitudes(all, !a.standardize, !classifier);
     if (classifier) {
         const auto counts = class_counts(all.labels, k);
@@ -1120,10 +1340,11 @@ int cross_validate(TrainArguments a, std::size_t folds, std::vector<double> l2_s
             if (a.standardize) {
                 xgrad::data::Standardizer scaler;
                 scaler.fit(X_train);
-                require_finite_standardization(all, scaler, {});
+                require_finite_standardization(all, scaler.mean(), scaler.scale(), {});
                 X_train = scaler.transform(X_train);
                 X_held = scaler.transform(X_held);
-                require_finite_standardization(all, scaler, {&X_train, &X_held});
+                require_finite_standardization(all, scaler.mean(), scaler.scale(),
+                                               {&X_train, &X_held});
             }
             xgrad::models::TrainOptions options(a.learning_rate, a.epochs, a.batch_size, a.seed);
             options.optimizer = a.optimizer;
@@ -1173,7 +1394,7 @@ int gradcheck(std::string data_path, const std::string& label, const std::string
     require_both_classes(d, d.labels, "the file", model_needs_both);
     xgrad::data::Standardizer scaler;
     const array X = scaler.fit_transform(d.features);
-    require_finite_standardization(d, scaler, {&X});
+    require_finite_standardization(d, scaler.mean(), scaler.scale(), {&X});
     xgrad::Random random(seed);
     array w0 = array::from_shape({X.shape()[1]});
     for (double& v : w0) v = random.normal(0.0, 0.3);
@@ -1283,6 +1504,52 @@ void add_model_options(CLI::App* cmd, TrainArguments& t, const std::string& data
     cmd->add_flag("--quiet", t.quiet, "Print nothing but warnings and errors");
 }
 
+/// @brief `xgrad train --distributed`: train() as one rank of the MPI job mpirun started (or
+/// alone, as a job of one, without mpirun). Agreed errors are printed once, by rank 0, and every
+/// rank exits with 2; an error only this rank has (the others may be waiting for it) is printed
+/// with its rank and ends the whole job (MPI_Abort).
+int train_distributed(const TrainArguments& t, int& argc, char**& argv) {
+#ifdef XGRAD_WITH_MPI
+    xgrad::distributed::MpiSession session(argc, argv);
+    xgrad::distributed::Communicator& world = session.world();
+    const Job job{&world};
+    // The processes of this host share its cores: each takes its share of the worker threads.
+    if (const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) {
+        const long ranks_here = std::strtol(local, nullptr, 10);
+        const long cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+        if (ranks_here > 0)
+            xgrad::set_blas_threads(static_cast<int>(std::max(1L, cores / ranks_here)));
+    }
+    try {
+        return train(t, job);
+    } catch (const xgrad::distributed::distributed_error& e) {
+        if (world.rank() == 0) print_error(e.what());
+        return 2;
+    } catch (const usage_error& e) {  // from values every rank shares: every rank throws it
+        if (world.rank() == 0) print_error(e.what());
+        return 2;
+    } catch (const xgrad::data::column_error& e) {  // the same: the whole file's columns
+        if (world.rank() == 0) print_error(e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        if (job.collectives_done) {  // rank 0 writing the files: the others have finished
+            print_error(e.what());
+            return 2;
+        }
+        print_error(fmt::format("rank {}: {}", world.rank(), e.what()));
+        world.abort(2);
+    }
+    return 2;  // not reached: abort() ends every process of the job
+#else
+    (void)t;
+    (void)argc;
+    (void)argv;
+    throw usage_error(
+        "--distributed: this xgrad was built without MPI (install libopenmpi-dev and "
+        "openmpi-bin, then build again)");
+#endif
+}
+
 int main(int argc, char** argv) {
     CLI::App app{"xgrad: train, evaluate and use linear models built on the xgrad autodiff engine"};
     app.require_subcommand(1);
@@ -1326,6 +1593,12 @@ int main(int argc, char** argv) {
                           "Write the trained model here (JSON; missing directories are created)");
     train_cmd->add_option("--plots", t.plots,
                           "Write SVG plots into this directory (created if missing)");
+    bool distributed = false;
+    train_cmd->add_flag(
+        "--distributed", distributed,
+        "Run as one process of an MPI job (mpirun -np N xgrad train --distributed ...): each "
+        "process reads its block of the rows, the gradients are summed over the processes (the "
+        "updates one process makes on all rows), process 0 prints and writes the files");
 
     TrainArguments cv_arguments;
     std::size_t folds = 5;
@@ -1379,7 +1652,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         if (*gradcheck_cmd) return gradcheck(check_data, check_label, check_plots, check_seed);
-        if (*train_cmd) return train(t);
+        if (*train_cmd) return distributed ? train_distributed(t, argc, argv) : train(t, Job{});
         if (*cv_cmd) return cross_validate(cv_arguments, folds, l2_settings);
         if (*evaluate_cmd) return evaluate(model_path, data_path);
         return predict(model_path, data_path, output, proba);
@@ -1394,8 +1667,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "xgrad: {} (see --help)\n", escaped(e.what(), 400));
         return 2;
     } catch (const std::exception& e) {
-        std::fflush(stdout);
-        fmt::print(stderr, "xgrad: {}\n", escaped(e.what()));
+        print_error(e.what());
         return 2;
     }
 }
