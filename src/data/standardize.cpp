@@ -1,6 +1,7 @@
 // Standardizer.
 #include "xgrad/data/standardize.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace xgrad::data {
@@ -30,7 +31,18 @@ Standardizer& Standardizer::fit(const array& X) {
     scale_ = xt::zeros<double>({columns});
     for (std::size_t j = 0; j < columns; ++j) {
         double total = 0.0;
-        for (std::size_t i = 0; i < rows; ++i) total += X(i, j);
+        double low = X(0, j);
+        double high = X(0, j);
+        for (std::size_t i = 0; i < rows; ++i) {
+            total += X(i, j);
+            low = std::min(low, X(i, j));
+            high = std::max(high, X(i, j));
+        }
+        if (low == high && !std::isnan(total)) {  // constant: exactly 0 after the transform
+            mean_(j) = low;
+            scale_(j) = 1.0;
+            continue;
+        }
         const double mean = total / static_cast<double>(rows);
         double squares = 0.0;  // two passes: no cancellation from E[x²] − E[x]²
         for (std::size_t i = 0; i < rows; ++i) squares += (X(i, j) - mean) * (X(i, j) - mean);

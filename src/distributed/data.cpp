@@ -600,7 +600,7 @@ data::Imputer fit_imputer(const array& X_local, const std::vector<std::string>& 
     return data::Imputer(strategy, std::move(statistics));
 }
 
-data::Standardizer fit_standardizer(const array& X_local, Communicator& comm) {
+std::pair<array, array> standardizer_statistics(const array& X_local, Communicator& comm) {
     const auto [width, total] = agreed_matrix(X_local, "fit_standardizer", comm);
     if (total == 0) {
         throw shape_error(
@@ -609,12 +609,23 @@ data::Standardizer fit_standardizer(const array& X_local, Communicator& comm) {
     }
     const std::size_t rows = X_local.shape()[0];
     const auto n = static_cast<double>(total);
+    // Σx, then each column's maximum and −minimum (a rank without rows offers −inf for both)
     array mean = xt::zeros<double>({width});
+    std::vector<double> extremes(2 * width, -INFINITY);
     for (std::size_t j = 0; j < width; ++j) {
-        for (std::size_t i = 0; i < rows; ++i) mean(j) += X_local(i, j);
+        for (std::size_t i = 0; i < rows; ++i) {
+            mean(j) += X_local(i, j);
+            extremes[j] = std::max(extremes[j], X_local(i, j));
+            extremes[width + j] = std::max(extremes[width + j], -X_local(i, j));
+        }
     }
     comm.allreduce_sum(mean.data(), width);
-    for (std::size_t j = 0; j < width; ++j) mean(j) /= n;
+    comm.allreduce_max(extremes.data(), extremes.size());
+    std::vector<bool> constant(width);
+    for (std::size_t j = 0; j < width; ++j) {
+        constant[j] = extremes[j] == -extremes[width + j] && !std::isnan(mean(j));
+        mean(j) = constant[j] ? extremes[j] : mean(j) / n;  // as Standardizer::fit
+    }
     array scale = xt::zeros<double>({width});  // two passes, as Standardizer::fit
     for (std::size_t j = 0; j < width; ++j) {
         for (std::size_t i = 0; i < rows; ++i)
@@ -623,13 +634,20 @@ data::Standardizer fit_standardizer(const array& X_local, Communicator& comm) {
     comm.allreduce_sum(scale.data(), width);
     for (std::size_t j = 0; j < width; ++j) {
         const double deviation = std::sqrt(scale(j) / n);
-        if (!std::isfinite(deviation)) {
+        scale(j) = constant[j] || deviation == 0.0 ? 1.0 : deviation;
+    }
+    return {std::move(mean), std::move(scale)};
+}
+
+data::Standardizer fit_standardizer(const array& X_local, Communicator& comm) {
+    auto [mean, scale] = standardizer_statistics(X_local, comm);
+    for (std::size_t j = 0; j < mean.size(); ++j) {
+        if (!std::isfinite(scale(j)) || !std::isfinite(mean(j))) {
             throw std::range_error("fit_standardizer: column " + std::to_string(j) +
                                    " (from 0) cannot be standardised: its " +
                                    (std::isfinite(mean(j)) ? "spread" : "mean") +
                                    " overflows a double");
         }
-        scale(j) = deviation > 0.0 ? deviation : 1.0;
     }
     return data::Standardizer(std::move(mean), std::move(scale));
 }

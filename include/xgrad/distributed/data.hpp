@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xgrad/core/var.hpp"
@@ -99,15 +100,21 @@ RowSplit split_rows(const array& y_local, const std::vector<std::size_t>& ids_lo
 data::Imputer fit_imputer(const array& X_local, const std::vector<std::string>& names,
                           data::Impute strategy, Communicator& comm);
 
-/// @brief The standardiser data::Standardizer().fit(X) gives for X the rows of every rank's
-/// X_local (rows, features): mean = Σx / n, then scale = sqrt(Σ(x − mean)² / n), 1 for a
-/// column whose sum of squares is 0 (two allreduce_sums, partial sums added in rank order:
-/// equal to fit's to rounding, ~1e-15 relative). Collective; no rows move.
+/// @brief The mean and scale data::Standardizer().fit(X) gives for X the rows of every rank's
+/// X_local (rows, features): mean = Σx / n, then scale = sqrt(Σ(x − mean)² / n), 1 for a column
+/// whose sum of squares is 0; a constant column (its global minimum equals its maximum) gets
+/// that value as mean and scale 1, as fit. Three collectives (the sums, the extremes, the
+/// squares; partial sums added in rank order: equal to fit's to rounding, ~1e-15 relative); no
+/// rows move. Either may hold inf or NaN where fit's would (a spread that overflows).
 /// @throw distributed_error on every rank when X_local is not 2-D on some rank or the ranks'
 /// feature counts differ; on every rank, shape_error `Standardizer.fit: expects X of shape
-/// (rows, features) with rows > 0, got 0 rows on every rank`, and std::range_error
-/// `fit_standardizer: column j (from 0) cannot be standardised: its spread overflows a double`
-/// where fit would give an infinite scale (a Standardizer cannot hold one).
+/// (rows, features) with rows > 0, got 0 rows on every rank`.
+std::pair<array, array> standardizer_statistics(const array& X_local, Communicator& comm);
+
+/// @brief standardizer_statistics as a Standardizer.
+/// @throw as standardizer_statistics; on every rank std::range_error `fit_standardizer: column j
+/// (from 0) cannot be standardised: its spread overflows a double` where fit would give an
+/// infinite scale (a Standardizer cannot hold one).
 data::Standardizer fit_standardizer(const array& X_local, Communicator& comm);
 
 }  // namespace xgrad::distributed
