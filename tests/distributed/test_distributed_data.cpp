@@ -736,6 +736,41 @@ TEST(FitStandardizer, MatchesStandardizerFitOnEveryRanksRows) {
     });
 }
 
+TEST(FitStandardizer, ConstantColumnsStandardiseToExactlyZeroInOneProcessAndOnEveryRank) {
+    // Values whose mean Σx / n rounds to another number (0.1, 1/3), a subnormal one, and one
+    // whose sum overflows: each keeps its value as the mean and scale 1, so (x − mean) / scale
+    // is exactly 0; beside them a varying column standardises as before.
+    const std::vector<double> values{0.1, 1.0 / 3.0, -2.5e-310, 1e300, -7.0};
+    for (std::size_t rows : {1u, 7u, 31u}) {
+        array X = array::from_shape({rows, values.size() + 1});
+        for (std::size_t i = 0; i < rows; ++i) {
+            for (std::size_t j = 0; j < values.size(); ++j) X(i, j) = values[j];
+            X(i, values.size()) = 0.5 * static_cast<double>(i);
+        }
+        const data::Standardizer one = data::Standardizer().fit(X);
+        const array Z = one.transform(X);
+        for (std::size_t j = 0; j < values.size(); ++j) {
+            EXPECT_EQ(one.mean()(j), values[j]) << rows << " rows, column " << j;
+            EXPECT_EQ(one.scale()(j), 1.0);
+            for (std::size_t i = 0; i < rows; ++i) EXPECT_EQ(Z(i, j), 0.0);
+        }
+        for (std::size_t ranks = 1; ranks <= std::min<std::size_t>(rows, 4); ++ranks) {
+            auto bounds = even_bounds(rows, ranks);
+            if (ranks > 1) bounds[1] = 0;  // and a rank without rows
+            xd::run_ranks(ranks, [&](xd::Communicator& comm) {
+                const auto r = static_cast<std::size_t>(comm.rank());
+                const auto s = xd::fit_standardizer(rows_of(X, bounds[r], bounds[r + 1]), comm);
+                for (std::size_t j = 0; j < values.size(); ++j) {
+                    EXPECT_EQ(s.mean()(j), values[j]) << ranks << " ranks, column " << j;
+                    EXPECT_EQ(s.scale()(j), 1.0);
+                }
+                EXPECT_LE(worst(s.mean(), one.mean()), 1e-12);
+                EXPECT_LE(worst(s.scale(), one.scale()), 1e-12);
+            });
+        }
+    }
+}
+
 TEST(FitStandardizer, ErrorsAreTheSameOnEveryRank) {
     std::vector<Caught> caught(2);
     const auto on_two = [&](const std::function<void(xd::Communicator&)>& body) {
