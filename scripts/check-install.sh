@@ -9,3 +9,7 @@ cmake --install build --prefix "$prefix/install" >/dev/null
 cmake -S examples/consumer -B "$prefix/build" -DCMAKE_PREFIX_PATH="$prefix/install" >/dev/null
 cmake --build "$prefix/build" >/dev/null
 "$prefix/build/consumer"
+if [ -x "$prefix/build/consumer_distributed" ]; then
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+        mpirun -q --oversubscribe -np 3 "$prefix/build/consumer_distributed"
+fi
