@@ -11,14 +11,17 @@
 # The raw JSON lines go to OUT_DIR (one file per run); bench/peers/distributed_model.py fits the
 # alpha-beta model of the ring all-reduce to the 2-rank times and prints the tables and the
 # projection for 8, 64 and 512 ranks on 10 and 100 Gb/s networks (also saved as report.md).
-#   scripts/bench-distributed.sh [--smoke]      (about 1.5 min; --smoke tiny sizes, ~15 s)
+#   scripts/bench-distributed.sh [--smoke]      (about 40 s; --smoke: tiny sizes, about 10 s)
 #   BUILD_DIR=build-mine scripts/bench-distributed.sh
 #       (an already configured build directory: only bench_distributed is built there; by
 #       default scripts/build.sh builds build/)
 #   OUT_DIR=results scripts/bench-distributed.sh     (default: $BUILD_DIR/bench-distributed)
 #   BENCH_ARGS="--seconds 4" scripts/bench-distributed.sh      (more options for every run)
-# Across hosts, run the program itself (this script measures one host):
-#   mpirun --hostfile hosts -np 4 -x OPENBLAS_NUM_THREADS=1 build/bench/bench_distributed
+# Across hosts, run the program itself (this script measures one host; the program and the data
+# must be at the same paths on every host; a hostfile holds lines "hostname slots=N"):
+#   mpirun --hostfile hosts -np 4 --bind-to core -x OPENBLAS_NUM_THREADS=1 \
+#       build/bench/bench_distributed --allreduce --logistic --mlp
+#   mpirun --host a:2,b:2 -np 4 ...                     (the same without a hostfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 smoke=()
