@@ -40,6 +40,25 @@ shape_type with_rows(shape_type shape, std::size_t rows) {
     return shape;
 }
 
+/// @brief The loss loss_of builds on fresh constant leaves of `rows` rows shaped like X's and
+/// y's rows; graph_error unless it is a single number.
+struct LeafLoss {
+    Var features;
+    Var targets;
+    Var loss;
+};
+LeafLoss batch_loss_on_leaves(const array& X, const array& y, const BatchLoss& loss_of,
+                              std::size_t rows) {
+    Var features = constant(xt::zeros<double>(with_rows(X.shape(), rows)));
+    Var targets = constant(xt::zeros<double>(with_rows(y.shape(), rows)));
+    Var loss = loss_of(features, targets);
+    if (loss.size() != 1) {
+        throw graph_error("train_minibatches: the batch loss must be a single number, got " +
+                          format_shape(loss.shape()));
+    }
+    return {features, targets, loss};
+}
+
 /// @brief "(3,)": the shape of one row of `a` (its axes after the first).
 std::string row_shape(const array& a) {
     return format_shape(shape_type(a.shape().begin() + 1, a.shape().end()));
@@ -141,15 +160,9 @@ std::vector<double> train_data_parallel(const array& X, const array& y, const Ba
 
     std::map<std::size_t, ShareGraph> graphs;  // by the number of local rows in a batch
     const auto make_graph = [&](std::size_t k) {
-        Var features = constant(xt::zeros<double>(with_rows(X.shape(), k)));
-        Var targets = constant(xt::zeros<double>(with_rows(y.shape(), k)));
-        Var loss = loss_of(features, targets);
-        if (loss.size() != 1) {
-            throw graph_error("train_minibatches: the batch loss must be a single number, got " +
-                              format_shape(loss.shape()));
-        }
+        const LeafLoss b = batch_loss_on_leaves(X, y, loss_of, k);
         Var scale = constant(array(1.0));
-        return ShareGraph{features, targets, scale, Tape(loss * scale)};
+        return ShareGraph{b.features, b.targets, scale, Tape(b.loss * scale)};
     };
     // Build a first graph under agreement, so that a loss_of that throws stops every rank.
     distributed::agree(comm, [&] {
@@ -217,14 +230,8 @@ std::vector<double> train_minibatches(const array& X, const array& y, const Batc
     const std::size_t rows = X.shape()[0];
     const std::size_t batch = options.batch_size == 0 ? rows : std::min(options.batch_size, rows);
     auto make_graph = [&](std::size_t batch_rows) {
-        Var features = constant(xt::zeros<double>(with_rows(X.shape(), batch_rows)));
-        Var targets = constant(xt::zeros<double>(with_rows(y.shape(), batch_rows)));
-        Var loss = loss_of(features, targets);
-        if (loss.size() != 1) {
-            throw graph_error("train_minibatches: the batch loss must be a single number, got " +
-                              format_shape(loss.shape()));
-        }
-        return BatchGraph{features, targets, Tape(loss)};
+        const LeafLoss b = batch_loss_on_leaves(X, y, loss_of, batch_rows);
+        return BatchGraph{b.features, b.targets, Tape(b.loss)};
     };
     BatchGraph full = make_graph(batch);
     std::vector<BatchGraph> remainder;  // the last, shorter batch of an epoch, if any
