@@ -8,8 +8,8 @@ several batch sizes), 2 ranks x 1 thread (the all-reduce sizes, both training st
 1. the all-reduce times against message size (xgrad's ring, MPI_Allreduce) and the fit of the
    alpha-beta model of the ring all-reduce,
        T(n bytes, p) = 2(p - 1) alpha + 2(p - 1)/p n beta,
-   to xgrad's times on the sizes where it runs the ring (n >= 4 KiB; below, it gathers every
-   rank's data and sums in rank order). Least squares on relative errors (the sizes span four
+   to xgrad's times on the sizes where it runs the ring (n >= 4 KiB; below, it runs recursive
+   doubling). Least squares on relative errors (the sizes span four
    decades of time: plain least squares would fit the largest messages only); alpha is held >= 0.
    The plain least-squares fit is printed too, and each size's residual;
 2. the measured steps: logistic regression and the MLP at 1 and 2 ranks and 1 rank x 2 threads,
@@ -28,7 +28,7 @@ import json
 import math
 import sys
 
-RING_MIN_BYTES = 4096  # MpiCommunicator::allreduce_sum gathers below this many bytes
+RING_MIN_BYTES = 4096  # MpiCommunicator::allreduce_sum runs recursive doubling below this
 NETWORKS = [  # name, alpha (s per message), bandwidth (bit/s)
     ("10 Gb/s Ethernet (TCP)", 10e-6, 10e9),
     ("100 Gb/s Ethernet (TCP)", 5e-6, 100e9),
@@ -88,12 +88,13 @@ def ring_time(n_bytes, p, alpha, beta):
     return 2 * (p - 1) * alpha + 2 * (p - 1) / p * n_bytes * beta
 
 
-def gather_time(n_bytes, p, alpha, beta):
-    """xgrad's path below 4 KiB: MPI_Allgather of every rank's n bytes (recursive doubling or
-    Bruck: ceil(log2 p) messages, (p - 1) n bytes received), then a local sum (not counted)."""
+def doubling_time(n_bytes, p, alpha, beta):
+    """xgrad's path below 4 KiB: recursive doubling, floor(log2 p) exchanges of the whole n
+    bytes, plus two more (fold in, send back) when p is not a power of two."""
     if p <= 1:
         return 0.0
-    return math.ceil(math.log2(p)) * alpha + (p - 1) * n_bytes * beta
+    steps = int(math.floor(math.log2(p))) + (0 if p & (p - 1) == 0 else 2)
+    return steps * (alpha + n_bytes * beta)
 
 
 def interpolate(points, x):
@@ -172,14 +173,14 @@ def main(argv):
             model = ring_time(n, p2, alpha, beta)
             fit_text = f"{us(model)} | {100 * (model - t) / t:+.0f}%"
         else:
-            fit_text = "(gather path) | "
+            fit_text = "(recursive doubling) | "
         print(f"| {n:,} | {us(t)} | {t_mpi} | {n / t / 1e9:.2f} | {fit_text} |")
     fit_text = (f"\nFit of T = 2(p−1)α + 2(p−1)/p·n·β to xgrad's ring (n ≥ 4 KiB, {len(points)} "
                 f"sizes, least squares on relative error): **α = {alpha * 1e6:.2f} µs, β = "
                 f"{beta * 1e9:.3f} ns/byte** (1/β = {1 / beta / 1e9:.1f} GB/s). Plain least "
                 f"squares: α = {alpha_ols * 1e6:.2f} µs, β = {beta_ols * 1e9:.3f} ns/byte.")
     if small:
-        fit_text += f" Below 4 KiB (gather path) a call takes {us(min(small))}–{us(max(small))} µs."
+        fit_text += f" Below 4 KiB (recursive doubling) a call takes {us(min(small))}–{us(max(small))} µs."
     print(fit_text)
 
     # 2. Measured steps.
@@ -259,8 +260,8 @@ def main(argv):
     workloads = [
         (f"logistic ({n_log} B, ring model)", t1_log_s, log_compute,
          lambda p, a, b: ring_time(n_log, p, a, b), rows),
-        (f"logistic ({n_log} B, xgrad's gather path)", t1_log_s, log_compute,
-         lambda p, a, b: gather_time(n_log, p, a, b), rows),
+        (f"logistic ({n_log} B, xgrad's recursive doubling)", t1_log_s, log_compute,
+         lambda p, a, b: doubling_time(n_log, p, a, b), rows),
         (f"MLP ({n_mlp / 1e6:.2f} MB, ring)", t1_mlp_s, mlp_compute,
          lambda p, a, b: ring_time(n_mlp, p, a, b), 128),
     ]
@@ -311,8 +312,8 @@ logistic = the measured 1-rank 2e6-row step / p (strong scaling; the measured sh
 parentheses show how far the linear assumption holds), MLP = the measured 1-rank step at batch
 128/p (global batch 128 fixed, so p ≤ 128; Adam's update of all {mlp1['parameters']:,} parameters
 and the pack/unpack do not shrink with p). xgrad sends messages below 4 KiB (the logistic model's
-{n_log} bytes) by MPI_Allgather, modelled as ⌈log₂ p⌉ messages and (p − 1)·n bytes; the ring model
-row is the formula asked for, with its 2(p − 1) latencies.""")
+{n_log} bytes) by recursive doubling, modelled as ⌊log₂ p⌋ exchanges of n bytes (+ 2 when p is not
+a power of two); the ring model row is the formula asked for, with its 2(p − 1) latencies.""")
 
 
 if __name__ == "__main__":

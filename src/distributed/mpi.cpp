@@ -11,7 +11,7 @@ namespace xgrad::distributed {
 
 namespace {
 
-/// @brief Below this many bytes per rank, allreduce_sum gathers instead of running the ring.
+/// @brief Below this many bytes, allreduce_sum runs recursive doubling instead of the ring.
 constexpr std::size_t small_message_bytes = 4096;
 /// @brief Elements per MPI call at most (MPI counts are int).
 constexpr std::size_t max_elements = std::size_t{1} << 30;
@@ -48,15 +48,7 @@ void MpiCommunicator::allreduce_sum(double* data, std::size_t count) {
     const auto n = static_cast<std::size_t>(size_);
     const auto me = static_cast<std::size_t>(rank_);
     if (count * sizeof(double) < small_message_bytes) {
-        // Every rank's data, summed in rank order on every rank: the same bits everywhere.
-        scratch_.resize(count * n);
-        MPI_Allgather(data, as_int(count), MPI_DOUBLE, scratch_.data(), as_int(count), MPI_DOUBLE,
-                      comm_);
-        for (std::size_t i = 0; i < count; ++i) {
-            double total = scratch_[i];
-            for (std::size_t r = 1; r < n; ++r) total += scratch_[r * count + i];
-            data[i] = total;
-        }
+        recursive_doubling_sum(data, count);
         return;
     }
     if (count / n > max_elements) {  // pieces MPI's int counts cannot hold: ring each half
@@ -87,6 +79,36 @@ void MpiCommunicator::allreduce_sum(double* data, std::size_t count) {
                      data + recv_begin, as_int(recv_end - recv_begin), MPI_DOUBLE, left, 1, comm_,
                      MPI_STATUS_IGNORE);
     }
+}
+
+void MpiCommunicator::recursive_doubling_sum(double* data, std::size_t count) {
+    // The ranks from 2^k (the largest power of two ≤ N) up first add their data into rank
+    // r − 2^k; ranks below 2^k then exchange with rank r xor 1, 2, 4, ... and add, the lower
+    // rank's partial sum first (a + b and b + a are the same bits anyway); the folded ranks get
+    // the total back. Every step is fixed by N: the order of the additions never depends on
+    // timing, and every rank ends with the same bits. ⌈log₂ N⌉ (+ 2) messages of the whole data.
+    int pof2 = 1;
+    while (pof2 * 2 <= size_) pof2 *= 2;
+    const int extra = size_ - pof2;
+    const int n = as_int(count);
+    scratch_.resize(count);
+    if (rank_ >= pof2) {
+        MPI_Send(data, n, MPI_DOUBLE, rank_ - pof2, 2, comm_);
+        MPI_Recv(data, n, MPI_DOUBLE, rank_ - pof2, 3, comm_, MPI_STATUS_IGNORE);
+        return;
+    }
+    if (rank_ < extra) {
+        MPI_Recv(scratch_.data(), n, MPI_DOUBLE, rank_ + pof2, 2, comm_, MPI_STATUS_IGNORE);
+        for (std::size_t i = 0; i < count; ++i) data[i] = data[i] + scratch_[i];
+    }
+    for (int mask = 1; mask < pof2; mask <<= 1) {
+        const int partner = rank_ ^ mask;
+        MPI_Sendrecv(data, n, MPI_DOUBLE, partner, 4, scratch_.data(), n, MPI_DOUBLE, partner, 4,
+                     comm_, MPI_STATUS_IGNORE);
+        for (std::size_t i = 0; i < count; ++i)
+            data[i] = rank_ < partner ? data[i] + scratch_[i] : scratch_[i] + data[i];
+    }
+    if (rank_ < extra) MPI_Send(data, n, MPI_DOUBLE, rank_ + pof2, 3, comm_);
 }
 
 void MpiCommunicator::allreduce_max(double* data, std::size_t count) {

@@ -46,7 +46,7 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 
 TEST(MpiCommunicator, RingSumsAreExactToRoundingWithTheSameBitsOnEveryRankEveryTime) {
     xd::Communicator& comm = *world;
-    // below and above the 4 KiB gather threshold, fewer elements than ranks, uneven pieces
+    // recursive doubling below 4 KiB, the ring above (fewer elements than ranks, uneven pieces)
     for (std::size_t count : {0u, 1u, 2u, 7u, 511u, 512u, 513u, 100003u, 1u << 20}) {
         std::vector<double> data(count);
         for (std::size_t i = 0; i < count; ++i) data[i] = sample(comm.rank(), i);

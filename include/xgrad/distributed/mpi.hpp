@@ -13,8 +13,9 @@ namespace xgrad::distributed {
 /// @brief A Communicator over an MPI communicator. allreduce_sum runs a ring all-reduce
 /// (reduce-scatter then all-gather over MPI_Sendrecv, 2(N − 1) steps, each rank sending
 /// 2(N − 1)/N of the message), so each element is summed in an order fixed by (count, N) and
-/// every rank gets the same bits; below 4 KiB per rank it gathers every rank's data and sums
-/// in rank order (fewer messages). MPI errors abort the job (MPI_ERRORS_ARE_FATAL).
+/// every rank gets the same bits; below 4 KiB it runs recursive doubling (⌈log₂ N⌉ exchanges of
+/// the whole message, the ranks beyond a power of two folded in first), fixed by N in the same
+/// way: fewer messages where latency dominates. MPI errors abort the job (MPI_ERRORS_ARE_FATAL).
 class MpiCommunicator final : public Communicator {
   public:
     /// @brief Wraps `comm` (e.g. MPI_COMM_WORLD), which the caller keeps and frees; MPI must be
@@ -48,11 +49,13 @@ class MpiCommunicator final : public Communicator {
 
   private:
     MpiCommunicator(MPI_Comm comm, bool owned);
+    /// @brief allreduce_sum of a short message by recursive doubling (see the class).
+    void recursive_doubling_sum(double* data, std::size_t count);
     MPI_Comm comm_;
     bool owned_;
     int rank_ = 0;
     int size_ = 1;
-    std::vector<double> scratch_;  ///< the ring's receive buffer, or the gathered data
+    std::vector<double> scratch_;  ///< the receive buffer of allreduce_sum
 };
 
 /// @brief MPI_Init_thread on construction (MPI_THREAD_FUNNELED: xgrad's worker threads never
