@@ -80,7 +80,10 @@ GradientReducer::GradientReducer(Communicator& comm, std::vector<Var> params,
                                     " bytes holds no gradient (at least 8)");
     }
     require_same_shapes(comm_, params_, "allreduce_gradients");
-    for (const Var& p : params_) elements_ += p.size();
+    for (const Var& p : params_) {
+        shapes_.push_back(p.shape());
+        elements_ += p.size();
+    }
 }
 
 std::size_t GradientReducer::buckets() const {
@@ -88,20 +91,35 @@ std::size_t GradientReducer::buckets() const {
 }
 
 void GradientReducer::reduce(Reduction op, double* extras, std::size_t extra_count) {
-    buffer_.resize(elements_ + extra_count);
-    std::size_t offset = 0;
-    for (const Var& p : params_) {
+    // A parameter (or gradient) whose shape changed since the constructor would move every
+    // gradient after it and overrun the buffer: this rank then sends zeros and a flag (the last
+    // element, after the extras) instead, so that every rank learns of it from this one message.
+    std::string changed;
+    for (std::size_t i = 0; i < params_.size() && changed.empty(); ++i) {
+        const Var& p = params_[i];
         const array& g = p.grad();
-        if (g.size() != p.size()) {
-            throw shape_error("allreduce_gradients: a gradient of shape " +
-                              format_shape(g.shape()) + " for a parameter of shape " +
-                              format_shape(p.shape()));
+        if (p.shape() != shapes_[i] || g.shape() != shapes_[i]) {
+            changed = "allreduce_gradients: parameter " + std::to_string(i) + " now has shape " +
+                      format_shape(p.shape()) + " and a gradient of shape " +
+                      format_shape(g.shape()) + "; the reducer was made for " +
+                      format_shape(shapes_[i]);
         }
-        std::copy(g.begin(), g.end(), buffer_.begin() + offset);
-        offset += g.size();
     }
-    std::copy(extras, extras + extra_count, buffer_.begin() + elements_);
-    // Buckets of bucket_elements_; the last one also carries the extras.
+    buffer_.resize(elements_ + extra_count + 1);
+    if (changed.empty()) {
+        std::size_t offset = 0;
+        for (const Var& p : params_) {
+            const array& g = p.grad();
+            std::copy(g.begin(), g.end(), buffer_.begin() + offset);
+            offset += g.size();
+        }
+        std::copy(extras, extras + extra_count, buffer_.begin() + elements_);
+        buffer_.back() = 0.0;
+    } else {
+        std::fill(buffer_.begin(), buffer_.end() - 1, 0.0);
+        buffer_.back() = 1.0;
+    }
+    // Buckets of bucket_elements_; the last one also carries the extras and the flag.
     const std::size_t total = buffer_.size();
     std::size_t first = 0;
     do {
@@ -110,11 +128,17 @@ void GradientReducer::reduce(Reduction op, double* extras, std::size_t extra_cou
         comm_.allreduce_sum(buffer_.data() + first, end - first);
         first = end;
     } while (first < total);
+    if (buffer_.back() != 0.0) {  // some rank's parameters changed: agree on whose and how
+        agree(comm_, [&] {
+            if (!changed.empty()) throw shape_error(changed);
+        });
+    }
+    buffer_.pop_back();
     if (op == Reduction::mean && comm_.size() > 1) {
         const auto ranks = static_cast<double>(comm_.size());
         for (double& v : buffer_) v /= ranks;
     }
-    offset = 0;
+    std::size_t offset = 0;
     for (const Var& p : params_) {
         array& g = p.mutable_grad();
         std::copy(buffer_.begin() + offset, buffer_.begin() + offset + g.size(), g.begin());

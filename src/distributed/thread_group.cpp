@@ -16,7 +16,7 @@ namespace {
 
 /// @brief What the threads of one group share.
 struct Group {
-    explicit Group(std::size_t n) : size(n), slots(n), strings(n), groups(n) {}
+    explicit Group(std::size_t n) : size(n), slots(n), counts(n), strings(n), groups(n) {}
 
     std::size_t size;
     std::mutex mutex;
@@ -26,6 +26,7 @@ struct Group {
     bool failed = false;
     int failed_rank = -1;
     std::vector<double*> slots;
+    std::vector<std::size_t> counts;  ///< each rank's element count in the current collective
     std::vector<std::string> strings;
     std::vector<std::shared_ptr<Group>> groups;  ///< split(): each rank's new group
 };
@@ -53,6 +54,12 @@ struct Registry {
     }
 };
 
+/// @brief A collective's counts that differ between ranks: the lowest such rank (−1: none).
+struct Mismatch {
+    int rank = -1;
+    std::string message;
+};
+
 class ThreadCommunicator final : public Communicator {
   public:
     ThreadCommunicator(std::shared_ptr<Group> group, int rank, std::shared_ptr<Registry> all)
@@ -62,10 +69,10 @@ class ThreadCommunicator final : public Communicator {
     int size() const override { return static_cast<int>(group_->size); }
 
     void allreduce_sum(double* data, std::size_t count) override {
-        combine(data, count, [](double a, double b) { return a + b; });
+        combine("allreduce_sum", data, count, [](double a, double b) { return a + b; });
     }
     void allreduce_max(double* data, std::size_t count) override {
-        combine(data, count, [](double a, double b) {
+        combine("allreduce_max", data, count, [](double a, double b) {
             return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
         });
     }
@@ -75,10 +82,11 @@ class ThreadCommunicator final : public Communicator {
             throw std::invalid_argument("broadcast: root " + std::to_string(root) +
                                         " is not in a group of " + std::to_string(size()));
         }
-        group_->slots[rank_] = data;
-        barrier();
-        if (rank_ != root) std::copy(group_->slots[root], group_->slots[root] + count, data);
-        barrier();
+        post(data, count);
+        const Mismatch mismatch = count_mismatch("broadcast");
+        if (mismatch.rank < 0 && rank_ != root)
+            std::copy(group_->slots[root], group_->slots[root] + count, data);
+        finish(mismatch);
     }
 
     std::vector<std::string> allgather(const std::string& bytes) override {
@@ -138,16 +146,48 @@ class ThreadCommunicator final : public Communicator {
 
   private:
     template <class Op>
-    void combine(double* data, std::size_t count, Op op) {
-        group_->slots[rank_] = data;
-        barrier();
-        std::vector<double> result(group_->slots[0], group_->slots[0] + count);
-        for (std::size_t r = 1; r < group_->size; ++r) {
-            const double* other = group_->slots[r];
-            for (std::size_t i = 0; i < count; ++i) result[i] = op(result[i], other[i]);
+    void combine(const char* who, double* data, std::size_t count, Op op) {
+        post(data, count);
+        const Mismatch mismatch = count_mismatch(who);
+        std::vector<double> result;
+        if (mismatch.rank < 0) {
+            result.assign(group_->slots[0], group_->slots[0] + count);
+            for (std::size_t r = 1; r < group_->size; ++r) {
+                const double* other = group_->slots[r];
+                for (std::size_t i = 0; i < count; ++i) result[i] = op(result[i], other[i]);
+            }
         }
-        barrier();
+        finish(mismatch);
         std::copy(result.begin(), result.end(), data);
+    }
+
+    /// @brief Posts this rank's data and count and waits for every rank's.
+    void post(double* data, std::size_t count) {
+        group_->slots[rank_] = data;
+        group_->counts[rank_] = count;
+        barrier();
+    }
+
+    /// @brief The lowest rank whose posted count is not rank 0's, with the message every rank
+    /// throws; rank −1 when they all match (MPI's collectives need the same count everywhere;
+    /// reading another rank's data past its count would overrun it).
+    Mismatch count_mismatch(const char* who) const {
+        for (std::size_t r = 1; r < group_->size; ++r) {
+            if (group_->counts[r] != group_->counts[0]) {
+                return {static_cast<int>(r), std::string(who) + ": rank " + std::to_string(r) +
+                                                 " passes " + std::to_string(group_->counts[r]) +
+                                                 " elements; rank 0 passes " +
+                                                 std::to_string(group_->counts[0])};
+            }
+        }
+        return {};
+    }
+
+    /// @brief Waits until every rank has read the posted data, then throws `mismatch` (the same
+    /// on every rank) as distributed_error if there is one.
+    void finish(const Mismatch& mismatch) {
+        barrier();
+        if (mismatch.rank >= 0) throw distributed_error(mismatch.message, mismatch.rank);
     }
 
     void check_failed() const {

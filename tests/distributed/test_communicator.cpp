@@ -145,6 +145,37 @@ TEST(Communicator, ARankThatFailsAloneReleasesTheRanksWaitingForIt) {
                             "at least one rank");
 }
 
+TEST(Communicator, CountsThatDifferBetweenRanksThrowOnEveryRankWithoutReadingPastTheData) {
+    // Rank 2 passes more elements (then fewer) than the others: every rank throws the same
+    // error, nobody reads past another rank's buffer, and the group works afterwards.
+    std::atomic<int> thrown{0};
+    xd::run_ranks(3, [&](xd::Communicator& comm) {
+        for (std::size_t wrong : {std::size_t{1000}, std::size_t{1}}) {
+            const std::size_t count = comm.rank() == 2 ? wrong : 4;
+            std::vector<double> data(count, 1.0 + comm.rank());
+            const std::string expected =
+                "rank 2 passes " + std::to_string(wrong) + " elements; rank 0 passes 4";
+            XGRAD_EXPECT_THROW_WITH(comm.allreduce_sum(data.data(), count), xd::distributed_error,
+                                    "allreduce_sum: " + expected);
+            XGRAD_EXPECT_THROW_WITH(comm.allreduce_max(data.data(), count), xd::distributed_error,
+                                    "allreduce_max: " + expected);
+            XGRAD_EXPECT_THROW_WITH(comm.broadcast(data.data(), count, 2), xd::distributed_error,
+                                    "broadcast: " + expected);
+            EXPECT_EQ(data, std::vector<double>(count, 1.0 + comm.rank()));  // left as it was
+            try {
+                comm.allreduce_sum(data.data(), count);
+            } catch (const xd::distributed_error& e) {
+                EXPECT_EQ(e.failed_rank(), 2);
+                ++thrown;
+            }
+        }
+        double one = 1.0;
+        comm.allreduce_sum(&one, 1);
+        EXPECT_EQ(one, 3.0);
+    });
+    EXPECT_EQ(thrown.load(), 6);
+}
+
 TEST(Shard, BlocksAreContiguousBalancedToOneRowAndCoverEveryRow) {
     for (std::size_t rows : {1u, 2u, 7u, 100u, 101u}) {
         for (int size = 1; size <= 7 && static_cast<std::size_t>(size) <= rows; ++size) {
@@ -223,6 +254,51 @@ TEST(Gradients, ReducersRefuseRanksWhoseParametersDiffer) {
         XGRAD_EXPECT_THROW_WITH(xd::GradientReducer(comm, params, 4), std::invalid_argument,
                                 "holds no gradient");
     });
+}
+
+TEST(Gradients, AParameterWhoseShapeChangedSinceTheReducerStopsEveryRank) {
+    // Rank 1's parameter grows (it would overrun the buffer), then rank 2's shrinks (it would
+    // shift the gradients after it): every rank throws the lowest such rank's error and keeps
+    // its gradients and extras; the reducer works again once the shapes are back.
+    xd::run_ranks(3, [](xd::Communicator& comm) {
+        xgrad::Var w = xgrad::parameter(array{1.0, 2.0, 3.0});
+        xgrad::Var b = xgrad::parameter(array{1.0});
+        xd::GradientReducer reducer(comm, {w, b});
+        const auto step = [&] {
+            w.zero_grad();
+            b.zero_grad();
+            (xgrad::sum(w * w) + xgrad::sum(b) * static_cast<double>(comm.rank())).backward();
+        };
+        for (int changed : {1, 2}) {
+            if (comm.rank() == changed) {
+                w.mutable_value() = changed == 1 ? array(xt::ones<double>({3000})) : array{1.0};
+            }
+            step();
+            const array before = w.grad();
+            double extra = 5.0;
+            const std::string shape = changed == 1 ? "(3000,)" : "(1,)";
+            XGRAD_EXPECT_THROW_WITH(
+                reducer.reduce(xd::Reduction::sum, &extra, 1), xd::distributed_error,
+                "rank " + std::to_string(changed) +
+                    ": allreduce_gradients: parameter 0 now has shape " + shape +
+                    " and a gradient of shape " + shape + "; the reducer was made for (3,)");
+            EXPECT_EQ(w.grad(), before);
+            EXPECT_EQ(extra, 5.0);
+            w.mutable_value() = array{1.0, 2.0, 3.0};
+        }
+        step();
+        reducer.reduce(xd::Reduction::sum);
+        EXPECT_EQ(w.grad(), (array{6.0, 12.0, 18.0}));
+        EXPECT_EQ(b.grad()(0), 0.0 + 1.0 + 2.0);
+    });
+    // One process: the same check, unprefixed.
+    xd::SingleProcess one;
+    xgrad::Var w = xgrad::parameter(array{1.0, 2.0});
+    xd::GradientReducer reducer(one, {w});
+    w.mutable_value() = array{1.0, 2.0, 3.0};
+    xgrad::sum(w).backward();
+    XGRAD_EXPECT_THROW_WITH(reducer.reduce(), xd::distributed_error,
+                            "allreduce_gradients: parameter 0 now has shape (3,)");
 }
 
 TEST(Gradients, SingleProcessLeavesEverythingAsItIs) {

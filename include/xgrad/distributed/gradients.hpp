@@ -57,7 +57,12 @@ class GradientReducer {
 
     /// @brief Replaces each parameter's grad() by its sum (or mean) over the ranks; a parameter
     /// no backward reached counts as zeros. `extras[0, extra_count)` (e.g. the batch loss) travel
-    /// in the last bucket and are combined the same way. Collective.
+    /// in the last bucket and are combined the same way (every rank passes the same
+    /// extra_count). Collective.
+    /// @throw distributed_error on every rank, leaving the gradients and extras as they were,
+    /// when on some rank a parameter or its gradient no longer has the shape the constructor saw
+    /// ("rank R: allreduce_gradients: parameter 0 now has shape (5,) and a gradient of shape
+    /// (5,); the reducer was made for (3,)"): a flag in the last bucket tells every rank.
     void reduce(Reduction op = Reduction::mean, double* extras = nullptr,
                 std::size_t extra_count = 0);
 
@@ -69,6 +74,7 @@ class GradientReducer {
   private:
     Communicator& comm_;
     std::vector<Var> params_;
+    std::vector<shape_type> shapes_;  ///< the parameters' shapes at construction
     std::size_t elements_ = 0;
     std::size_t bucket_elements_;
     std::vector<double> buffer_;
