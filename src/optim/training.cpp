@@ -113,7 +113,21 @@ std::vector<double> train_data_parallel(const array& X, const array& y, const Ba
         total += static_cast<std::size_t>(counts[r]);
     }
     if (total == 0) throw distributed::distributed_error(who + "no rows on any rank", -1);
-    // The global index of each local row, gathered to check that they make [0, M) once.
+    // Indices ≥ M are found where they are exact: they travel as doubles below, which would
+    // round (or, past 2^64 as a double, not convert back at all) the index the message names.
+    std::string out_of_range;
+    for (std::size_t i = 0; i < options.global_rows.size() && out_of_range.empty(); ++i) {
+        if (options.global_rows[i] < total) continue;
+        out_of_range = who + "global row " + std::to_string(options.global_rows[i]) + " of rank " +
+                       std::to_string(comm.rank()) + " (row " + std::to_string(i) +
+                       ") is not below the " + std::to_string(total) + " rows of all ranks";
+    }
+    const std::vector<std::string> range_errors = comm.allgather(out_of_range);
+    for (std::size_t r = 0; r < range_errors.size(); ++r) {
+        if (!range_errors[r].empty())
+            throw distributed::distributed_error(range_errors[r], static_cast<int>(r));
+    }
+    // The global index of each local row (< M), gathered to check that they make [0, M) once.
     std::vector<double> ids(rows);
     for (std::size_t i = 0; i < rows; ++i) {
         ids[i] =
@@ -135,12 +149,6 @@ std::vector<double> train_data_parallel(const array& X, const array& y, const Ba
         const double id = all_ids[position];
         const auto [r, i] = locate(position);
         const std::string where = "rank " + std::to_string(r) + " (row " + std::to_string(i) + ")";
-        if (!(id < static_cast<double>(total))) {
-            throw distributed::distributed_error(
-                who + "global row " + std::to_string(static_cast<std::size_t>(id)) + " of " +
-                    where + " is not below the " + std::to_string(total) + " rows of all ranks",
-                static_cast<int>(r));
-        }
         std::size_t& slot = holder[static_cast<std::size_t>(id)];
         if (slot != none) {
             const auto [r0, i0] = locate(slot);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -468,6 +469,26 @@ TEST(DataParallelMinibatches, GlobalRowsHeldTwiceOrOutOfRangeStopEveryRank) {
         if (comm.rank() == 1) mine = {3, 6};
         XGRAD_EXPECT_THROW_WITH(run(comm, mine), xd::distributed_error,
                                 "global row 12 of rank 2 (row 2) is not below the 8 rows");
+    });
+    // Indices a double cannot hold exactly (2^60 + 1, the largest size_t) are named exactly,
+    // the lowest rank's first; a rank's duplicate does not hide another rank's bad index.
+    xd::run_ranks(3, [&](xd::Communicator& comm) {
+        std::vector<std::size_t> mine{0, 1, 1};
+        if (comm.rank() == 1) mine = {2, (std::size_t{1} << 60) + 1, 3};
+        if (comm.rank() == 2) mine = {std::numeric_limits<std::size_t>::max(), 4};
+        XGRAD_EXPECT_THROW_WITH(run(comm, mine), xd::distributed_error,
+                                "train_minibatches: global row 1152921504606846977 of rank 1 "
+                                "(row 1) is not below the 8 rows of all ranks");
+        if (comm.rank() == 1) mine = {2, 3, 5};
+        try {
+            run(comm, mine);
+            ADD_FAILURE() << "no error on rank " << comm.rank();
+        } catch (const xd::distributed_error& e) {
+            EXPECT_EQ(std::string(e.what()),
+                      "train_minibatches: global row 18446744073709551615 of rank 2 (row 0) is "
+                      "not below the 8 rows of all ranks");
+            EXPECT_EQ(e.failed_rank(), 2);
+        }
     });
     xd::run_ranks(2, [&](xd::Communicator& comm) {
         // global_rows of another length than the rank's rows
