@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <string>
@@ -1550,6 +1551,43 @@ int train_distributed(const TrainArguments& t, int& argc, char**& argv) {
 #endif
 }
 
+namespace {
+
+/// @brief Whether this process is one of several that mpirun started with `--distributed` among
+/// the arguments (the launchers of OpenMPI, MPICH and PMIx set these variables).
+bool started_by_mpirun_distributed(int argc, char** argv) {
+    bool distributed = false;
+    for (int i = 1; i < argc; ++i)
+        distributed = distributed || std::string(argv[i]) == "--distributed";
+    return distributed &&
+           (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
+            std::getenv("PMIX_RANK") != nullptr);
+}
+
+/// @brief Prints a command-line error once per run: in an MPI job of `--distributed` processes
+/// (every rank parses the same arguments and fails alike) rank 0 prints it and every rank waits
+/// until it has, then exits with 2. A rank that exited at once would let mpirun end the job
+/// before rank 0 had printed; without the wait every rank printed the line.
+int command_line_error(int& argc, char**& argv, const std::string& message) {
+#ifdef XGRAD_WITH_MPI
+    if (started_by_mpirun_distributed(argc, argv)) {
+        xgrad::distributed::MpiSession session(argc, argv);
+        if (session.world().rank() == 0) {
+            std::fflush(stdout);
+            fmt::print(stderr, "xgrad: {}\n", message);
+            std::fflush(stderr);
+        }
+        session.world().barrier();
+        return 2;
+    }
+#endif
+    std::fflush(stdout);
+    fmt::print(stderr, "xgrad: {}\n", message);
+    return 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     CLI::App app{"xgrad: train, evaluate and use linear models built on the xgrad autodiff engine"};
     app.require_subcommand(1);
@@ -1663,9 +1701,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::fflush(stdout);
-        fmt::print(stderr, "xgrad: {} (see --help)\n", escaped(e.what(), 400));
-        return 2;
+        return command_line_error(argc, argv, escaped(e.what(), 400) + " (see --help)");
     } catch (const std::exception& e) {
         print_error(e.what());
         return 2;

@@ -239,6 +239,25 @@ TEST(CliDistributed, BadInputOnOneRankStopsEveryRankWithOneMessage) {
         << unwritable.err;
 }
 
+TEST(CliDistributed, CommandLineErrorsArePrintedOnceWithExitCodeTwo) {
+    // Every rank parses the same arguments: rank 0 prints the error, the others wait for it
+    // (one exiting at once let mpirun end the job before rank 0 had printed: 0 to N lines).
+    for (int ranks : {2, 4}) {
+        const CliRun bogus = run(ranks, "train --bogus");
+        EXPECT_EQ(bogus.exit_code, 2);
+        EXPECT_EQ(bogus.err,
+                  "xgrad: The following argument was not expected: --bogus (see --help)\n");
+        const CliRun range = run(ranks, "train --epochs 0");
+        EXPECT_EQ(range.exit_code, 2);
+        EXPECT_EQ(range.err, "xgrad: --epochs: Value 0 not in range 1 to 100000000 (see --help)\n");
+        EXPECT_EQ(bogus.out + range.out, "");
+    }
+    // without mpirun: the same line
+    const CliRun alone = run(0, "train --distributed --bogus");
+    EXPECT_EQ(alone.exit_code, 2);
+    EXPECT_EQ(alone.err, "xgrad: The following argument was not expected: --bogus (see --help)\n");
+}
+
 TEST(CliDistributed, WithoutMpirunItIsAJobOfOneProcess) {
     const std::string single = temp("single.json");
     const std::string alone = temp("alone.json");
