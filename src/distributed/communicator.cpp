@@ -1,6 +1,7 @@
 // The one-process group, the agreement on errors and the small collectives built on the others.
 #include "xgrad/distributed/communicator.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -31,10 +32,14 @@ void agree(Communicator& comm, const std::function<void()>& body) {
         failure = "!unknown exception";
     }
     const std::vector<std::string> outcomes = comm.allgather(failure);
+    // The same error on every rank (from values they share) needs no rank to name it.
+    const bool everywhere_alike =
+        std::all_of(outcomes.begin(), outcomes.end(),
+                    [&](const std::string& o) { return !o.empty() && o == outcomes[0]; });
     for (std::size_t r = 0; r < outcomes.size(); ++r) {
         if (outcomes[r].empty()) continue;
         const std::string what = outcomes[r].substr(1);
-        throw distributed_error(comm.size() == 1 ? what : "rank " + std::to_string(r) + ": " + what,
+        throw distributed_error(everywhere_alike ? what : "rank " + std::to_string(r) + ": " + what,
                                 static_cast<int>(r));
     }
 }

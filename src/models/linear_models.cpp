@@ -57,7 +57,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
             throw std::invalid_argument(
                 comm == nullptr ? who + "no rows to fit"
                                 : who + "rank " + std::to_string(comm->rank()) +
-                                      " has no training rows (each rank needs at least one)");
+                                      " has no training rows (each rank needs at least one: use fewer processes)");
         }
         const std::size_t width = X.shape()[1];
         for (std::size_t i = 0; i < X.size(); ++i) {

@@ -89,7 +89,7 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
             if (comm != nullptr) {
                 throw std::invalid_argument(std::string(name()) + ".fit: rank " +
                                             std::to_string(comm->rank()) +
-                                            " has no training rows (each rank needs at least one)");
+                                            " has no training rows (each rank needs at least one: use fewer processes)");
             }
             throw shape_error(
                 std::string(name()) +

@@ -41,12 +41,16 @@ std::string temp(const std::string& name) {
 CliRun run(int ranks, const std::string& arguments) {
     const std::string out = temp("stdout.txt");
     const std::string err = temp("stderr.txt");
+    // No leak check in processes that start MPI under ASan: OpenMPI never frees some of its
+    // memory (the single-process runs keep theirs).
+    const bool mpi = ranks > 0 || arguments.find("--distributed") != std::string::npos;
     const std::string command =
-        ranks == 0
-            ? std::string(XGRAD_CLI) + " " + arguments
-            : "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " XGRAD_MPIEXEC
-              " -q --oversubscribe -np " +
-                  std::to_string(ranks) + " " + XGRAD_CLI + " " + arguments + " --distributed";
+        std::string(mpi ? "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" " : "") +
+        (ranks == 0
+             ? std::string(XGRAD_CLI) + " " + arguments
+             : "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " XGRAD_MPIEXEC
+               " -q --oversubscribe -np " +
+                   std::to_string(ranks) + " " + XGRAD_CLI + " " + arguments + " --distributed");
     const auto start = std::chrono::steady_clock::now();
     const int status = std::system((command + " > " + out + " 2> " + err).c_str());
     const double seconds =
@@ -226,7 +230,7 @@ TEST(CliDistributed, BadInputOnOneRankStopsEveryRankWithOneMessage) {
     const CliRun too_many =
         run(4, "train --data " + write_csv("three.csv", "a,label\n1,0\n2,1\n3,0\n"));
     EXPECT_EQ(too_many.exit_code, 2);
-    EXPECT_EQ(too_many.err, "xgrad: rank 0: " + temp("three.csv") +
+    EXPECT_EQ(too_many.err, "xgrad: " + temp("three.csv") +
                                 ": 3 data rows cannot be shared by 4 ranks (each "
                                 "needs at least one row)\n");
     // found by rank 0 alone, after training: no other rank waits for it

@@ -117,6 +117,18 @@ TEST(Communicator, AgreeThrowsTheLowestFailingRanksMessageOnEveryRank) {
         EXPECT_EQ(one, 4.0);
     });
     EXPECT_EQ(agreed.load(), 4);
+    // The same error on every rank: no rank is named.
+    xd::run_ranks(3, [](xd::Communicator& comm) {
+        XGRAD_EXPECT_THROW_WITH(
+            xd::agree(comm,
+                      [] { throw std::runtime_error("--patience needs --validation-split"); }),
+            xd::distributed_error, "--patience needs --validation-split");
+        try {
+            xd::agree(comm, [] { throw std::runtime_error("shared"); });
+        } catch (const xd::distributed_error& e) {
+            EXPECT_STREQ(e.what(), "shared");
+        }
+    });
     // Nothing thrown: agree returns everywhere; one rank: the message is not prefixed.
     xd::run_ranks(2, [](xd::Communicator& comm) { xd::agree(comm, [] {}); });
     xd::SingleProcess single;

@@ -81,10 +81,11 @@ class SingleProcess final : public Communicator {
 };
 
 /// @brief Runs `body` on every rank and agrees on its outcome: when it throws on any rank, every
-/// rank throws distributed_error with the message of the lowest failing rank ("rank R: what"
-/// for a group of more than one). Collective (one allgather), so a rank's bad input (a malformed
-/// row in its shard) stops all ranks with one message instead of leaving them waiting. `body`
-/// itself must not call collectives when it can throw on some ranks only.
+/// rank throws distributed_error with the message of the lowest failing rank ("rank R: what";
+/// just "what" when every rank failed with that same message, e.g. a check of shared values).
+/// Collective (one allgather), so a rank's bad input (a malformed row in its shard) stops all ranks
+/// with one message instead of leaving them waiting. `body` itself must not call collectives when
+/// it can throw on some ranks only.
 void agree(Communicator& comm, const std::function<void()>& body);
 
 /// @brief Every rank's values, concatenated in rank order (the counts may differ by rank).
