@@ -22,7 +22,7 @@ class distributed_error : public std::runtime_error {
     int failed_rank() const { return failed_rank_; }
 
   private:
-    int failed_rank_;
+    int failed_rank_;  ///< see failed_rank()
 };
 
 /// @brief A group of `size()` processes (ranks 0 .. size − 1) that run the same program on
@@ -31,6 +31,7 @@ class distributed_error : public std::runtime_error {
 /// that does not arrive leaves the others waiting. Not thread-safe: one thread per rank uses it.
 class Communicator {
   public:
+    /// @brief A communicator made by split() frees what it holds.
     virtual ~Communicator() = default;
     /// @brief This process's index in the group, from 0.
     virtual int rank() const = 0;

@@ -72,12 +72,12 @@ class GradientReducer {
     std::size_t buckets() const;
 
   private:
-    Communicator& comm_;
-    std::vector<Var> params_;
+    Communicator& comm_;              ///< the group the gradients are summed over
+    std::vector<Var> params_;         ///< in the order they are packed
     std::vector<shape_type> shapes_;  ///< the parameters' shapes at construction
-    std::size_t elements_ = 0;
-    std::size_t bucket_elements_;
-    std::vector<double> buffer_;
+    std::size_t elements_ = 0;        ///< Σ of the parameters' sizes
+    std::size_t bucket_elements_;     ///< doubles per allreduce_sum call
+    std::vector<double> buffer_;      ///< the packed gradients and extras, kept between steps
 };
 
 /// @brief One GradientReducer's reduce(op), for a single step; for loops keep a GradientReducer

@@ -23,7 +23,9 @@ class MpiCommunicator final : public Communicator {
     explicit MpiCommunicator(MPI_Comm comm) : MpiCommunicator(comm, false) {}
     /// @brief Frees the communicator when this one made it (split()).
     ~MpiCommunicator() override;
+    /// @brief Not copyable: it may own an MPI communicator.
     MpiCommunicator(const MpiCommunicator&) = delete;
+    /// @brief Not copyable: it may own an MPI communicator.
     MpiCommunicator& operator=(const MpiCommunicator&) = delete;
 
     /// @brief MPI_Comm_rank.
@@ -48,13 +50,14 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm handle() const { return comm_; }
 
   private:
+    /// @brief Wraps `comm`; frees it on destruction when `owned`.
     MpiCommunicator(MPI_Comm comm, bool owned);
     /// @brief allreduce_sum of a short message by recursive doubling (see the class).
     void recursive_doubling_sum(double* data, std::size_t count);
-    MPI_Comm comm_;
-    bool owned_;
-    int rank_ = 0;
-    int size_ = 1;
+    MPI_Comm comm_;                ///< the MPI communicator
+    bool owned_;                   ///< made by split(): freed with this object
+    int rank_ = 0;                 ///< MPI_Comm_rank, asked once
+    int size_ = 1;                 ///< MPI_Comm_size, asked once
     std::vector<double> scratch_;  ///< the receive buffer of allreduce_sum
 };
 
@@ -68,13 +71,15 @@ class MpiSession {
     MpiSession(int& argc, char**& argv);
     /// @brief MPI_Finalize (unless MPI was already finalised).
     ~MpiSession();
+    /// @brief One per process: not copyable.
     MpiSession(const MpiSession&) = delete;
+    /// @brief One per process: not copyable.
     MpiSession& operator=(const MpiSession&) = delete;
     /// @brief MPI_COMM_WORLD's Communicator.
     MpiCommunicator& world() { return *world_; }
 
   private:
-    std::unique_ptr<MpiCommunicator> world_;
+    std::unique_ptr<MpiCommunicator> world_;  ///< MPI_COMM_WORLD, wrapped
 };
 
 }  // namespace xgrad::distributed
