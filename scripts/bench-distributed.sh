@@ -24,31 +24,13 @@
 #   mpirun --host a:2,b:2 -np 4 ...                     (the same without a hostfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-smoke=()
-for arg in "$@"; do
-    case "$arg" in
-    --smoke) smoke=(--smoke) ;;
-    *) echo "usage: scripts/bench-distributed.sh [--smoke]  (env: BUILD_DIR, OUT_DIR, BENCH_ARGS)" >&2; exit 2 ;;
-    esac
-done
+source scripts/bench-common.sh
+bench_parse_args "scripts/bench-distributed.sh [--smoke]  (env: BUILD_DIR, OUT_DIR, BENCH_ARGS)" "$@"
 scripts/install-deps.sh
-build_dir=${BUILD_DIR:-build}
-if [ -n "${BUILD_DIR:-}" ]; then
-    cmake --build "$build_dir" -j "$(nproc)" --target bench_distributed >/dev/null
-else
-    scripts/build.sh >/dev/null
-fi
-bench="$build_dir/bench/bench_distributed"
+bench_build bench_distributed src include bench/bench_distributed.cpp
 if [ ! -x "$bench" ]; then
     echo "no $bench: configure $build_dir with MPI (libopenmpi-dev) and XGRAD_BUILD_BENCH=ON" >&2
     exit 1
-fi
-source_dir=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build_dir/CMakeCache.txt")
-if version=$(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null); then
-    git -C "$source_dir" diff --quiet HEAD -- src include bench/bench_distributed.cpp ||
-        version+=" + uncommitted changes to src/, include/ or the benchmark"
-else
-    version="(not a git checkout)"
 fi
 out=${OUT_DIR:-$build_dir/bench-distributed}
 mkdir -p "$out"
@@ -65,16 +47,10 @@ else
     batches=128,64,32,16,8,4,2,1
 fi
 
-# CPU time the machine spent outside this run (other processes, other tenants): with two ranks
-# on two cores, any other process makes a rank wait and the other wait for it in reduce().
-# (user + nice + system + irq + softirq ticks of all cores; `times` gives this shell's children.)
-busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-children_seconds() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
-    print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"; }
+# With two ranks on two cores, any other process makes a rank wait and the other wait for it
+# in reduce(): the run says how busy the machine was.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-ticks0=$(busy_ticks)
-times >"$out/times0"
-start=$(date +%s.%N)
+bench_load_start "$out"
 
 # -x passes OPENBLAS_NUM_THREADS to every rank (OpenBLAS reads it when it loads; the program
 # then sets the same count with --threads for OpenBLAS and xgrad's own worker pool).
@@ -91,18 +67,12 @@ OPENBLAS_NUM_THREADS=2 mpirun -np 1 --bind-to none -x OPENBLAS_NUM_THREADS "$ben
     --threads 2 --logistic --rows "${rows%%,*}" --mlp --batch 128 "${extra[@]}" \
     | tee "$out/one_rank_two_threads.jsonl" >&2
 
-ticks1=$(busy_ticks)
-times >"$out/times1"
-elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-others=$(awk -v t0="$ticks0" -v t1="$ticks1" -v hz="$(getconf CLK_TCK)" -v e="$elapsed" \
-    -v o0="$(children_seconds "$out/times0")" -v o1="$(children_seconds "$out/times1")" \
-    'BEGIN { v = ((t1 - t0) / hz - (o1 - o0)) / e; printf "%.2f", v < 0 ? 0 : v }')
-rm -f "$out/times0" "$out/times1"
+bench_load_end "$out"
 {
     echo "xgrad $version, built in $build_dir from $source_dir; $(mpirun --version | head -1);" \
         "a run of $elapsed s, during which other processes took $others of $(nproc) cores" \
         "(load average before: $load_before)."
-    if awk -v o="$others" 'BEGIN { exit !(o > 0.2) }'; then
+    if bench_busy 0.2; then
         echo "WARNING: the machine was busy: a rank that waits for a core makes the other wait in" \
             "reduce(); the 2-rank rows and the fit are noise. Rerun when it is quiet."
     fi

@@ -10,46 +10,19 @@
 #       bench_elementwise is built there; by default scripts/build.sh builds build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-smoke=()
-for arg in "$@"; do
-    case "$arg" in
-    --smoke) smoke=(--smoke) ;;
-    *) echo "usage: scripts/bench-elementwise.sh [--smoke]  (env: THREADS, BUILD_DIR)" >&2; exit 2 ;;
-    esac
-done
+source scripts/bench-common.sh
+bench_parse_args "scripts/bench-elementwise.sh [--smoke]  (env: THREADS, BUILD_DIR)" "$@"
 scripts/install-deps.sh
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-    as_root=()
-    [ "$(id -u)" -ne 0 ] && as_root=(sudo)
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy
-fi
-build_dir=${BUILD_DIR:-build}
-if [ -n "${BUILD_DIR:-}" ]; then
-    cmake --build "$build_dir" -j "$(nproc)" --target bench_elementwise >/dev/null
-else
-    scripts/build.sh >/dev/null
-fi
-bench="$build_dir/bench/bench_elementwise"
-source_dir=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build_dir/CMakeCache.txt")
-if version=$(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null); then
-    git -C "$source_dir" diff --quiet HEAD -- src include || version+=" + uncommitted changes to src/ or include/"
-else
-    version="(not a git checkout)"
-fi
+bench_need_torch
+bench_build bench_elementwise src include
 thread_flags=()
 for t in ${THREADS:-1 2}; do thread_flags+=(--threads "$t"); done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# CPU time the machine spent outside this run (other processes, other tenants): a busy machine
-# makes the two-thread rows meaningless (an OpenMP or worker-pool thread waits for a core).
-# (user + nice + system + irq + softirq ticks of all cores; `times` gives this shell's children.)
-busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-children_seconds() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
-    print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"; }
-ticks0=$(busy_ticks)
-times >"$out/times0"
-start=$(date +%s.%N)
+# A busy machine makes the two-thread rows meaningless (an OpenMP or worker-pool thread waits for
+# a core): the run says how busy it was.
+bench_load_start "$out"
 
 # Both sides set their own thread count per case (xgrad::set_blas_threads, torch.set_num_threads)
 # and run every case in a fresh child process, so that no case inherits the heap of the others.
@@ -57,17 +30,12 @@ start=$(date +%s.%N)
 /usr/bin/python3 bench/peers/torch_elementwise.py --isolate "${smoke[@]}" "${thread_flags[@]}" \
     | tee "$out/torch.jsonl" >&2
 
-ticks1=$(busy_ticks)
-times >"$out/times1"
-elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-others=$(awk -v t0="$ticks0" -v t1="$ticks1" -v hz="$(getconf CLK_TCK)" -v e="$elapsed" \
-    -v o0="$(children_seconds "$out/times0")" -v o1="$(children_seconds "$out/times1")" \
-    'BEGIN { v = ((t1 - t0) / hz - (o1 - o0)) / e; printf "%.2f", v < 0 ? 0 : v }')
+bench_load_end "$out"
 echo
 echo "xgrad $version, built in $build_dir from $source_dir;" \
     "PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), float64;" \
     "a run of $elapsed s, during which other processes took $others of $(nproc) cores."
-if awk -v o="$others" 'BEGIN { exit !(o > 0.2) }'; then
+if bench_busy 0.2; then
     echo "WARNING: the machine was busy: threads that wait for a core (PyTorch's OpenMP team above" \
         "all) make the multi-thread rows slow by milliseconds at random; rerun when it is quiet."
 fi
