@@ -24,9 +24,10 @@ several batch sizes), 2 ranks x 1 thread (the all-reduce sizes, both training st
 
 Usage: distributed_model.py [--busy CORES] ONE_RANK.jsonl TWO_RANKS.jsonl TWO_THREADS.jsonl
 """
-import json
 import math
 import sys
+
+from report_common import read_jsonl as read
 
 RING_MIN_BYTES = 4096  # MpiCommunicator::allreduce_sum runs recursive doubling below this
 NETWORKS = [  # name, alpha (s per message), bandwidth (bit/s)
@@ -34,16 +35,6 @@ NETWORKS = [  # name, alpha (s per message), bandwidth (bit/s)
     ("100 Gb/s Ethernet (TCP)", 5e-6, 100e9),
 ]
 PROJECT_RANKS = [8, 64, 512]
-
-
-def read(path):
-    records = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                records.append(json.loads(line))
-    return records
 
 
 def section(records, name, **match):

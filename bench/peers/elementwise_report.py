@@ -14,32 +14,9 @@ a core there costs milliseconds (PyTorch's OpenMP team above all), so those rows
 
 Usage: elementwise_report.py [--busy CORES] XGRAD_JSONL TORCH_JSONL
 """
-import json
-import re
 import sys
 
-
-def read(path):
-    records = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                records.append(json.loads(line))
-    return records
-
-
-def cpu_description():
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
-        return "CPU unknown"
-    model = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
-    flags = re.search(r"^flags\s*:\s*(.*)$", text, re.M)
-    flags = set(flags.group(1).split()) if flags else set()
-    isa = "AVX-512 (avx512f)" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return f"{model.group(1).strip() if model else 'CPU unknown'}, {isa}"
+from report_common import cpu_description, read_jsonl as read
 
 
 def fmt_us(us):

@@ -14,36 +14,15 @@ a core (PyTorch's OpenMP team above all) makes those rows noise.
 
 Usage: fashion_report.py [--busy CORES] XGRAD_JSONL TORCH_JSONL
 """
-import json
-import re
 import sys
+
+from report_common import cpu_description, read_jsonl
 
 TARGET = 1.2
 
 
 def read(path):
-    records = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                record = json.loads(line)
-                if record.get("workload") == "fashion training":
-                    records.append(record)
-    return records
-
-
-def cpu_description():
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
-        return "CPU unknown"
-    model = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
-    flags = re.search(r"^flags\s*:\s*(.*)$", text, re.M)
-    flags = set(flags.group(1).split()) if flags else set()
-    isa = "AVX-512 (avx512f)" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return f"{model.group(1).strip() if model else 'CPU unknown'}, {isa}"
+    return read_jsonl(path, lambda record: record.get("workload") == "fashion training")
 
 
 def fmt_rate(r):
