@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "distributed/rank_data.hpp"
 #include "support.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/split.hpp"
@@ -22,15 +23,8 @@ namespace {
 
 xd::MpiCommunicator* world = nullptr;
 
-double sample(int rank, std::size_t i) {
-    return std::sin(1.0 + 0.37 * rank + 0.011 * static_cast<double>(i)) * std::pow(10.0, rank % 3);
-}
-
-std::string bytes_of(const std::vector<double>& v) {
-    std::string out(v.size() * sizeof(double), '\0');
-    if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
-    return out;
-}
+using xgrad::testing::bytes_of;
+using xgrad::testing::sample;
 
 /// @brief Prints only the failures of a rank other than 0, prefixed with the rank.
 class FailurePrinter : public ::testing::EmptyTestEventListener {
