@@ -54,10 +54,11 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
                               format_shape(X.shape()) + " and " + format_shape(y.shape()));
         }
         if (X.shape()[0] == 0) {
-            throw std::invalid_argument(
-                comm == nullptr ? who + "no rows to fit"
-                                : who + "rank " + std::to_string(comm->rank()) +
-                                      " has no training rows (each rank needs at least one: use fewer processes)");
+            throw std::invalid_argument(comm == nullptr
+                                            ? who + "no rows to fit"
+                                            : who + "rank " + std::to_string(comm->rank()) +
+                                                  " has no training rows (each rank needs at least "
+                                                  "one: use fewer processes)");
         }
         const std::size_t width = X.shape()[1];
         for (std::size_t i = 0; i < X.size(); ++i) {

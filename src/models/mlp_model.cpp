@@ -87,9 +87,9 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
         }
         if (X.shape()[0] == 0) {
             if (comm != nullptr) {
-                throw std::invalid_argument(std::string(name()) + ".fit: rank " +
-                                            std::to_string(comm->rank()) +
-                                            " has no training rows (each rank needs at least one: use fewer processes)");
+                throw std::invalid_argument(
+                    std::string(name()) + ".fit: rank " + std::to_string(comm->rank()) +
+                    " has no training rows (each rank needs at least one: use fewer processes)");
             }
             throw shape_error(
                 std::string(name()) +
