@@ -210,7 +210,8 @@ void run_ranks(std::size_t ranks, const std::function<void(Communicator&)>& body
     auto all = std::make_shared<Registry>();
     all->add(world);
     std::vector<std::exception_ptr> errors(ranks);
-    std::vector<bool> first_hand(ranks, false);
+    // Not std::vector<bool>: its elements share bytes, so threads setting theirs would race.
+    std::vector<char> first_hand(ranks, 0);
     std::vector<std::thread> threads;
     for (std::size_t r = 0; r < ranks; ++r) {
         threads.emplace_back([&, r] {
@@ -224,7 +225,7 @@ void run_ranks(std::size_t ranks, const std::function<void(Communicator&)>& body
                 all->fail(static_cast<int>(r));
             } catch (...) {
                 errors[r] = std::current_exception();
-                first_hand[r] = true;
+                first_hand[r] = 1;
                 all->fail(static_cast<int>(r));
             }
         });
