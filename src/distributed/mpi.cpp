@@ -86,7 +86,8 @@ void MpiCommunicator::recursive_doubling_sum(double* data, std::size_t count) {
     // r − 2^k; ranks below 2^k then exchange with rank r xor 1, 2, 4, ... and add, the lower
     // rank's partial sum first (a + b and b + a are the same bits anyway); the folded ranks get
     // the total back. Every step is fixed by N: the order of the additions never depends on
-    // timing, and every rank ends with the same bits. ⌈log₂ N⌉ (+ 2) messages of the whole data.
+    // timing, and every rank ends with the same bits. ⌊log₂ N⌋ (+ 2 when N is not a power of two)
+    // messages of the whole data.
     int pof2 = 1;
     while (pof2 * 2 <= size_) pof2 *= 2;
     const int extra = size_ - pof2;

@@ -13,7 +13,7 @@ namespace xgrad::distributed {
 /// @brief A Communicator over an MPI communicator. allreduce_sum runs a ring all-reduce
 /// (reduce-scatter then all-gather over MPI_Sendrecv, 2(N − 1) steps, each rank sending
 /// 2(N − 1)/N of the message), so each element is summed in an order fixed by (count, N) and
-/// every rank gets the same bits; below 4 KiB it runs recursive doubling (⌈log₂ N⌉ exchanges of
+/// every rank gets the same bits; below 4 KiB it runs recursive doubling (⌊log₂ N⌋ exchanges of
 /// the whole message, the ranks beyond a power of two folded in first), fixed by N in the same
 /// way: fewer messages where latency dominates. MPI errors abort the job (MPI_ERRORS_ARE_FATAL).
 class MpiCommunicator final : public Communicator {
