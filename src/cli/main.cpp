@@ -694,13 +694,7 @@ struct Job {
     bool leader() const { return comm == nullptr || comm->rank() == 0; }
     /// @brief Runs `body`; in a job, when it throws on any rank every rank throws the same
     /// distributed_error ("rank R: what"). `body` must not call collectives.
-    void agree(const std::function<void()>& body) const {
-        if (comm != nullptr) {
-            xgrad::distributed::agree(*comm, body);
-        } else {
-            body();
-        }
-    }
+    void agree(const std::function<void()>& body) const { xgrad::distributed::agree(comm, body); }
     /// @brief Σ over the ranks, element by element.
     void sum(std::vector<double>& values) const {
         if (comm != nullptr) comm->allreduce_sum(values.data(), values.size());

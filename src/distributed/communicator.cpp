@@ -44,6 +44,14 @@ void agree(Communicator& comm, const std::function<void()>& body) {
     }
 }
 
+void agree(Communicator* comm, const std::function<void()>& body) {
+    if (comm != nullptr) {
+        agree(*comm, body);
+    } else {
+        body();
+    }
+}
+
 std::vector<double> allgather_values(Communicator& comm, const std::vector<double>& values) {
     std::string bytes(values.size() * sizeof(double), '\0');
     if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());

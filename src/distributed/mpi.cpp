@@ -177,7 +177,9 @@ void MpiCommunicator::barrier() {
 }
 
 std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
-    if (color < 0) throw std::invalid_argument("split: color must be >= 0");
+    double negative = color < 0 ? 1.0 : 0.0;  // refused on every rank, not only on this one
+    allreduce_max(&negative, 1);
+    if (negative != 0.0) throw std::invalid_argument("split: every color must be >= 0");
     MPI_Comm made;
     MPI_Comm_split(comm_, color, key, &made);
     return std::unique_ptr<Communicator>(new MpiCommunicator(made, true));

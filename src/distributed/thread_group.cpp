@@ -113,9 +113,11 @@ class ThreadCommunicator final : public Communicator {
     }
 
     std::unique_ptr<Communicator> split(int color, int key) override {
-        if (color < 0) throw std::invalid_argument("split: color must be >= 0");
         const std::vector<std::string> keys =
             allgather(std::to_string(color) + " " + std::to_string(key));
+        for (const std::string& k : keys) {  // refused on every rank, not only on the one
+            if (k[0] == '-') throw std::invalid_argument("split: every color must be >= 0");
+        }
         std::map<int, std::vector<std::pair<int, int>>> members;  // color → (key, rank)
         for (std::size_t r = 0; r < keys.size(); ++r) {
             const std::size_t space = keys[r].find(' ');

@@ -39,15 +39,9 @@ optim::OptimizerKind optimizer_kind(const std::string& name, const std::string& 
 void LinearModel::fit(const array& X, const array& y, const TrainOptions& options) {
     const std::string who = std::string(name()) + ".fit: ";
     distributed::Communicator* const comm = options.communicator;
-    // Checks one rank makes alone are agreed with a group: a bad row stops every rank.
-    const auto agreed = [comm](const std::function<void()>& body) {
-        if (comm != nullptr) {
-            distributed::agree(*comm, body);
-        } else {
-            body();
-        }
-    };
-    agreed([&] {
+    // Checks one rank makes alone are agreed with a group (distributed::agree): a bad row stops
+    // every rank.
+    distributed::agree(comm, [&] {
         if (X.dimension() != 2 || y.dimension() != 1 || X.shape()[0] != y.shape()[0]) {
             throw shape_error(who +
                               "expects X of shape (rows, features) and y of shape (rows,), got " +
@@ -82,7 +76,7 @@ void LinearModel::fit(const array& X, const array& y, const TrainOptions& option
 
     prepare_fit(y, options);
     bool validating = options.validation_X.dimension() > 0;  // a default array is 0-d
-    agreed([&] {
+    distributed::agree(comm, [&] {
         if (!validating) return;
         if (options.validation_X.dimension() != 2 || options.validation_X.shape()[1] != width ||
             options.validation_y.dimension() != 1 ||

@@ -75,7 +75,13 @@ Var MLPModel::objective(const Var& X, const Var& y, double l2_per_row) const {
 
 void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) {
     distributed::Communicator* const comm = options.communicator;
+    // The group of this fit, for outputs() and check_targets(); cleared when fit returns or
+    // throws, so that it never outlives the caller's communicator.
     communicator_ = comm;
+    struct Clear {
+        distributed::Communicator*& held;
+        ~Clear() { held = nullptr; }
+    } clear{communicator_};
     std::optional<optim::OptimizerKind> kind;
     // Checks one rank makes alone are agreed with a group: a bad row stops every rank.
     const auto checks = [&] {
@@ -121,11 +127,7 @@ void MLPModel::fit(const array& X, const array& y, const TrainOptions& options) 
         }
         check_targets(y);
     };
-    if (comm != nullptr) {
-        distributed::agree(*comm, checks);
-    } else {
-        checks();
-    }
+    distributed::agree(comm, checks);
     const std::size_t rows = X.shape()[0];
     // m of the weight decay: all ranks' rows
     const std::size_t m = comm == nullptr ? rows

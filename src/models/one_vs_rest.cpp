@@ -39,21 +39,13 @@ void OneVsRest::fit(const array& X, const array& y, const TrainOptions& options)
                               format_shape(X.shape()) + " and " + format_shape(y.shape()));
         }
     };
-    if (options.communicator != nullptr) {
-        distributed::agree(*options.communicator, check_shapes);
-    } else {
-        check_shapes();
-    }
+    distributed::agree(options.communicator, check_shapes);
     const std::size_t K = class_count(y, requested_classes_, who, options.communicator);
     const bool validating = options.validation_y.dimension() == 1;
     const auto check_validation = [&] {
         if (validating) check_class_labels(options.validation_y, K, who + " (validation)");
     };
-    if (options.communicator != nullptr) {
-        distributed::agree(*options.communicator, check_validation);
-    } else {
-        check_validation();
-    }
+    distributed::agree(options.communicator, check_validation);
     std::vector<LogisticRegression> models(K, LogisticRegression(fit_intercept_));
     TrainOptions binary = options;
     for (std::size_t k = 0; k < K; ++k) {

@@ -265,11 +265,7 @@ void SoftmaxRegression::prepare_fit(const array& y, const TrainOptions& options)
             check_class_labels(options.validation_y, classes_, who + " (validation)");
         }
     };
-    if (comm != nullptr) {
-        distributed::agree(*comm, check_validation);
-    } else {
-        check_validation();
-    }
+    distributed::agree(comm, check_validation);
     fix_gauge_ = options.optimizer == "newton";
     per_class_weights_.clear();
     if (options.balanced_class_weights) {

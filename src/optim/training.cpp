@@ -166,15 +166,35 @@ std::vector<double> train_data_parallel(const array& X, const array& y, const Ba
     distributed::broadcast_parameters(comm, params, 0);  // checks the shapes too
     distributed::GradientReducer reducer(comm, params);
 
-    std::map<std::size_t, ShareGraph> graphs;  // by the number of local rows in a batch
-    const auto make_graph = [&](std::size_t k) {
-        const LeafLoss b = batch_loss_on_leaves(X, y, loss_of, k);
-        Var scale = constant(array(1.0));
-        return ShareGraph{b.features, b.targets, scale, Tape(b.loss * scale)};
+    // Graphs by the number of this rank's rows in a batch, which varies from batch to batch
+    // after a shuffle (around batch / ranks): the most recently used few are kept, so that memory
+    // stays bounded whatever the batch size; one that was dropped is built again when needed.
+    constexpr std::size_t kept_graphs = 16;
+    std::map<std::size_t, std::pair<ShareGraph, std::size_t>> graphs;  // graph, last step used
+    std::size_t step = 0;
+    const auto graph_for = [&](std::size_t k) -> ShareGraph& {
+        auto found = graphs.find(k);
+        if (found == graphs.end()) {
+            if (graphs.size() == kept_graphs) {
+                auto oldest = graphs.begin();
+                for (auto it = graphs.begin(); it != graphs.end(); ++it)
+                    if (it->second.second < oldest->second.second) oldest = it;
+                graphs.erase(oldest);
+            }
+            const LeafLoss b = batch_loss_on_leaves(X, y, loss_of, k);
+            Var scale = constant(array(1.0));
+            found = graphs
+                        .emplace(k, std::make_pair(ShareGraph{b.features, b.targets, scale,
+                                                              Tape(b.loss * scale)},
+                                                   step))
+                        .first;
+        }
+        found->second.second = step;
+        return found->second.first;
     };
     // Build a first graph under agreement, so that a loss_of that throws stops every rank.
     distributed::agree(comm, [&] {
-        if (rows > 0) graphs.emplace(std::size_t{1}, make_graph(1));
+        if (rows > 0) graph_for(1);
     });
 
     const std::size_t batch = options.batch_size == 0 ? total : std::min(options.batch_size, total);
@@ -196,12 +216,11 @@ std::vector<double> train_data_parallel(const array& X, const array& y, const Ba
             }
             zero_grad(params);
             double loss = 0.0;  // a rank without rows in this batch contributes zeros
+            ++step;
             if (!picked.empty()) {
-                auto found = graphs.find(picked.size());
-                if (found == graphs.end())
-                    found = graphs.emplace(picked.size(), make_graph(picked.size())).first;
-                ShareGraph& g = found->second;
-                if (!whole_batch || !copied) {
+                const bool known = graphs.count(picked.size()) > 0;
+                ShareGraph& g = graph_for(picked.size());
+                if (!whole_batch || !copied || !known) {
                     copy_rows(X, picked, 0, g.features.mutable_value());
                     copy_rows(y, picked, 0, g.targets.mutable_value());
                     copied = true;

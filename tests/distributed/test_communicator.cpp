@@ -86,6 +86,9 @@ TEST(Communicator, SplitMakesGroupsOrderedByKeyThenRank) {
         double v = comm.rank();
         sub->allreduce_sum(&v, 1);
         EXPECT_EQ(v, comm.rank() % 2 == 0 ? 0.0 + 2 + 4 : 1.0 + 3);
+        // a negative colour on one rank is refused on every rank (none is left waiting)
+        XGRAD_EXPECT_THROW_WITH(comm.split(comm.rank() == 3 ? -1 : 0, 0), std::invalid_argument,
+                                "split: every color must be >= 0");
         comm.barrier();
     });
 }

@@ -13,10 +13,12 @@
 #include <mutex>
 #include <numeric>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "support.hpp"
+#include "xgrad/core/random.hpp"
 #include "xgrad/distributed/communicator.hpp"
 #include "xgrad/distributed/gradients.hpp"
 #include "xgrad/distributed/thread_group.hpp"
@@ -369,6 +371,53 @@ TEST(DataParallelMinibatches, SgdAndAdamMatchOneProcessForContiguousAndRoundRobi
             }
         }
     }
+}
+
+// Batches of 512 of 3000 rows over 6 epochs: a rank's share of a batch takes more than 16
+// different sizes, so graphs are dropped and built again (the cache is bounded); the results
+// are still the single-process ones.
+TEST(DataParallelMinibatches, ManyShareSizesRebuildDroppedGraphsWithTheSameResults) {
+    const auto [X, y] = make_classification(3000, 3, 11);
+    const std::size_t batch = 512;
+    const std::size_t epochs = 6;
+    // How many sizes rank 0 of 2 sees: the shuffle train_minibatches draws.
+    std::vector<std::size_t> order(3000);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    xgrad::Random random(7);
+    std::set<std::size_t> sizes;
+    for (std::size_t epoch = 0; epoch < epochs; ++epoch) {
+        random.shuffle(order);
+        for (std::size_t first = 0; first < 3000; first += batch) {
+            sizes.insert(static_cast<std::size_t>(std::count_if(
+                order.begin() + first, order.begin() + std::min<std::size_t>(first + batch, 3000),
+                [](std::size_t r) { return r < 1500; })));
+        }
+    }
+    ASSERT_GT(sizes.size(), 16u);
+    const auto run = [&](const array& Xr, const array& yr, xd::Communicator* comm) {
+        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({3})));
+        Var b = xgrad::parameter(0.0);
+        const std::vector<Var> params{w, b};
+        xgrad::optim::Adam optimizer(params, 0.05);
+        xgrad::EpochOptions options(epochs, batch, 7);
+        options.communicator = comm;
+        const auto history = xgrad::train_minibatches(
+            Xr, yr,
+            [&](const Var& f, const Var& t) {
+                return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t);
+            },
+            params, [&] { optimizer.step(); }, options);
+        return MinibatchRun{history, values_of(params)};
+    };
+    const MinibatchRun reference = run(X, y, nullptr);
+    xd::run_ranks(2, [&](xd::Communicator& comm) {
+        const auto rows = block_rows(3000, comm);
+        const MinibatchRun mine = run(take_rows(X, rows), take_rows(y, rows), &comm);
+        EXPECT_LE(relative(mine.params[0], reference.params[0]), 1e-12);
+        EXPECT_LE(relative(mine.params[1], reference.params[1]), 1e-12);
+        EXPECT_LE(relative(mine.history, reference.history), 1e-12);
+        expect_identical_on_every_rank(comm, mine.params);
+    });
 }
 
 // A rank may hold no rows at all (it contributes zeros to every batch), and the parameters

@@ -91,6 +91,8 @@ TEST(MpiCommunicator, MaxBroadcastAllgatherAndSplit) {
     EXPECT_EQ(one, sub->size());
     XGRAD_EXPECT_THROW_WITH(comm.broadcast(b.data(), 1, n), std::invalid_argument,
                             "is not in a group of");
+    XGRAD_EXPECT_THROW_WITH(comm.split(comm.rank() == n - 1 ? -2 : 1, 0), std::invalid_argument,
+                            "split: every color must be >= 0");
 }
 
 TEST(MpiCommunicator, AgreeStopsEveryRankWithTheFailingRanksMessage) {

@@ -8,8 +8,8 @@ namespace xgrad::data {
 /// @brief Per-feature standardisation x' = (x − mean) / scale, fitted on one data set (the
 /// training split) and applied to any other. scale is the population standard deviation (as
 /// scikit-learn's StandardScaler). A constant feature (every value the same) gets that value as
-/// its mean and scale 1, so it standardises to exactly 0: its mean computed as Σx / n can round
-/// to another number (a column of 0.1s), which made it ±1 noise before.
+/// its mean and scale 1, so it standardises to exactly 0 (its mean computed as Σx / n can round
+/// to another number, as for a column of 0.1s, and leave a spread of rounding errors).
 class Standardizer {
   public:
     Standardizer() = default;

@@ -49,7 +49,8 @@ class Communicator {
     virtual std::vector<std::string> allgather(const std::string& bytes) = 0;
     /// @brief Waits until every rank has called it.
     virtual void barrier() = 0;
-    /// @brief A group of the ranks that pass the same `color` (≥ 0), ordered by `key` then by
+    /// @brief A group of the ranks that pass the same `color` (≥ 0; a negative one on any rank:
+    /// std::invalid_argument on every rank), ordered by `key` then by
     /// rank (MPI_Comm_split). Collective over this group.
     virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
     /// @brief Ends every rank of the job at once with exit code `code` (MPI_Abort): for an error
@@ -88,6 +89,9 @@ class SingleProcess final : public Communicator {
 /// with one message instead of leaving them waiting. `body` itself must not call collectives when
 /// it can throw on some ranks only.
 void agree(Communicator& comm, const std::function<void()>& body);
+
+/// @brief agree(*comm, body) in a group; just body() when comm is null (one process).
+void agree(Communicator* comm, const std::function<void()>& body);
 
 /// @brief Every rank's values, concatenated in rank order (the counts may differ by rank).
 std::vector<double> allgather_values(Communicator& comm, const std::vector<double>& values);

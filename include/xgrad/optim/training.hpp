@@ -70,14 +70,17 @@ using BatchLoss = std::function<Var(const Var& features, const Var& targets)>;
 /// global batches are exactly those of one process holding all M rows in global_rows order
 /// (the same batch size, the same shuffle of [0, M) seeded with options.seed, the same shorter
 /// last batch). For each global batch of b rows, each rank evaluates the k of them it holds
-/// (in batch order) on a graph built once per k (loss_of on k rows) whose loss is scaled by
-/// k / b, so that the ranks' losses sum to the batch loss (a mean over the batch when loss_of
-/// is a mean); a rank holding none of the batch contributes zeros (no graph is run). One
+/// (in batch order) on a graph built for k rows (loss_of on k rows; the 16 most recently used
+/// are kept, k varying from batch to batch after a shuffle, so memory stays bounded) whose loss
+/// is scaled by k / b, so that the ranks' losses sum to the batch loss (a mean over the batch when
+/// loss_of is a mean); a rank holding none of the batch contributes zeros (no graph is run). One
 /// GradientReducer::reduce(Reduction::sum) then sums the gradients and the batch loss over the
 /// ranks (the same bits on every rank) before `update`. The parameters are first copied from
 /// rank 0 (broadcast_parameters), so every rank steps identical replicas. The history holds the
 /// global epoch losses, the same on every rank; after_epoch runs on every rank with them. A rank
-/// may hold 0 rows (X and y of shape (0, ...)), but M must be > 0. Input errors are agreed:
+/// may hold 0 rows (X and y of shape (0, ...)), but M must be > 0. Each rank also keeps three
+/// tables of M indices (the shuffle, this rank's row of each global row, the ids' check).
+/// Input errors are agreed:
 /// every rank throws distributed::distributed_error with the message of the lowest failing rank
 /// ("rank R: train_minibatches: ..."): X and y of mismatched rows, other trailing shapes than
 /// rank 0's, global_rows of another length than the rows, an index ≥ M or held twice ("global
