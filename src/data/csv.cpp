@@ -484,6 +484,15 @@ std::size_t scan_records(const RandomAccessFile& file, std::vector<char>& block,
         const std::size_t n = file.read(offset, block.data(), block.size());
         if (n == 0) break;
         for (std::size_t i = 0; i < n; ++i) {
+            if (state == State::unquoted || state == State::field_start) {
+                // Most lines hold no quote: from here to the line break nothing can open a
+                // quoted field, and the break ends the record from either state, so jump to it.
+                const char* here = block.data() + i;
+                const auto* line_break = static_cast<const char*>(std::memchr(here, '\n', n - i));
+                if (line_break != nullptr &&
+                    std::memchr(here, '"', static_cast<std::size_t>(line_break - here)) == nullptr)
+                    i = static_cast<std::size_t>(line_break - block.data());
+            }
             const char c = block[i];
             bool ends = false;  // a line break that ends the record
             switch (state) {
