@@ -71,6 +71,7 @@
 #include <string>
 #include <vector>
 
+#include "fashion_data.hpp"
 #include "xgrad/backend/blas.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/core/tape.hpp"
@@ -385,15 +386,10 @@ void run_logistic(dist::MpiCommunicator& comm, const Options& options) {
     }
 }
 
-/// @brief The folder of the Fashion-MNIST files: `given`, else Debian's full set if installed,
-/// else the repository's sample.
+/// @brief The Fashion-MNIST folder (bench/fashion_data.hpp): `given`, Debian's set, the sample.
 std::string data_folder(const std::string& given) {
-    if (!given.empty()) return given;
-    std::error_code ignored;
-    const std::filesystem::path full =
-        std::filesystem::path(xgrad::data::fashion_mnist_dir) / "train-images-idx3-ubyte.gz";
-    if (std::filesystem::exists(full, ignored)) return xgrad::data::fashion_mnist_dir;
-    return std::string(XGRAD_DATA_DIR) + "/fashion-mnist-sample";
+    return xgrad::bench::fashion_data_folder(given,
+                                             std::string(XGRAD_DATA_DIR) + "/fashion-mnist-sample");
 }
 
 /// @brief Part (c): DDP training steps of the MLP for each global batch size of the options.

@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "../examples/fashion_mnist.hpp"
+#include "fashion_data.hpp"
 #include "xgrad/backend/blas.hpp"
 
 namespace {
@@ -67,15 +68,10 @@ struct Settings {
     std::string data_dir;  ///< empty: the default (full data set if installed, else the sample)
 };
 
-/// @brief The folder the data comes from: `given` if not empty, else Debian's full data set if
-/// its training images are there, else the repository's sample.
+/// @brief The Fashion-MNIST folder (bench/fashion_data.hpp): `given`, Debian's set, the sample.
 std::string data_folder(const std::string& given) {
-    if (!given.empty()) return given;
-    std::error_code ignored;
-    const std::filesystem::path full =
-        std::filesystem::path(xgrad::data::fashion_mnist_dir) / "train-images-idx3-ubyte.gz";
-    if (std::filesystem::exists(full, ignored)) return xgrad::data::fashion_mnist_dir;
-    return std::string(XGRAD_DATA_DIR) + "/fashion-mnist-sample";
+    return xgrad::bench::fashion_data_folder(given,
+                                             std::string(XGRAD_DATA_DIR) + "/fashion-mnist-sample");
 }
 
 /// @brief A field of /proc/self/status in MiB ("VmHWM", "VmRSS"), -1 if it cannot be read.
