@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,13 @@
 #include "xgrad/xgrad.hpp"
 
 namespace xgrad::testing {
+
+/// @brief The bytes of the file at `path` (empty if it cannot be read).
+inline std::string slurp(const std::string& path) {
+    std::stringstream s;
+    s << std::ifstream(path, std::ios::binary).rdbuf();
+    return s.str();
+}
 
 /// @brief Uniform values in [low, high) of the given shape, from a seeded generator.
 inline array random_array(std::mt19937_64& rng, const shape_type& shape, double low = -1.0,

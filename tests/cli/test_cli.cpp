@@ -26,12 +26,7 @@ struct CliRun {
     std::string out;
     std::string err;
 };
-
-std::string slurp(const std::string& path) {
-    std::stringstream s;
-    s << std::ifstream(path).rdbuf();
-    return s.str();
-}
+using xgrad::testing::slurp;
 
 bool exists(const std::string& path) {
     return std::ifstream(path).good();

@@ -24,12 +24,7 @@ struct CliRun {
     std::string err;
     double seconds;
 };
-
-std::string slurp(const std::string& path) {
-    std::stringstream s;
-    s << std::ifstream(path).rdbuf();
-    return s.str();
-}
+using xgrad::testing::slurp;
 
 std::string temp(const std::string& name) {
     return ::testing::TempDir() + "xgrad_dist_" +

@@ -27,12 +27,7 @@ struct Case {
     int exit_code;
     std::string stderr_line;  ///< empty: none
 };
-
-std::string slurp(const std::string& path) {
-    std::stringstream s;
-    s << std::ifstream(path, std::ios::binary).rdbuf();
-    return s.str();
-}
+using xgrad::testing::slurp;
 
 std::vector<Case> manifest() {
     std::ifstream in(XGRAD_CORPUS_DIR "/MANIFEST.tsv");

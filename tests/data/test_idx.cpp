@@ -68,12 +68,7 @@ class TempDir {
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }
-
-std::string slurp(const std::string& path) {
-    std::stringstream s;
-    s << std::ifstream(path, std::ios::binary).rdbuf();
-    return s.str();
-}
+using xgrad::testing::slurp;
 
 /// @brief `bytes` bytes of `value`, most significant first.
 std::string big_endian(std::uint64_t value, int bytes) {

@@ -16,12 +16,7 @@
 
 namespace xgrad {
 namespace {
-
-std::string slurp(const std::string& path) {
-    std::stringstream s;
-    s << std::ifstream(path).rdbuf();
-    return s.str();
-}
+using xgrad::testing::slurp;
 
 /// @brief A fresh directory for one test, removed (with its files) at scope exit.
 class TempDir {

@@ -31,13 +31,7 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Tables and shards
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using xgrad::testing::slurp;
 
 /// @brief Rows [begin, end) of `whole` as a table of their own: the header, the rows' cells and
 /// their real lines (what read_table_shard gives a rank).
@@ -816,7 +810,7 @@ TEST(FitStandardizer, ErrorsAreTheSameOnEveryRank) {
 
 TEST(DistributedPipeline, EncodeSplitImputeStandardizeAsTheSingleProcessTrain) {
     // iris with missing cells, so the imputer matters.
-    std::istringstream in(read_file(XGRAD_DATA_DIR "/iris.csv"));
+    std::istringstream in(slurp(XGRAD_DATA_DIR "/iris.csv"));
     std::string text;
     std::string line;
     for (std::size_t n = 0; std::getline(in, line); ++n) {

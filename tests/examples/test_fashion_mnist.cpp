@@ -31,13 +31,7 @@ struct TempDir {
     }
     ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
 };
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using xgrad::testing::slurp;
 
 fashion::Result run_on_sample(const std::string& model, const TempDir& dir, std::string& log) {
     fashion::Options options;
@@ -72,14 +66,14 @@ void expect_a_whole_run(const std::string& model, double least_accuracy) {
     EXPECT_NE(log.find("(identical predictions)"), std::string::npos) << log;
     ASSERT_EQ(r.files.size(), 5u);
     for (const std::string& file : r.files) {
-        const std::string content = read_text(file);
+        const std::string content = slurp(file);
         EXPECT_FALSE(content.empty()) << file;
         if (file.size() > 4 && file.compare(file.size() - 4, 4, ".svg") == 0) {
             EXPECT_EQ(content.rfind("<svg", 0), 0u) << file;
             EXPECT_NE(content.find("</svg>"), std::string::npos) << file;
         }
     }
-    EXPECT_NE(read_text(dir.path + "/fashion_mnist_" + model + "_confusion.svg").find("Ankle boot"),
+    EXPECT_NE(slurp(dir.path + "/fashion_mnist_" + model + "_confusion.svg").find("Ankle boot"),
               std::string::npos);
 }
 
