@@ -289,10 +289,13 @@ struct MinibatchRun {
     std::vector<array> params;
 };
 
-/// @brief Logistic regression by train_minibatches (SGD or Adam), on (X, y) alone or as a rank.
+/// @brief Logistic regression by train_minibatches (SGD or Adam), on (X, y) alone or as a rank;
+/// the L2 term is scaled by `penalty_rows` (the global rows; 0: X's rows).
 MinibatchRun train_logistic(const array& X, const array& y, bool adam, std::size_t batch,
                             std::size_t epochs, xd::Communicator* comm,
-                            std::vector<std::size_t> global_rows = {}) {
+                            std::vector<std::size_t> global_rows = {},
+                            std::size_t penalty_rows = 0) {
+    if (penalty_rows == 0) penalty_rows = X.shape()[0];
     Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({X.shape()[1]})));
     Var b = xgrad::parameter(0.0);
     const std::vector<Var> params{w, b};
@@ -310,7 +313,7 @@ MinibatchRun train_logistic(const array& X, const array& y, bool adam, std::size
         X, y,
         [&](const Var& f, const Var& t) {
             return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t) +
-                   xgrad::l2_penalty(w, 0.1, X.shape()[0]);
+                   xgrad::l2_penalty(w, 0.1, penalty_rows);
         },
         params, [&] { optimizer->step(); }, options);
     run.params = values_of(params);
@@ -335,34 +338,18 @@ TEST(DataParallelMinibatches, SgdAndAdamMatchOneProcessForContiguousAndRoundRobi
                     xd::run_ranks(ranks, [&](xd::Communicator& comm) {
                         const auto rows =
                             round_robin ? round_robin_rows(150, comm) : block_rows(150, comm);
-                        // global_rows given for round robin; the contiguous default otherwise
-                        const array Xr = take_rows(X, rows);
-                        // the penalty's m must be the global 150: a wrapper graph per rank
-                        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({4})));
-                        Var b = xgrad::parameter(0.0);
-                        const std::vector<Var> params{w, b};
-                        std::unique_ptr<xgrad::optim::Optimizer> optimizer;
-                        if (adam) {
-                            optimizer = std::make_unique<xgrad::optim::Adam>(params, 0.05);
-                        } else {
-                            optimizer = std::make_unique<xgrad::optim::SGD>(params, 0.3);
-                        }
-                        xgrad::EpochOptions options(10, batch, 7);
-                        options.communicator = &comm;
-                        if (round_robin) options.global_rows = rows;
-                        const auto history = xgrad::train_minibatches(
-                            Xr, take_rows(y, rows),
-                            [&](const Var& f, const Var& t) {
-                                return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t) +
-                                       xgrad::l2_penalty(w, 0.1, 150);
-                            },
-                            params, [&] { optimizer->step(); }, options);
-                        const double e = std::max({relative(w.value(), reference.params[0]),
-                                                   relative(b.value(), reference.params[1]),
+                        // global_rows given for round robin; the contiguous default
+                        // otherwise; the penalty's m is the global 150
+                        const MinibatchRun mine = train_logistic(
+                            take_rows(X, rows), take_rows(y, rows), adam, batch, 10, &comm,
+                            round_robin ? rows : std::vector<std::size_t>{}, 150);
+                        const auto& history = mine.history;
+                        const double e = std::max({relative(mine.params[0], reference.params[0]),
+                                                   relative(mine.params[1], reference.params[1]),
                                                    relative(history, reference.history)});
                         worst.see(e);
                         EXPECT_LE(e, 1e-12) << "ranks " << ranks << " round robin " << round_robin;
-                        expect_identical_on_every_rank(comm, values_of(params));
+                        expect_identical_on_every_rank(comm, mine.params);
                         const std::vector<double> all = xd::allgather_values(comm, history);
                         for (std::size_t k = 0; k < all.size(); ++k)
                             EXPECT_EQ(all[k], all[k % history.size()]);
@@ -394,25 +381,11 @@ TEST(DataParallelMinibatches, ManyShareSizesRebuildDroppedGraphsWithTheSameResul
         }
     }
     ASSERT_GT(sizes.size(), 16u);
-    const auto run = [&](const array& Xr, const array& yr, xd::Communicator* comm) {
-        Var w = xgrad::parameter(xgrad::array(xt::zeros<double>({3})));
-        Var b = xgrad::parameter(0.0);
-        const std::vector<Var> params{w, b};
-        xgrad::optim::Adam optimizer(params, 0.05);
-        xgrad::EpochOptions options(epochs, batch, 7);
-        options.communicator = comm;
-        const auto history = xgrad::train_minibatches(
-            Xr, yr,
-            [&](const Var& f, const Var& t) {
-                return xgrad::bce_with_logits(xgrad::matmul(f, w) + b, t);
-            },
-            params, [&] { optimizer.step(); }, options);
-        return MinibatchRun{history, values_of(params)};
-    };
-    const MinibatchRun reference = run(X, y, nullptr);
+    const MinibatchRun reference = train_logistic(X, y, true, batch, epochs, nullptr);
     xd::run_ranks(2, [&](xd::Communicator& comm) {
         const auto rows = block_rows(3000, comm);
-        const MinibatchRun mine = run(take_rows(X, rows), take_rows(y, rows), &comm);
+        const MinibatchRun mine = train_logistic(take_rows(X, rows), take_rows(y, rows), true,
+                                                 batch, epochs, &comm, {}, 3000);
         EXPECT_LE(relative(mine.params[0], reference.params[0]), 1e-12);
         EXPECT_LE(relative(mine.params[1], reference.params[1]), 1e-12);
         EXPECT_LE(relative(mine.history, reference.history), 1e-12);
