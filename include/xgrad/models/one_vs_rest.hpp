@@ -49,6 +49,7 @@ class OneVsRest {
     const std::vector<LogisticRegression>& models() const { return models_; }
 
   private:
+    /// @brief Throws graph_error "OneVsRest: call fit() first" before fit().
     void check_fitted() const;
 
     bool fit_intercept_;

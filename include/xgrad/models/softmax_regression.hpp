@@ -110,7 +110,12 @@ class SoftmaxRegression : public LinearModel {
     Var loss(const Var& z, const Var& y) const override;
     /// @brief linear_softmax_cross_entropy: the fused pass.
     Var batch_loss(const Var& features, const Var& targets) const override;
+    /// @brief check_class_labels(y, the constructor's class count, ...): std::invalid_argument
+    /// naming the first label of y (m,) that is not a class index.
     void check_targets(const array& y) const override;
+    /// @brief Fixes K (class_count over every rank of options.communicator), checks the
+    /// validation labels against it, chooses Newton's gauge fixing, and sets the per-class weights
+    /// m / (classes present · count) of balanced_class_weights from global counts.
     void prepare_fit(const array& y, const TrainOptions& options) override;
     shape_type weight_shape(std::size_t features) const override { return {features, classes_}; }
     shape_type bias_shape() const override { return {classes_}; }
