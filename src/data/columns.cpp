@@ -241,8 +241,7 @@ void LabelEncoder::fit_cells(const Cells& cells) {
     // missing, such as NA, may be real class names.)
     for (std::size_t i = 0; i < n; ++i) {
         const std::string_view cell = cells.cell(i);
-        if (cell.size() == 3 && (cell[0] | 0x20) == 'n' && (cell[1] | 0x20) == 'a' &&
-            (cell[2] | 0x20) == 'n') {
+        if (is_nan_label(cell)) {
             throw column_error(cells.at(i) + "missing value (" + quote_text(cell) + ") in " +
                                column_word(cells.name()) +
                                ": NaN is not a class (delete the row, or give it one)");
@@ -759,29 +758,6 @@ double numeric_cell(const Table& table, std::size_t row, std::size_t column,
     throw column_error(what);
 }
 
-/// @brief The number in a regression label cell.
-double numeric_label(const Table& table, std::size_t row, std::size_t column) {
-    const std::string_view cell = table.cell(row, column);
-    const std::string& name = table.header()[column];
-    if (cell.empty())
-        throw column_error(table.where(row, column) + ": empty cell in label column " +
-                           quote_text(name));
-    if (is_missing_value(cell)) {
-        throw column_error(table.where(row, column) + ": missing label (" + quote_text(cell) +
-                           ") in column " + quote_text(name));
-    }
-    double v = 0.0;
-    const Parsed parsed = parse_number(cell, v);
-    if (parsed == Parsed::number) return v;
-    throw column_error(table.where(row, column) + ": " + quote_text(cell) + " in label column " +
-                       quote_text(name) +
-                       (parsed == Parsed::too_large
-                            ? " is too large for a double (the largest is about 1.8e308)"
-                        : parsed == Parsed::not_finite
-                            ? " is not a finite number"
-                            : " is not a number (a regression label must be a number)"));
-}
-
 /// @brief The feature matrix of `columns`, each numeric (encoders[k] null) or one-hot encoded
 /// with encoders[k]'s categories, read row by row so that the first bad cell in the file is
 /// the one reported. Sets d.features, d.feature_columns.
@@ -866,7 +842,7 @@ PreparedData encode_training_data(const Table& table, const ColumnSpec& spec) {
         std::copy(k.begin(), k.end(), d.labels.begin());
     } else {
         for (std::size_t i = 0; i < table.rows(); ++i)
-            d.labels(i) = numeric_label(table, i, selection.label);
+            d.labels(i) = regression_label(table, i, selection.label);
     }
 
     // The categories, then the features.
@@ -1014,7 +990,7 @@ PreparedData prepare_prediction_data(const Table& table, const FittedColumns& fi
             std::copy(k.begin(), k.end(), d.labels.begin());
         } else {
             for (std::size_t i = 0; i < table.rows(); ++i)
-                d.labels(i) = numeric_label(table, i, label);
+                d.labels(i) = regression_label(table, i, label);
         }
         d.label_column = label + 1;
         out.has_labels = true;
@@ -1310,6 +1286,33 @@ void from_json(const json& j, FittedColumns& fitted, const std::string& field) {
         }
     }
     fitted = std::move(out);
+}
+
+bool is_nan_label(std::string_view cell) {
+    return cell.size() == 3 && (cell[0] | 0x20) == 'n' && (cell[1] | 0x20) == 'a' &&
+           (cell[2] | 0x20) == 'n';
+}
+
+double regression_label(const Table& table, std::size_t row, std::size_t column) {
+    const std::string_view cell = table.cell(row, column);
+    const std::string& name = table.header()[column];
+    if (cell.empty())
+        throw column_error(table.where(row, column) + ": empty cell in label column " +
+                           quote_text(name));
+    if (is_missing_value(cell)) {
+        throw column_error(table.where(row, column) + ": missing label (" + quote_text(cell) +
+                           ") in column " + quote_text(name));
+    }
+    double v = 0.0;
+    const Parsed parsed = parse_number(cell, v);
+    if (parsed == Parsed::number) return v;
+    throw column_error(table.where(row, column) + ": " + quote_text(cell) + " in label column " +
+                       quote_text(name) +
+                       (parsed == Parsed::too_large
+                            ? " is too large for a double (the largest is about 1.8e308)"
+                        : parsed == Parsed::not_finite
+                            ? " is not a finite number"
+                            : " is not a number (a regression label must be a number)"));
 }
 
 }  // namespace xgrad::data

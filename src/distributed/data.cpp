@@ -2,7 +2,6 @@
 // the single-process pipeline learns from a whole file, learnt from the ranks' shards.
 #include "xgrad/distributed/data.hpp"
 
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -89,37 +88,6 @@ std::string column_word(const std::string& name) {
     return "column " + quote_text(name);
 }
 
-/// @brief Whether the cell is "nan" in any case (no class, as LabelEncoder::fit has it).
-bool is_nan_text(std::string_view cell) {
-    return cell.size() == 3 && (cell[0] | 0x20) == 'n' && (cell[1] | 0x20) == 'a' &&
-           (cell[2] | 0x20) == 'n';
-}
-
-/// @brief A regression label cell as a number, with encode_training_data's messages.
-double regression_label(const Table& table, std::size_t row, std::size_t column) {
-    const std::string_view cell = table.cell(row, column);
-    const std::string& name = table.header()[column];
-    const std::string at = table.where(row, column) + ": ";
-    if (cell.empty())
-        throw data::column_error(at + "empty cell in label column " + quote_text(name));
-    if (data::is_missing_value(cell)) {
-        throw data::column_error(at + "missing label (" + quote_text(cell) + ") in column " +
-                                 quote_text(name));
-    }
-    const std::string text(cell);
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(text.c_str(), &end);
-    const bool whole = end == text.c_str() + text.size();
-    if (whole && std::isfinite(v)) return v;
-    throw data::column_error(at + quote_text(cell) + " in label column " + quote_text(name) +
-                             (whole && errno == ERANGE && std::isinf(v)
-                                  ? " is too large for a double (the largest is "
-                                    "about 1.8e308)"
-                              : whole ? " is not a finite number"
-                                      : " is not a number (a regression label must be a number)"));
-}
-
 /// @brief What one rank found in the cells the whole file decides on: the first problem of each
 /// kind (empty if none) and the distinct values, in the order first seen.
 struct ColumnSummary {
@@ -192,7 +160,7 @@ ColumnSummary summarize_column(const Table& table, std::size_t column,
                 out.empty_error = table.where(i, column) + ": " + empty_text;
             continue;
         }
-        if (is_nan_text(cell) && out.nan_error.empty()) {
+        if (data::is_nan_label(cell) && out.nan_error.empty()) {
             out.nan_error = table.where(i, column) + ": missing value (" + quote_text(cell) +
                             ") in " + column_word(name) +
                             ": NaN is not a class (delete the row, or give it one)";
@@ -304,7 +272,7 @@ data::PreparedData encode_training_data(const Table& shard, const data::ColumnSp
             regression_labels = array::from_shape({shard.rows()});
             try {
                 for (std::size_t i = 0; i < shard.rows(); ++i)
-                    regression_labels(i) = regression_label(shard, i, label);
+                    regression_labels(i) = data::regression_label(shard, i, label);
             } catch (const std::exception& e) {
                 mine.regression_error = e.what();
             }

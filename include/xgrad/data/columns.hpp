@@ -36,6 +36,17 @@ class column_error : public std::runtime_error {
 /// categorical cells are missing only when empty: there `NA` may be a class ("North America").
 bool is_missing_value(std::string_view cell);
 
+/// @brief Whether a class-label cell is "nan" in any case: no class (how numpy and pandas write a
+/// missing value; other spellings of missing, such as NA, may be real class names).
+bool is_nan_label(std::string_view cell);
+
+/// @brief The number in the regression-label cell at `row`, `column` (both from 0) of `table`.
+/// Throws column_error `file:line:column: empty cell in label column 'y'`, `... missing label
+/// ('NA') in column 'y'`, `... 'abc' in label column 'y' is not a number (a regression label must
+/// be a number)`, `... is not a finite number`, `... is too large for a double (the largest is
+/// about 1.8e308)`.
+double regression_label(const Table& table, std::size_t row, std::size_t column);
+
 // ------------------------------------------------------------------------------------------
 // Labels
 
